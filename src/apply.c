@@ -1,0 +1,2 @@
+/* apply.c */
+#include "apply.h"

@@ -1,0 +1,2 @@
+/* apply.h */
+#pragma once

@@ -1,0 +1,2 @@
+/* audit.c */
+#include "audit.h"

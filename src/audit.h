@@ -1,0 +1,40 @@
+/* audit.h: profile x live x boot -> one finding per key. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "profile.h"
+#include "procsys.h"
+#include "sysctld.h"
+
+enum audit_status {
+	AUDIT_OK,
+	AUDIT_DRIFT,          /* live breaks the rule */
+	AUDIT_BOOT_DRIFT,     /* live is fine, boot would break it */
+	AUDIT_MISSING,        /* the kernel lacks the key */
+	AUDIT_UNREADABLE,
+	AUDIT_NOT_IN_NETNS,   /* host-wide key seen from a child netns */
+};
+
+struct finding {
+	const struct rule *rule;
+	char *expected;        /* rule_describe() */
+	char *live;            /* NULL when missing or unreadable */
+	char *boot;            /* what boot will set: sysctl.d winner, else kernel default; NULL unknown */
+	char *boot_source;     /* "file:line", "kernel default", or NULL */
+	char *procps_boot;     /* set only where `sysctl --system` ends elsewhere */
+	char *procps_source;
+	enum audit_status status;
+	int err;               /* errno behind missing / unreadable */
+};
+
+struct audit {
+	struct finding *f;
+	size_t n;
+	bool compliant;        /* every non-optional finding is ok */
+	bool child_netns;
+};
+
+int audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
+	      struct audit *ret);
+void audit_free(struct audit *a);
+const char *audit_status_name(enum audit_status s);

@@ -1,0 +1,2 @@
+/* catalogue.c */
+#include "catalogue.h"

@@ -1,0 +1,47 @@
+/* catalogue.h: the sysctl keys tcptune knows, with sane ranges and facts. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+enum cat_type {
+	CAT_INT,        /* one integer */
+	CAT_VEC,        /* `arity` integers */
+	CAT_STR,        /* one word (congestion control, qdisc) */
+};
+
+enum cat_scope {
+	SCOPE_NETNS,        /* per network namespace; new ones start at the kernel default */
+	SCOPE_NETNS_COPY,   /* per netns, but copied from the creator at netns creation */
+	SCOPE_HOST,         /* host-wide; absent in a child netns (ENOENT) */
+	SCOPE_HOST_RO,      /* host-wide; read-only in a child netns (EACCES on write) */
+	SCOPE_GLOBAL,       /* not namespaced at all (fs.*): root in a netns changes the host */
+};
+
+struct catentry {
+	const char *key;        /* canonical dotted name */
+	enum cat_type type;
+	unsigned arity;         /* 1 for CAT_INT and CAT_STR */
+	long long min, max;     /* sane range of each integer (not just the kernel's) */
+	const char *dflt;       /* kernel default as /proc/sys prints it (space-separated), NULL when computed at boot */
+	const char *dflt_note;  /* how the default is derived when it is computed, or NULL */
+	enum cat_scope scope;
+	const char *since;      /* first kernel with the key, or NULL when older than 4.9 */
+	const char *meaning;    /* one line */
+	const char *caveat;     /* one line, or NULL */
+	const char *source;     /* where the facts come from (kernel file, function) */
+};
+
+const struct catentry *catalogue_find(const char *key);
+const struct catentry *catalogue_all(size_t *ret_n);
+const char *catalogue_scope_name(enum cat_scope s);
+const char *catalogue_type_name(enum cat_type t);
+/*
+ * The catalogue key closest to `key` within a small edit distance, or NULL.
+ * Used for "did you mean".
+ */
+const char *catalogue_suggest(const char *key);
+/*
+ * Check a normalized value against the entry: type, arity, range.
+ * 0, or -EINVAL with a message in err ("must be 1..32767", ...).
+ */
+int catalogue_check(const struct catentry *e, const char *value, char *err, size_t errlen);

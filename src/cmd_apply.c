@@ -1,0 +1,2 @@
+/* cmd_apply.c */
+#include "tcptune.h"

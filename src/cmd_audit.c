@@ -1,0 +1,2 @@
+/* cmd_audit.c */
+#include "tcptune.h"

@@ -1,0 +1,2 @@
+/* cmd_doctor.c */
+#include "tcptune.h"

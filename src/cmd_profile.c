@@ -1,0 +1,2 @@
+/* cmd_profile.c */
+#include "tcptune.h"

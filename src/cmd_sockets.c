@@ -1,0 +1,2 @@
+/* cmd_sockets.c */
+#include "tcptune.h"

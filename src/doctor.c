@@ -1,0 +1,2 @@
+/* doctor.c */
+#include "doctor.h"

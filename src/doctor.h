@@ -1,0 +1,2 @@
+/* doctor.h */
+#pragma once

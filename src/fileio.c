@@ -1,0 +1,2 @@
+/* fileio.c */
+#include "fileio.h"

@@ -1,0 +1,2 @@
+/* fileio.h */
+#pragma once

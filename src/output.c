@@ -1,0 +1,2 @@
+/* output.c */
+#include "output.h"

@@ -1,0 +1,2 @@
+/* procsys.c */
+#include "procsys.h"

@@ -1,0 +1,2 @@
+/* profile.c */
+#include "profile.h"

@@ -1,0 +1,77 @@
+/* profile.h: libconfig profiles, inheritance, merging and rules. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "catalogue.h"
+#include "procsys.h"
+#include "util.h"
+
+struct rule {
+	char *key;                    /* canonical dotted name */
+	const struct catentry *cat;   /* NULL: not catalogued, compared as tokens */
+	char *value;                  /* exact value (normalized), or NULL */
+	char *min, *max;              /* normalized token lists compared element-wise, or NULL */
+	char **one_of;                /* normalized values, or NULL */
+	size_t n_one_of;
+	bool optional;
+	char *note;                   /* or NULL */
+	char *profile;                /* name of the profile that set this rule */
+	char *file;                   /* file and line of the setting */
+	unsigned line;
+};
+
+struct profile {
+	char **names;                 /* as given, in order */
+	size_t n_names;
+	char *description;            /* of the last named profile, or NULL */
+	char **files;                 /* every file read, parents first */
+	size_t n_files;
+	struct rule *rules;           /* merged, sorted by key */
+	size_t n_rules;
+};
+
+/* Where names are looked up: --profile-dir…, $TCPTUNE_PROFILE_PATH, /etc/tcptune/profiles, datadir. */
+struct profile_path {
+	char **dirs;
+	size_t n;
+};
+
+struct profile_info {
+	char *name;
+	char *file;
+	char *description;           /* or NULL */
+	char *inherits;              /* comma-separated, or NULL */
+	bool shadowed;               /* an earlier directory has the same name */
+};
+
+/*
+ * Build the search path. root is the --root directory ("/" normally):
+ * /etc/tcptune/profiles is taken below it, the datadir is not.
+ */
+void profile_path_init(struct profile_path *pp, const char *root, char *const *dirs, size_t n_dirs);
+void profile_path_free(struct profile_path *pp);
+
+/*
+ * Load and merge profiles left to right (later wins per key). A NAME with a
+ * '/' or ending in ".conf" is a file. ps may be NULL (no live check; keys not
+ * in the catalogue are then accepted). Every error goes to errors as
+ * "file:line: key: text"; returns 0, or -EINVAL when any error was found.
+ */
+int profile_load(const struct profile_path *pp, const struct procsys *ps,
+		 char *const *names, size_t n, struct profile *ret, struct msgs *errors);
+void profile_free(struct profile *p);
+
+int profile_list(const struct profile_path *pp, struct profile_info **ret, size_t *ret_n,
+		 struct msgs *warnings);
+void profile_info_free(struct profile_info *v, size_t n);
+
+/* "200", ">= 4096", "<= 30", "1024..4096", "one of bbr cubic". Caller frees. */
+char *rule_describe(const struct rule *r);
+/* Does a normalized live value satisfy the rule? */
+bool rule_check(const struct rule *r, const char *value);
+/*
+ * The value apply would set given the live one: the exact value; for min/max
+ * the live value when inside, else the nearest bound (element-wise); for
+ * one_of the live value when listed, else the first. live may be NULL.
+ */
+char *rule_target(const struct rule *r, const char *live);

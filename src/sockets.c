@@ -1,0 +1,2 @@
+/* sockets.c */
+#include "sockets.h"

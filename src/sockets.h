@@ -1,0 +1,2 @@
+/* sockets.h */
+#pragma once

@@ -1,0 +1,2 @@
+/* sysctld.c */
+#include "sysctld.h"

@@ -1,0 +1,37 @@
+/* sysctld.h: the boot view, what systemd-sysctl and `sysctl --system` will set. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "util.h"
+
+struct sysctl_assign {
+	char *key;         /* canonical dotted name, or a glob pattern as written */
+	char *value;       /* normalized */
+	char *file;        /* path as the admin sees it (without the --root prefix) */
+	unsigned line;
+	bool ignore_failure;   /* "-" prefix */
+	bool glob;             /* key contains * ? [ */
+};
+
+struct bootview {
+	struct sysctl_assign *all;   /* every assignment systemd-sysctl reads, in the order it applies them */
+	size_t n_all;
+	struct sysctl_assign *pp;    /* every assignment `sysctl --system` (procps) reads, in its order */
+	size_t n_pp;
+	char **files;                /* files systemd-sysctl reads, in order */
+	size_t n_files;
+	struct msgs warnings;        /* unparsable lines, unreadable files: "file:line: text" */
+};
+
+/*
+ * Load the boot view below rootfd. If overlay_path is not NULL, pretend that
+ * file holds overlay_text (NULL text: the file does not exist) — this is how
+ * plan/apply see the boot view with the new fragment before writing it.
+ */
+int sysctld_load(int rootfd, const char *overlay_path, const char *overlay_text,
+		 struct bootview *ret);
+/* The winning (last) systemd-sysctl assignment for key, globs matched; or NULL. */
+const struct sysctl_assign *sysctld_find(const struct bootview *bv, const char *key);
+/* The same for procps `sysctl --system` (which also reads /etc/sysctl.conf last). */
+const struct sysctl_assign *sysctld_find_procps(const struct bootview *bv, const char *key);
+void sysctld_free(struct bootview *bv);

@@ -1,0 +1,46 @@
+/* tcptune.h: options shared by the front door and the commands. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+enum format { FMT_TABLE, FMT_JSON, FMT_PROMETHEUS };
+
+/* Global options, parsed in main.c and passed down; never read as globals. */
+struct opts {
+	const char *root;          /* "/" unless --root */
+	const char *netns;         /* --netns NAME|PATH|PID, or NULL */
+	const char *fragment;      /* absolute, taken below root */
+	char **profile_dirs;       /* --profile-dir, in order */
+	size_t n_profile_dirs;
+	enum format format;
+	bool color;                /* resolved from --color, NO_COLOR and isatty */
+	bool quiet;
+	int verbose;
+	const char *progname;
+};
+
+#define TT_FRAGMENT_DEFAULT "/etc/sysctl.d/90-tcptune.conf"
+#define TT_LOCK_PATH        "/run/lock/tcptune.lock"
+#define TT_JOURNAL_PATH     "/var/lib/tcptune/last-apply"
+
+/* Exit status, DESIGN.md. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FINDINGS = 1,   /* drift, pending changes, problems */
+	EXIT_USAGE = 2,      /* bad usage or input; nothing touched */
+	EXIT_RESTORED = 3,   /* failed; previous state restored */
+	EXIT_BROKEN = 4,     /* failed; previous state not fully restored */
+};
+
+/* One function per command; argv[0] is the command name. */
+int cmd_audit(const struct opts *o, int argc, char **argv);
+int cmd_validate(const struct opts *o, int argc, char **argv);
+int cmd_show(const struct opts *o, int argc, char **argv);
+int cmd_profiles(const struct opts *o, int argc, char **argv);
+int cmd_explain(const struct opts *o, int argc, char **argv);
+int cmd_apply(const struct opts *o, int argc, char **argv);
+int cmd_plan(const struct opts *o, int argc, char **argv);
+int cmd_rollback(const struct opts *o, int argc, char **argv);
+int cmd_render(const struct opts *o, int argc, char **argv);
+int cmd_sockets(const struct opts *o, int argc, char **argv);
+int cmd_doctor(const struct opts *o, int argc, char **argv);

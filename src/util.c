@@ -1,0 +1,242 @@
+/* util.c: allocation, message lists, sysctl key names and value token lists. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+static void *oom(void)
+{
+	fputs("tcptune: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	return p ? p : oom();
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	return p ? p : oom();
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	return p ? p : oom();
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return oom();
+	return xrealloc(p, n * size);
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	return p ? p : oom();
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	return p ? p : oom();
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = oom();
+	va_end(ap);
+	return s;
+}
+
+void strv_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+char **strv_dup(char *const *v, size_t n)
+{
+	char **d = xcalloc(n + 1, sizeof(*d));
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = xstrdup(v[i]);
+	return d;
+}
+
+void msgs_addv(struct msgs *m, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = oom();
+	m->v = xreallocarray(m->v, m->n + 1, sizeof(*m->v));
+	m->v[m->n++] = s;
+}
+
+void msgs_add(struct msgs *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msgs_addv(m, fmt, ap);
+	va_end(ap);
+}
+
+void msgs_free(struct msgs *m)
+{
+	strv_free(m->v, m->n);
+	m->v = NULL;
+	m->n = 0;
+}
+
+static bool key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+bool key_valid(const char *key)
+{
+	bool start = true;
+
+	if (!key || !*key)
+		return false;
+	for (const char *p = key; *p; p++) {
+		if (*p == '.') {
+			if (start)
+				return false;	/* empty component: "..", leading '.' */
+			start = true;
+		} else if (key_char(*p)) {
+			start = false;
+		} else {
+			return false;
+		}
+	}
+	return !start;
+}
+
+int key_normalize(const char *in, char **ret_key)
+{
+	const char *sep = strpbrk(in, "./");
+	char *k = xstrdup(in);
+
+	/* sysctl.d(5): if the first separator is a slash, dots are literal. */
+	if (sep && *sep == '/')
+		for (char *p = k; *p; p++)
+			*p = *p == '/' ? '.' : *p == '.' ? '/' : *p;
+	if (!key_valid(k)) {
+		free(k);
+		return -EINVAL;
+	}
+	*ret_key = k;
+	return 0;
+}
+
+size_t value_split(const char *text, char ***ret_tokens)
+{
+	char **v = NULL;
+	size_t n = 0;
+	const char *p = text;
+
+	for (;;) {
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		const char *s = p;
+		while (*p && !isspace((unsigned char)*p))
+			p++;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = xstrndup(s, (size_t)(p - s));
+	}
+	*ret_tokens = v;
+	return n;
+}
+
+char *value_normalize(const char *text)
+{
+	char **tok;
+	size_t n = value_split(text, &tok), len = 1;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(tok[i]) + 1;
+	char *out = xmalloc(len), *q = out;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*q++ = ' ';
+		q = stpcpy(q, tok[i]);
+	}
+	*q = '\0';
+	strv_free(tok, n);
+	return out;
+}
+
+bool value_equal(const char *a, const char *b)
+{
+	char *na = value_normalize(a), *nb = value_normalize(b);
+	bool eq = strcmp(na, nb) == 0;
+
+	free(na);
+	free(nb);
+	return eq;
+}
+
+int parse_ll(const char *s, long long *ret)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *row = xcalloc(lb + 1, sizeof(*row));
+
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	size_t d = row[lb];
+	free(row);
+	return d;
+}

@@ -1,0 +1,55 @@
+/* util.h: allocation, message lists, sysctl key names and value token lists. */
+#pragma once
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Allocation that cannot fail: tcptune has nothing sensible to do on OOM. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) TT_PRINTF(1, 2);
+void strv_free(char **v, size_t n);
+char **strv_dup(char *const *v, size_t n);
+
+/*
+ * A list of messages for the caller to print. Library code never prints;
+ * it adds "file:line: key: text" here (every error, not only the first).
+ */
+struct msgs {
+	char **v;
+	size_t n;
+};
+void msgs_add(struct msgs *m, const char *fmt, ...) TT_PRINTF(2, 3);
+void msgs_addv(struct msgs *m, const char *fmt, va_list ap) TT_PRINTF(2, 0);
+void msgs_free(struct msgs *m);
+
+/*
+ * Keys. The canonical form is dotted ("net.ipv4.tcp_keepalive_time").
+ * key_normalize() accepts '.' or '/' as separator as sysctl.d(5) does:
+ * when the first separator is '/', '.' and '/' swap roles. It returns
+ * -EINVAL unless every component is [a-z0-9_-]+ (so no "..", no "/"
+ * left over, no NUL, no spaces) and stores the canonical form.
+ */
+int key_normalize(const char *in, char **ret_key);
+bool key_valid(const char *key);
+
+/*
+ * Values are compared as token lists: the kernel prints vectors with TABs
+ * and accepts any whitespace. value_normalize() joins the tokens with one
+ * space; value_equal() compares two texts token by token.
+ */
+char *value_normalize(const char *text);
+bool value_equal(const char *a, const char *b);
+/* Split a normalized value; returns the count, *ret_tokens owned by caller. */
+size_t value_split(const char *text, char ***ret_tokens);
+/* Strict integer parse of a whole string: 0 or -EINVAL / -ERANGE. */
+int parse_ll(const char *s, long long *ret);
+
+/* Damerau-less Levenshtein distance, for "did you mean". */
+size_t edit_distance(const char *a, const char *b);
