@@ -44,3 +44,30 @@ int cmd_rollback(const struct opts *o, int argc, char **argv);
 int cmd_render(const struct opts *o, int argc, char **argv);
 int cmd_sockets(const struct opts *o, int argc, char **argv);
 int cmd_doctor(const struct opts *o, int argc, char **argv);
+
+/*
+ * What every command needs, opened once from the options (cmd_common.c):
+ * the root directory, /proc/sys below it (inside --netns if given), and the
+ * profile search path. Errors are printed here, once, with the path.
+ */
+#include "procsys.h"
+#include "profile.h"
+#include "util.h"
+
+struct ctx {
+	int rootfd;
+	struct procsys ps;
+	struct profile_path pp;
+};
+
+/* EXIT_OK, or EXIT_USAGE after printing why (bad --root, --netns, …). */
+int ctx_open(const struct opts *o, struct ctx *ret);
+void ctx_close(struct ctx *c);
+/* Load profiles; prints every error on stderr. EXIT_OK or EXIT_USAGE. */
+int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, size_t n,
+		      struct profile *ret);
+/* "tcptune: message" on stderr (with colour when enabled). */
+void tt_error(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
+void tt_warn(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
+/* Print each message of m with tt_error (or tt_warn) and empty it. */
+void tt_print_msgs(const struct opts *o, struct msgs *m, bool warning);
