@@ -1,2 +1,140 @@
 /* cmd_common.c: what every command opens first; error printing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "output.h"
 #include "tcptune.h"
+
+static void vsay(const struct opts *o, enum style st, const char *what, const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	fprintf(stderr, "tcptune: %s%s%s%s\n", output_style_on(st, o->color), what,
+		output_style_off(o->color), msg);
+	free(msg);
+}
+
+void tt_error(const struct opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(o, STYLE_BAD, "", fmt, ap);
+	va_end(ap);
+}
+
+void tt_warn(const struct opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->quiet)
+		return;
+	va_start(ap, fmt);
+	vsay(o, STYLE_WARN, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void tt_print_msgs(const struct opts *o, struct msgs *m, bool warning)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		char *e = output_escape(m->v[i]);
+		if (warning)
+			tt_warn(o, "%s", e);
+		else
+			tt_error(o, "%s", e);
+		free(e);
+	}
+	msgs_free(m);
+}
+
+/* NAME (ip netns), PATH, or PID: the file whose namespace we enter. */
+static char *netns_path(const char *spec)
+{
+	long long pid;
+
+	if (strchr(spec, '/'))
+		return xstrdup(spec);
+	if (parse_ll(spec, &pid) == 0 && pid > 0)
+		return xasprintf("/proc/%lld/ns/net", pid);
+	return xasprintf("/run/netns/%s", spec);
+}
+
+/*
+ * Enter the namespace before /proc/sys is opened: sysctl lookups and
+ * /proc/net resolve against the network namespace of the calling thread.
+ */
+static int enter_netns(const struct opts *o)
+{
+	char *path = netns_path(o->netns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = EXIT_OK;
+
+	if (fd < 0) {
+		tt_error(o, "--netns %s: %s: %s", o->netns, path, strerror(errno));
+		r = EXIT_USAGE;
+	} else if (setns(fd, CLONE_NEWNET) < 0) {
+		if (errno == EINVAL)
+			tt_error(o, "--netns %s: %s is not a network namespace", o->netns, path);
+		else if (errno == EPERM)
+			tt_error(o, "--netns %s: entering a network namespace needs CAP_SYS_ADMIN (run as root)",
+				 o->netns);
+		else
+			tt_error(o, "--netns %s: setns: %s", o->netns, strerror(errno));
+		r = EXIT_USAGE;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return r;
+}
+
+int ctx_open(const struct opts *o, struct ctx *ret)
+{
+	int r;
+
+	*ret = (struct ctx){ .rootfd = -1, .ps = { .sysfd = -1 } };
+	if (o->netns && enter_netns(o) != EXIT_OK)
+		return EXIT_USAGE;
+	ret->rootfd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ret->rootfd < 0) {
+		tt_error(o, "--root %s: %s", o->root, strerror(errno));
+		return EXIT_USAGE;
+	}
+	r = procsys_open(ret->rootfd, &ret->ps);
+	if (r < 0) {
+		tt_error(o, "%s/proc/sys: %s", strcmp(o->root, "/") ? o->root : "", strerror(-r));
+		ctx_close(ret);
+		return EXIT_USAGE;
+	}
+	profile_path_init(&ret->pp, o->root, o->profile_dirs, o->n_profile_dirs);
+	return EXIT_OK;
+}
+
+void ctx_close(struct ctx *c)
+{
+	procsys_close(&c->ps);
+	if (c->rootfd >= 0)
+		close(c->rootfd);
+	c->rootfd = -1;
+	profile_path_free(&c->pp);
+}
+
+int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, size_t n,
+		      struct profile *ret)
+{
+	struct msgs errors = { 0 };
+	int r = profile_load(&c->pp, &c->ps, names, n, ret, &errors);
+
+	tt_print_msgs(o, &errors, false);
+	if (r < 0) {
+		profile_free(ret);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}

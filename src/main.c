@@ -1,3 +1,249 @@
 /* main.c: the front door: global options, then one command. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "tcptune.h"
-int main(void) { return 0; }
+
+struct command {
+	const char *name;
+	int (*fn)(const struct opts *o, int argc, char **argv);
+	const char *args;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "audit",    cmd_audit,    "[PROFILE...]", "live and boot values against the profile(s)" },
+	{ "apply",    cmd_apply,    "PROFILE...",   "persist and set live, all or nothing" },
+	{ "plan",     cmd_plan,     "PROFILE...",   "what apply would change" },
+	{ "rollback", cmd_rollback, "",             "undo the last apply (fragment and live values)" },
+	{ "render",   cmd_render,   "PROFILE...",   "print the sysctl.d fragment apply would write" },
+	{ "profiles", cmd_profiles, "",             "list profiles on the search path" },
+	{ "show",     cmd_show,     "PROFILE...",   "the merged profile after inheritance" },
+	{ "validate", cmd_validate, "FILE...",      "check profile files without touching the system" },
+	{ "explain",  cmd_explain,  "KEY...",       "meaning, range, default, scope and live value of keys" },
+	{ "sockets",  cmd_sockets,  "",             "TCP sockets by state, owner, remote or local port" },
+	{ "doctor",   cmd_doctor,   "[PROFILE...]", "sockets and settings turned into a diagnosis" },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: tcptune [-hqVv] [--color when] [--fragment path] [--netns name]\n"
+	      "               [-o format] [--profile-dir dir] [--root dir] command [arg ...]\n"
+	      "\ncommands:\n", f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+		char *head = xasprintf("%s %s", c->name, c->args);
+		fprintf(f, "  %-22s %s\n", head, c->summary);
+		free(head);
+	}
+	fputs("\noptions:\n"
+	      "  --root DIR            take /proc, /etc, /run and /var/lib below DIR\n"
+	      "  --netns NAME|PATH|PID work inside that network namespace\n"
+	      "  --fragment PATH       the sysctl.d file apply writes (" TT_FRAGMENT_DEFAULT ")\n"
+	      "  --profile-dir DIR     look for profiles in DIR first (repeatable)\n"
+	      "  -o, --format FORMAT   table, json or prometheus\n"
+	      "  --color WHEN          auto, always or never (NO_COLOR is honoured)\n"
+	      "  -q, --quiet           print nothing on success\n"
+	      "  -v, --verbose         say more\n"
+	      "  -h, --help            this help;  -V, --version  the version\n"
+	      "\nexit status: 0 ok, 1 drift/changes pending/problems, 2 bad usage or input,\n"
+	      "3 failed and restored, 4 failed and not fully restored.  See tcptune(8).\n", f);
+}
+
+enum { OPT_ROOT = 256, OPT_NETNS, OPT_FRAGMENT, OPT_PROFILE_DIR, OPT_COLOR };
+
+static const struct option global_options[] = {
+	{ "root",        required_argument, NULL, OPT_ROOT },
+	{ "netns",       required_argument, NULL, OPT_NETNS },
+	{ "fragment",    required_argument, NULL, OPT_FRAGMENT },
+	{ "profile-dir", required_argument, NULL, OPT_PROFILE_DIR },
+	{ "format",      required_argument, NULL, 'o' },
+	{ "color",       required_argument, NULL, OPT_COLOR },
+	{ "colour",      required_argument, NULL, OPT_COLOR },
+	{ "quiet",       no_argument,       NULL, 'q' },
+	{ "verbose",     no_argument,       NULL, 'v' },
+	{ "help",        no_argument,       NULL, 'h' },
+	{ "version",     no_argument,       NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Option values live here and reach the commands only through struct opts. */
+static struct opts opts = {
+	.root = "/",
+	.fragment = TT_FRAGMENT_DEFAULT,
+};
+static const char *color_when = "auto";
+
+static int set_option(int c, const char *arg)
+{
+	switch (c) {
+	case OPT_ROOT:
+		opts.root = arg;
+		break;
+	case OPT_NETNS:
+		opts.netns = arg;
+		break;
+	case OPT_FRAGMENT:
+		if (arg[0] != '/') {
+			fprintf(stderr, "tcptune: --fragment: '%s' is not an absolute path\n", arg);
+			return -1;
+		}
+		opts.fragment = arg;
+		break;
+	case OPT_PROFILE_DIR:
+		opts.profile_dirs = xreallocarray(opts.profile_dirs, opts.n_profile_dirs + 1,
+						  sizeof(char *));
+		opts.profile_dirs[opts.n_profile_dirs++] = (char *)arg;
+		break;
+	case 'o':
+		if (!strcmp(arg, "table"))
+			opts.format = FMT_TABLE;
+		else if (!strcmp(arg, "json"))
+			opts.format = FMT_JSON;
+		else if (!strcmp(arg, "prometheus"))
+			opts.format = FMT_PROMETHEUS;
+		else {
+			fprintf(stderr, "tcptune: -o: '%s' is not one of table, json, prometheus\n", arg);
+			return -1;
+		}
+		break;
+	case OPT_COLOR:
+		if (strcmp(arg, "auto") && strcmp(arg, "always") && strcmp(arg, "never")) {
+			fprintf(stderr, "tcptune: --color: '%s' is not one of auto, always, never\n", arg);
+			return -1;
+		}
+		color_when = arg;
+		break;
+	case 'q':
+		opts.quiet = true;
+		break;
+	case 'v':
+		opts.verbose++;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Admins write "tcptune audit crawler -o json" as often as the documented
+ * order, so global options are also taken from after the command (up to
+ * "--"); whatever is left goes to the command's own parser.
+ */
+static int take_globals(int *argc, char **argv, bool *help)
+{
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		const struct option *hit = NULL;
+		const char *val = NULL;
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			*help = true;
+			continue;
+		}
+		if (!strcmp(a, "-q") || !strcmp(a, "-v")) {
+			(void)set_option(a[1], NULL);
+			continue;
+		}
+		if (!strncmp(a, "-o", 2)) {
+			hit = &global_options[4];
+			val = a[2] ? a + 2 : NULL;
+		} else if (!strncmp(a, "--", 2)) {
+			for (const struct option *g = global_options; g->name; g++) {
+				size_t l = strlen(g->name);
+				if (g->has_arg == required_argument && !strncmp(a + 2, g->name, l) &&
+				    (a[2 + l] == '\0' || a[2 + l] == '=')) {
+					hit = g;
+					val = a[2 + l] == '=' ? a + 3 + l : NULL;
+					break;
+				}
+			}
+		}
+		if (!hit) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (!val) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "tcptune: %s needs a value\n", a);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (set_option(hit->val, val) < 0)
+			return -1;
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
+static bool want_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (!strcmp(color_when, "always"))
+		return true;
+	if (!strcmp(color_when, "never") || (nc && *nc))
+		return false;
+	return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+}
+
+int main(int argc, char **argv)
+{
+	bool help = false;
+	int c;
+
+	opts.progname = "tcptune";
+	while ((c = getopt_long(argc, argv, "+o:qvhV", global_options, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (c == 'V') {
+			printf("tcptune %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		}
+		if (c == '?' || set_option(c, optarg) < 0) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *cmd = &commands[i];
+
+		if (strcmp(argv[0], cmd->name))
+			continue;
+		if (take_globals(&argc, argv, &help) < 0)
+			return EXIT_USAGE;
+		if (help) {
+			printf("usage: tcptune [GLOBAL] %s %s\n  %s\n\n", cmd->name, cmd->args, cmd->summary);
+			usage(stdout);
+			return EXIT_OK;
+		}
+		opts.color = want_color();
+		optind = 1;
+		int r = cmd->fn(&opts, argc, argv);
+		free(opts.profile_dirs);
+		return r;
+	}
+	fprintf(stderr, "tcptune: '%s' is not a command; see tcptune --help\n", argv[0]);
+	return EXIT_USAGE;
+}
