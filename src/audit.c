@@ -1,2 +1,118 @@
-/* audit.c */
+/* audit.c: profile x live x boot -> one finding per key. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include "audit.h"
+
+const char *audit_status_name(enum audit_status s)
+{
+	static const char *const names[] = {
+		[AUDIT_OK] = "ok",
+		[AUDIT_DRIFT] = "drift",
+		[AUDIT_BOOT_DRIFT] = "boot-drift",
+		[AUDIT_MISSING] = "missing",
+		[AUDIT_UNREADABLE] = "unreadable",
+		[AUDIT_NOT_IN_NETNS] = "not-in-netns",
+	};
+	return names[s];
+}
+
+static bool host_wide(const struct catentry *e)
+{
+	return e && (e->scope == SCOPE_HOST || e->scope == SCOPE_HOST_RO);
+}
+
+static char *source_of(const struct sysctl_assign *a)
+{
+	return a ? xasprintf("%s:%u", a->file, a->line) : NULL;
+}
+
+/*
+ * What the key will be after a reboot: the value systemd-sysctl sets, else
+ * the kernel's default when the catalogue knows it (a value set only with
+ * `sysctl -w` is lost), else unknown.
+ */
+static void boot_view(struct finding *f, const struct bootview *bv)
+{
+	const struct rule *r = f->rule;
+	const struct sysctl_assign *sd = sysctld_find(bv, r->key);
+	const struct sysctl_assign *pp = sysctld_find_procps(bv, r->key);
+
+	if (sd) {
+		f->boot = xstrdup(sd->value);
+		f->boot_source = source_of(sd);
+	} else if (r->cat && r->cat->dflt) {
+		f->boot = value_normalize(r->cat->dflt);
+		f->boot_source = xstrdup("kernel default");
+	}
+	if (pp && (!sd || !value_equal(pp->value, sd->value))) {
+		f->procps_boot = xstrdup(pp->value);
+		f->procps_source = source_of(pp);
+	}
+}
+
+static enum audit_status judge(const struct finding *f, bool child_netns)
+{
+	if (child_netns && host_wide(f->rule->cat))
+		return AUDIT_NOT_IN_NETNS;
+	if (f->err == -ENOENT)
+		return AUDIT_MISSING;
+	if (f->err)
+		return AUDIT_UNREADABLE;
+	if (!rule_check(f->rule, f->live))
+		return AUDIT_DRIFT;
+	if (f->boot && !rule_check(f->rule, f->boot))
+		return AUDIT_BOOT_DRIFT;
+	return AUDIT_OK;
+}
+
+/* Optional keys the kernel lacks, and host-wide keys seen from a container, are not drift. */
+static bool counts_against(const struct finding *f)
+{
+	switch (f->status) {
+	case AUDIT_OK:
+	case AUDIT_NOT_IN_NETNS:
+		return false;
+	case AUDIT_MISSING:
+		return !f->rule->optional;
+	default:
+		return true;
+	}
+}
+
+int audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
+	      struct audit *ret)
+{
+	*ret = (struct audit){ .compliant = true, .child_netns = procsys_in_child_netns(ps) };
+	ret->f = xcalloc(p->n_rules, sizeof(*ret->f));
+	ret->n = p->n_rules;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		struct finding *f = &ret->f[i];
+
+		f->rule = &p->rules[i];
+		f->expected = rule_describe(f->rule);
+		f->err = procsys_read(ps, f->rule->key, &f->live);
+		if (f->err)
+			f->live = NULL;
+		boot_view(f, bv);
+		f->status = judge(f, ret->child_netns);
+		if (counts_against(f))
+			ret->compliant = false;
+	}
+	return 0;
+}
+
+void audit_free(struct audit *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct finding *f = &a->f[i];
+		free(f->expected);
+		free(f->live);
+		free(f->boot);
+		free(f->boot_source);
+		free(f->procps_boot);
+		free(f->procps_source);
+	}
+	free(a->f);
+	*a = (struct audit){ 0 };
+}
