@@ -1,2 +1,344 @@
-/* fileio.c */
+/* fileio.c: atomic file replacement, whole-file reads and lock files below a root directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "fileio.h"
+#include "util.h"
+
+#define DIR_OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+int fileio_open_dir(int rootfd, const char *path, bool create)
+{
+	char *copy = xstrdup(path), *save = NULL;
+	int fd, r = 0;
+
+	/* mode is passed even without O_CREAT so a fortified openat() needs no check */
+	fd = openat(rootfd, ".", DIR_OPEN_FLAGS & ~O_NOFOLLOW, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			r = -EINVAL;
+			goto out;
+		}
+		next = openat(fd, c, DIR_OPEN_FLAGS, 0);
+		if (next < 0 && errno == ENOENT && create) {
+			/* someone else may create it at the same time: EEXIST is fine */
+			if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST) {
+				r = -errno;
+				goto out;
+			}
+			next = openat(fd, c, DIR_OPEN_FLAGS, 0);
+		}
+		if (next < 0) {
+			r = -errno;
+			goto out;
+		}
+		(void)close(fd);
+		fd = next;
+	}
+out:
+	free(copy);
+	if (r < 0) {
+		if (fd >= 0)
+			(void)close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int fileio_open_parent(int rootfd, const char *path, bool create, char **ret_name)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	char *dir;
+	int fd;
+
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	fd = fileio_open_dir(rootfd, *dir ? dir : "/", create);
+	free(dir);
+	if (fd < 0)
+		return fd;
+	*ret_name = xstrdup(name);
+	return fd;
+}
+
+/* A symlink or a non-regular file where we keep our own files is someone else's doing. */
+static int check_target(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	return 1;
+}
+
+int fileio_read_at(int dirfd, const char *name, char **ret_data, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0;
+	struct stat st;
+	char *buf;
+	int fd, r = 0;
+
+	/* O_NONBLOCK: a FIFO in place of the file must not hang us */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto fail_fd;
+	}
+	buf = xmalloc(cap);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 2)
+			buf = xrealloc(buf, cap *= 2);
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > FILEIO_READ_MAX) {
+			r = -EFBIG;
+			break;
+		}
+	}
+	(void)close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*ret_data = buf;
+	*ret_len = len;
+	return 0;
+fail_fd:
+	(void)close(fd);
+	return r;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsync a directory given any fd for it (an O_PATH fd cannot be fsynced itself). */
+static int fsync_dir(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	(void)close(fd);
+	return r;
+}
+
+/* An unpredictable temp name next to the target: ".NAME.XXXXXXXXXXXXXXXX". */
+static char *temp_name(const char *name)
+{
+	unsigned long long rnd = 0;
+
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+		struct timespec ts;
+
+		/* no entropy yet (early boot): O_EXCL still keeps us safe */
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		rnd ^= (unsigned long long)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^
+		       (unsigned long long)getpid() << 32;
+	}
+	return xasprintf(".%s.%016llx", name, rnd);
+}
+
+int fileio_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	char *tmp = NULL;
+	int fd = -1, r;
+
+	r = check_target(dirfd, name);
+	if (r < 0)
+		return r;
+	for (int tries = 0; tries < 16 && fd < 0; tries++) {
+		free(tmp);
+		tmp = temp_name(name);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			r = -errno;
+			free(tmp);
+			return r;
+		}
+	}
+	if (fd < 0) {
+		free(tmp);
+		return -EEXIST;
+	}
+	r = write_all(fd, data, len);
+	if (r < 0)
+		goto fail;
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = -errno;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	free(tmp);
+	/* the rename is only durable once the directory is on disk */
+	return fsync_dir(dirfd);
+fail:
+	if (fd >= 0)
+		(void)close(fd);
+	(void)unlinkat(dirfd, tmp, 0);
+	free(tmp);
+	return r;
+}
+
+int fileio_unlink_at(int dirfd, const char *name)
+{
+	int r = check_target(dirfd, name);
+
+	if (r <= 0)
+		return r;
+	if (unlinkat(dirfd, name, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return fsync_dir(dirfd);
+}
+
+static pid_t lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	long long pid;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (parse_ll(buf, &pid) < 0 || pid <= 0 || pid > 0x7fffffff)
+		return 0;
+	return (pid_t)pid;
+}
+
+int fileio_lock(int rootfd, const char *path, unsigned timeout_ms, struct fileio_lock *ret,
+		pid_t *ret_holder)
+{
+	const long step_ms = 50;
+	long waited = 0;
+	struct stat st;
+	char *name, pidbuf[32];
+	int dirfd, fd, r, len;
+
+	ret->fd = -1;
+	if (ret_holder)
+		*ret_holder = 0;
+	dirfd = fileio_open_parent(rootfd, path, true, &name);
+	if (dirfd < 0)
+		return dirfd;
+	r = check_target(dirfd, name);
+	fd = r < 0 ? -1 : openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (r >= 0 && fd < 0)
+		r = -errno;
+	free(name);
+	(void)close(dirfd);
+	if (fd < 0)
+		return r;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto fail;
+	}
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			r = -errno;
+			goto fail;
+		}
+		if (waited >= (long)timeout_ms) {
+			if (ret_holder)
+				*ret_holder = lock_holder(fd);
+			r = -EWOULDBLOCK;
+			goto fail;
+		}
+		struct timespec ts = { 0, step_ms * 1000000L };
+		(void)nanosleep(&ts, NULL);
+		waited += step_ms;
+	}
+	/* Only the holder writes: our PID tells the next waiter whom it waits for. */
+	len = snprintf(pidbuf, sizeof(pidbuf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pidbuf, (size_t)len, 0) != len) {
+		r = errno ? -errno : -EIO;
+		goto fail;
+	}
+	ret->fd = fd;
+	return 0;
+fail:
+	(void)close(fd);
+	return r;
+}
+
+void fileio_unlock(struct fileio_lock *l)
+{
+	if (!l || l->fd < 0)
+		return;
+	/* closing drops the flock; the stale PID left behind is harmless */
+	(void)close(l->fd);
+	l->fd = -1;
+}

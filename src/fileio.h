@@ -1,2 +1,67 @@
-/* fileio.h */
+/* fileio.h: atomic file replacement, whole-file reads and lock files below a root directory. */
 #pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Largest file fileio_read_at() accepts: fragments and journals are small. */
+#define FILEIO_READ_MAX (4u << 20)
+
+/*
+ * Open the directory `path` below rootfd, one component at a time with
+ * O_NOFOLLOW, so a symlink anywhere on the way (even one pointing back
+ * into the root) is refused with -ELOOP or -ENOTDIR. ".." is -EINVAL.
+ * With create, missing directories are made 0755. Returns an
+ * O_RDONLY|O_DIRECTORY fd (usable for fsync) or -errno.
+ */
+int fileio_open_dir(int rootfd, const char *path, bool create);
+
+/*
+ * Open the parent directory of the file `path` below rootfd (as
+ * fileio_open_dir) and return its last component in *ret_name (caller
+ * frees). Returns the directory fd or -errno.
+ */
+int fileio_open_parent(int rootfd, const char *path, bool create, char **ret_name);
+
+/*
+ * Read the regular file `name` below dirfd whole, without following a
+ * symlink (-ELOOP). *ret_data is NUL-terminated (the NUL is not counted
+ * in *ret_len; the data itself may hold NULs). -ENOENT when absent,
+ * -EFBIG above FILEIO_READ_MAX, -EINVAL when not a regular file.
+ */
+int fileio_read_at(int dirfd, const char *name, char **ret_data, size_t *ret_len);
+
+/*
+ * Replace `name` below dirfd with data atomically: a temp file with an
+ * unpredictable name in the same directory (O_EXCL|O_NOFOLLOW), written
+ * whole, fchmod(mode), fsync, renameat over the target, fsync of the
+ * directory. On any failure the temp file is removed and the old file is
+ * left as it was. A symlink (or anything but a regular file) in place of
+ * the target is refused: -ELOOP / -EINVAL. 0 or -errno.
+ */
+int fileio_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+
+/*
+ * Remove the regular file `name` below dirfd and fsync the directory.
+ * Absent is success. A symlink in its place is refused (-ELOOP).
+ */
+int fileio_unlink_at(int dirfd, const char *name);
+
+/*
+ * An exclusive lock: the file `path` below rootfd (created 0644 with its
+ * parents), flock(LOCK_EX) tried until timeout_ms has passed, then our
+ * PID written into it for whoever waits next. Released by
+ * fileio_unlock() or when the process dies.
+ */
+struct fileio_lock {
+	int fd;     /* -1 when not held */
+};
+
+/*
+ * 0 with the lock held, -EWOULDBLOCK on timeout (*ret_holder is the PID
+ * found in the file, or 0 when it holds none), -ELOOP for a symlink, or
+ * another -errno.
+ */
+int fileio_lock(int rootfd, const char *path, unsigned timeout_ms, struct fileio_lock *ret,
+		pid_t *ret_holder);
+void fileio_unlock(struct fileio_lock *l);
