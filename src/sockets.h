@@ -1,2 +1,165 @@
-/* sockets.h */
+/* sockets.h: TCP sockets by state from sock_diag netlink or /proc/net/tcp{,6}, owners, counters. */
 #pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "procsys.h"
+
+/* Kernel TCP states (include/net/tcp_states.h); index 0 is unused. */
+enum {
+	TCPS_ESTABLISHED = 1, TCPS_SYN_SENT, TCPS_SYN_RECV, TCPS_FIN_WAIT1, TCPS_FIN_WAIT2,
+	TCPS_TIME_WAIT, TCPS_CLOSE, TCPS_CLOSE_WAIT, TCPS_LAST_ACK, TCPS_LISTEN, TCPS_CLOSING,
+	TCPS_MAX = 12,
+};
+#define TCPS_ALL 0xffeu        /* bits 1..11 */
+
+/* "ESTABLISHED" … as netstat prints them; NULL for an unknown state. */
+const char *sockets_state_name(int state);
+/* netstat ("CLOSE_WAIT") or ss ("close-wait", "syn-recv", "fin-wait-1") names; -EINVAL. */
+int sockets_state_parse(const char *name);
+
+/* One socket as the parsers see it. Addresses are in network order. */
+struct sock {
+	uint8_t family;          /* AF_INET or AF_INET6 */
+	uint8_t state;           /* TCPS_*; NEW_SYN_RECV is reported as SYN_RECV */
+	uint8_t timer;           /* idiag_timer: 3 marks a timewait mini-socket */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;   /* host order */
+	uint32_t inode;          /* 0: no file (TIME_WAIT, orphans, request socks) */
+	uint32_t uid;
+	uint32_t rqueue, wqueue; /* LISTEN: accept queue length and backlog */
+	int64_t idle_ms;         /* since the peer last sent anything; -1 unknown */
+};
+
+/* Called for every socket; a non-zero return stops the walk and is returned. */
+typedef int (*sockets_visit_fn)(const struct sock *sk, void *data);
+
+/*
+ * Parse one buffer of netlink messages (a recv() of a sock_diag dump).
+ * Pure: bytes in, sockets out. Returns 0 when more messages are expected,
+ * 1 after NLMSG_DONE, the negative errno of an NLMSG_ERROR, -EBADMSG for a
+ * malformed message, or what visit returned.
+ */
+int sockets_parse_nl(const void *buf, size_t len, sockets_visit_fn visit, void *data);
+/*
+ * Parse one line of /proc/net/tcp or tcp6 (family AF_INET or AF_INET6).
+ * 0, or -EINVAL for a header, truncated or malformed line.
+ */
+int sockets_parse_proc_line(const char *line, int family, struct sock *ret);
+
+enum sockets_source { SRC_AUTO, SRC_NETLINK, SRC_PROC, SRC_REPLAY };
+
+struct sockets_query {
+	uint32_t states;          /* 1 << TCPS_*; 0 means all */
+	int family;               /* AF_UNSPEC (both), AF_INET, AF_INET6 */
+	bool info;                /* ask INET_DIAG_INFO (idle times) */
+	enum sockets_source source;   /* AUTO: netlink, /proc when netlink is refused */
+	const char *replay;       /* SRC_REPLAY: file of raw netlink replies */
+	const char *record;       /* netlink: also append every reply to this file */
+};
+
+/*
+ * Walk the sockets matching q; rootfd is used for /proc/net. *ret_used says
+ * which source answered. 0 or -errno with err filled.
+ */
+int sockets_walk(int rootfd, const struct sockets_query *q, sockets_visit_fn visit, void *data,
+		 enum sockets_source *ret_used, char *err, size_t errlen);
+const char *sockets_source_name(enum sockets_source s);
+
+/* /proc/net/sockstat{,6}: -1 where a counter is missing. */
+struct sockstat {
+	long long inuse4, inuse6, orphan, tw, alloc, mem;
+};
+int sockets_read_sockstat(int rootfd, struct sockstat *ret);
+
+/* /proc/net/netstat TcpExt counters, by name. */
+struct netstat {
+	char **names;
+	long long *values;
+	size_t n;
+};
+int sockets_read_netstat(int rootfd, struct netstat *ret);
+/* -1 when the counter is missing. */
+long long sockets_netstat_get(const struct netstat *ns, const char *name);
+void sockets_netstat_free(struct netstat *ns);
+
+/* The usable ephemeral range: ip_local_port_range minus ip_local_reserved_ports. */
+struct portrange {
+	unsigned low, high;
+	unsigned usable;
+	unsigned reserved;        /* reserved ports inside the range */
+};
+int sockets_port_range(const struct procsys *ps, struct portrange *ret);
+/* Parse "1,2-5,9" (ip_local_reserved_ports) and count the ports in [low, high]. */
+int sockets_count_reserved(const char *text, unsigned low, unsigned high, unsigned *ret);
+
+/* --- aggregated views ---------------------------------------------------- */
+
+struct owner {
+	int pid;
+	char *comm;                         /* raw, escape before printing */
+	unsigned long long states[TCPS_MAX];
+	long long close_wait_idle_ms;       /* oldest CLOSE_WAIT by idle time; -1 unknown */
+};
+
+struct remote {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	unsigned long long states[TCPS_MAX];
+	unsigned long long ports_used;      /* max over local addresses: local ports in the ephemeral range */
+	unsigned long long total;
+};
+
+struct lport {
+	uint16_t port;
+	unsigned long long states[TCPS_MAX];
+	unsigned long long total;
+};
+
+enum census_by { BY_STATE, BY_OWNER, BY_REMOTE, BY_LPORT };
+
+struct census_query {
+	struct sockets_query q;
+	bool owners, remotes, lports;       /* which groupings to build */
+	bool exact;                         /* never use the counters shortcut */
+	struct portrange range;             /* for remotes' ports_used; low 0 = unknown */
+};
+
+struct census {
+	unsigned long long states[TCPS_MAX];
+	unsigned long long total;
+	bool from_counters;                 /* ESTABLISHED and TIME_WAIT from /proc/net/sockstat */
+	enum sockets_source source;
+	struct owner *owners;               /* sorted by total, descending */
+	size_t n_owners;
+	unsigned long long unowned;         /* sockets with an inode no readable process holds */
+	unsigned procs_denied, procs_vanished;
+	struct remote *remotes;             /* sorted by total, descending */
+	size_t n_remotes;
+	struct lport *lports;
+	size_t n_lports;
+};
+
+/*
+ * Count sockets by state and build the asked-for groupings. With no
+ * family and state filter, no groupings and !exact, the netlink path takes
+ * ESTABLISHED and TIME_WAIT from /proc/net/sockstat and dumps the rest.
+ */
+int census_run(int rootfd, const struct census_query *cq, struct census *ret, char *err, size_t errlen);
+void census_free(struct census *c);
+unsigned long long census_owner_total(const struct owner *o);
+
+/*
+ * Map socket inodes to processes by reading <root>/proc/PID/fd, stopping
+ * when every inode is found. inodes sorted ascending and unique; ret_pid[i]
+ * is 0 when no readable process holds inodes[i]. Processes that vanish or
+ * deny access are counted, not fatal.
+ */
+int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, int *ret_pid,
+		   unsigned *ret_denied, unsigned *ret_vanished);
+/* <root>/proc/PID/comm without the newline, raw (escape it); NULL if gone. */
+char *sockets_comm(int rootfd, int pid);
+
+/* "1.2.3.4:80" or "[::1]:80". buf at least 64 bytes. */
+char *sockets_addr_str(int family, const uint8_t *addr, uint16_t port, char *buf, size_t len);
