@@ -985,6 +985,7 @@ struct cstate {
 static int census_visit(const struct sock *sk, void *data)
 {
 	struct cstate *s = data;
+	struct census *c = s->c;
 	struct hkey k;
 	struct hent *e;
 
@@ -1012,6 +1013,18 @@ static int census_visit(const struct sock *sk, void *data)
 		e = htab_get(&s->ports, &k);
 		e->states[sk->state]++;
 		e->total++;
+	}
+	if (sk->state == TCPS_LISTEN && sk->wqueue > 0 && sk->rqueue >= sk->wqueue) {
+		struct listener *l;
+
+		c->full_listeners = xreallocarray(c->full_listeners, c->n_full_listeners + 1,
+						  sizeof(*c->full_listeners));
+		l = &c->full_listeners[c->n_full_listeners++];
+		l->family = sk->family;
+		memcpy(l->addr, sk->src, 16);
+		l->port = sk->sport;
+		l->queued = sk->rqueue;
+		l->backlog = sk->wqueue;
 	}
 	if (s->cq->owners && sk->inode) {
 		if (s->n_own == s->cap_own) {
@@ -1268,5 +1281,6 @@ void census_free(struct census *c)
 	free(c->owners);
 	free(c->remotes);
 	free(c->lports);
+	free(c->full_listeners);
 	memset(c, 0, sizeof(*c));
 }

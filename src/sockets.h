@@ -117,7 +117,13 @@ struct lport {
 	unsigned long long total;
 };
 
-enum census_by { BY_STATE, BY_OWNER, BY_REMOTE, BY_LPORT };
+/* A listener whose accept queue is full right now (netlink only). */
+struct listener {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint32_t queued, backlog;
+};
 
 struct census_query {
 	struct sockets_query q;
@@ -139,6 +145,8 @@ struct census {
 	size_t n_remotes;
 	struct lport *lports;
 	size_t n_lports;
+	struct listener *full_listeners;
+	size_t n_full_listeners;
 };
 
 /*
