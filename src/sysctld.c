@@ -1,2 +1,708 @@
-/* sysctld.c */
+/* sysctld.c: the boot view, resolved as systemd-sysctl 252 and procps 4.0.2 `sysctl --system` do. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "sysctld.h"
+
+/*
+ * How the two tools find and read their files; every rule below was read
+ * in the sources and then checked against the binaries of Debian 12
+ * (systemd 252.38, procps-ng 4.0.2) in a private namespace:
+ *
+ * systemd src/sysctl/sysctl.c run(): conf_files_list_strv(".conf",
+ * CONF_PATHS_STRV("sysctl.d")), i.e. /etc, /run, /usr/local/lib, /usr/lib
+ * and, built with split-usr as Debian 12 is, /lib. src/basic/conf-files.c:
+ * the directories are resolved and de-duplicated first
+ * (path_strv_resolve_uniq: /lib/sysctl.d is dropped where /lib -> usr/lib),
+ * names starting with '.' are skipped (FOREACH_DIRENT), the first directory
+ * holding a name wins, and the winners are sorted by file name
+ * (base_cmp). Flags are 0, so nothing is stat'ed: a same-named empty file
+ * or a /dev/null symlink "masks" simply by being read and holding nothing.
+ * /etc/sysctl.conf is read only through Debian's
+ * /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf.
+ *
+ * procps src/sysctl.c PreloadSystem(): the same five directories in the
+ * same order (since 3.3.17, Debian #950788), no de-duplication, no
+ * hidden-file filter, first name wins, sorted by name (sortpairs), then
+ * /etc/sysctl.conf when stat() says it is a regular file.
+ *
+ * Not modelled: systemd's "sysctl.extra" credential (252+, lives only in
+ * the service's credential directory at boot), the udev-triggered
+ * per-interface runs (--prefix=/net/ipv4/conf/IF, which re-apply the same
+ * files), and sysctl.* on the kernel command line.
+ */
+static const char *const conf_dirs[] = {
+	"/etc/sysctl.d",
+	"/run/sysctl.d",
+	"/usr/local/lib/sysctl.d",
+	"/usr/lib/sysctl.d",
+	"/lib/sysctl.d",
+};
+#define PROCPS_CONF "/etc/sysctl.conf"
+#define MAX_FILE_SIZE (4 << 20)
+
+/* One parsed line of a sysctl.d file. */
+struct line {
+	unsigned no;
+	char *key;          /* canonical dotted key or pattern */
+	char *raw;          /* value as written, stripped; NULL for "-key" */
+	bool ignore_failure;
+	bool glob;
+	bool procps_skip;   /* "- key": procps keeps the space in the key */
+};
+
+struct pfile {
+	char *path;
+	struct line *lines;
+	size_t n;
+	int err;            /* not readable: nothing applies */
+};
+
+/* A systemd-sysctl hashmap entry, with the raw value it compares on. */
+struct sd_opt {
+	struct sysctl_assign a;
+	char *raw;
+};
+
+struct entry {
+	char *name;
+	char *path;         /* as the admin sees it */
+	bool devnull;       /* a symlink to /dev/null: read as empty, never opened */
+	bool overlay;
+};
+
+struct loader {
+	int rootfd;
+	const char *ov_path;
+	const char *ov_text;
+	char *ov_dir;
+	const char *ov_name;
+	bool ov_have_ino;
+	dev_t ov_dev;
+	ino_t ov_ino;
+	struct pfile *files;
+	size_t n_files;
+	struct sd_opt *sd;
+	size_t n_sd;
+	struct bootview *bv;
+};
+
+/* Every path below --root goes through here: symlinks resolve inside the root. */
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static char *strip(char *s)
+{
+	char *e;
+
+	while (*s && strchr(" \t\n\r", *s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && strchr(" \t\n\r", e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static bool glob_char(char c)
+{
+	return strchr("*?[]!^\\", c) != NULL;
+}
+
+/*
+ * systemd's sysctl_normalize() plus path_simplify(): when the first
+ * separator is '/', '.' and '/' swap roles; empty components vanish.
+ * Exact keys must then pass key_valid(); patterns may also hold glob
+ * characters and capitals (only in the pattern, keys never have them).
+ */
+static int conf_key(const char *in, char **ret_key, bool *ret_glob)
+{
+	const char *sep = strpbrk(in, "./");
+	char *k = xmalloc(strlen(in) + 1), *q = k;
+	bool glob = strpbrk(in, "*?[") != NULL, start = true;
+
+	for (const char *p = in; *p; p++) {
+		char c = *p;
+
+		if (sep && *sep == '/')
+			c = c == '/' ? '.' : c == '.' ? '/' : c;
+		if (c == '.') {
+			if (!start)
+				*q++ = '.';
+			start = true;
+			continue;
+		}
+		if (glob && !(isalnum((unsigned char)c) || c == '_' || c == '-' || glob_char(c)))
+			goto bad;
+		*q++ = c;
+		start = false;
+	}
+	if (q > k && q[-1] == '.')
+		q--;
+	*q = '\0';
+	if (!*k || (!glob && !key_valid(k)))
+		goto bad;
+	*ret_key = k;
+	*ret_glob = glob;
+	return 0;
+bad:
+	free(k);
+	return -EINVAL;
+}
+
+/* Does a dotted pattern match a dotted key, as glob(3) on /proc/sys would? */
+static bool glob_match(const char *pattern, const char *key)
+{
+	char *p = xstrdup(pattern), *k = xstrdup(key);
+	bool m;
+
+	for (char *c = p; *c; c++)
+		*c = *c == '.' ? '/' : *c == '/' ? '.' : *c;
+	for (char *c = k; *c; c++)
+		if (*c == '.')
+			*c = '/';
+	m = fnmatch(p, k, FNM_PATHNAME | FNM_PERIOD) == 0;
+	free(p);
+	free(k);
+	return m;
+}
+
+/*
+ * Parse one file the way systemd's parse_file() does: strip, skip blank
+ * and '#'/';' lines, split at the first '=', a leading '-' means "ignore
+ * failure", or without '=' a "negative match" that keeps globs off a key.
+ * procps's parse_setting_line() agrees except that it does not strip
+ * after the '-' (so "- key = v" names a key with a leading space).
+ */
+static void parse_text(struct loader *L, struct pfile *pf, char *text)
+{
+	unsigned no = 0;
+	char *save = NULL;
+
+	for (char *l = text; l; l = save) {
+		char *nl = strchr(l, '\n'), *p, *eq, *value = NULL, *key;
+		struct line ln = { 0 };
+
+		save = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		else if (!*l)
+			break;
+		ln.no = ++no;
+		p = strip(l);
+		if (!*p || *p == '#' || *p == ';')
+			continue;
+		eq = strchr(p, '=');
+		if (!eq && *p != '-') {
+			msgs_add(&L->bv->warnings, "%s:%u: line is not an assignment, ignored: %.200s",
+				 pf->path, no, p);
+			continue;
+		}
+		if (*p == '-') {
+			ln.ignore_failure = eq != NULL;
+			ln.procps_skip = isspace((unsigned char)p[1]);
+			p++;
+		}
+		if (eq) {
+			*eq = '\0';
+			value = strip(eq + 1);
+		}
+		key = strip(p);
+		if (conf_key(key, &ln.key, &ln.glob) < 0) {
+			msgs_add(&L->bv->warnings, "%s:%u: '%.200s' is not a sysctl name tcptune can resolve, ignored",
+				 pf->path, no, key);
+			continue;
+		}
+		if (ln.procps_skip)
+			msgs_add(&L->bv->warnings,
+				 "%s:%u: space after '-': `sysctl --system` (procps) takes it as part of the key and ignores the line",
+				 pf->path, no);
+		ln.raw = value ? xstrdup(value) : NULL;
+		pf->lines = xreallocarray(pf->lines, pf->n + 1, sizeof(*pf->lines));
+		pf->lines[pf->n++] = ln;
+	}
+}
+
+/* Read a whole file below the root; the overlay replaces it by name or by inode. */
+static int read_text(struct loader *L, const struct entry *e, char **ret)
+{
+	struct stat st;
+	char *buf;
+	size_t len = 0;
+	int fd;
+
+	if (e->overlay) {
+		if (!L->ov_text)
+			return -ENOENT;
+		*ret = xstrdup(L->ov_text);
+		return 0;
+	}
+	if (e->devnull) {
+		*ret = xstrdup("");
+		return 0;
+	}
+	fd = open_in_root(L->rootfd, e->path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int r = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		(void)close(fd);
+		return r;
+	}
+	if (L->ov_have_ino && st.st_dev == L->ov_dev && st.st_ino == L->ov_ino) {
+		/* a symlink (99-sysctl.conf) to the overlaid file */
+		(void)close(fd);
+		if (!L->ov_text)
+			return -ENOENT;
+		*ret = xstrdup(L->ov_text);
+		return 0;
+	}
+	if (st.st_size > MAX_FILE_SIZE) {
+		(void)close(fd);
+		return -EFBIG;
+	}
+	buf = xmalloc((size_t)st.st_size + 4096);
+	for (;;) {
+		size_t cap = (size_t)st.st_size + 4096;
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			(void)close(fd);
+			free(buf);
+			return -EFBIG;	/* grew while we read it */
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+			(void)close(fd);
+			free(buf);
+			return r;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	(void)close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+/* Parse a file once; systemd and procps usually read the same ones. */
+static struct pfile *load_file(struct loader *L, const struct entry *e, bool quiet_enoent)
+{
+	struct pfile *pf;
+	char *text = NULL;
+	int r;
+
+	for (size_t i = 0; i < L->n_files; i++)
+		if (!strcmp(L->files[i].path, e->path))
+			return &L->files[i];
+	L->files = xreallocarray(L->files, L->n_files + 1, sizeof(*L->files));
+	pf = &L->files[L->n_files++];
+	*pf = (struct pfile){ .path = xstrdup(e->path) };
+	r = read_text(L, e, &text);
+	if (r < 0) {
+		pf->err = r;
+		/* both tools skip a dangling name silently */
+		if (!(r == -ENOENT && quiet_enoent))
+			msgs_add(&L->bv->warnings, "%s: %s, not read", e->path, strerror(-r));
+		return pf;
+	}
+	parse_text(L, pf, text);
+	free(text);
+	return pf;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+static bool have_name(const struct entry *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return true;
+	return false;
+}
+
+static void add_entry(struct entry **v, size_t *n, const char *dir, const char *name,
+		      bool devnull, bool overlay)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (struct entry){
+		.name = xstrdup(name),
+		.path = xasprintf("%s/%s", dir, name),
+		.devnull = devnull,
+		.overlay = overlay,
+	};
+}
+
+static bool is_devnull_link(int dfd, const char *name)
+{
+	char target[16];
+	struct stat st;
+	ssize_t n;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return false;
+	n = readlinkat(dfd, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return !strcmp(target, "/dev/null");
+}
+
+/*
+ * The file list of one tool: first directory wins per name, sorted by
+ * name. systemd drops directories that resolve to one already listed and
+ * names starting with '.'; procps does neither.
+ */
+static void list_files(struct loader *L, bool systemd, struct entry **ret, size_t *ret_n)
+{
+	struct entry *v = NULL;
+	size_t n = 0;
+	struct stat seen[sizeof(conf_dirs) / sizeof(conf_dirs[0])];
+	size_t n_seen = 0;
+
+	for (size_t i = 0; i < sizeof(conf_dirs) / sizeof(conf_dirs[0]); i++) {
+		const char *dir = conf_dirs[i];
+		bool ovdir = L->ov_dir && !strcmp(L->ov_dir, dir), dup = false;
+		struct stat st;
+		DIR *d = NULL;
+		int fd;
+
+		fd = open_in_root(L->rootfd, dir, O_RDONLY | O_DIRECTORY);
+		if (fd < 0 && fd != -ENOENT && systemd)
+			msgs_add(&L->bv->warnings, "%s: %s, not read", dir, strerror(-fd));
+		if (fd >= 0 && fstat(fd, &st) == 0) {
+			for (size_t j = 0; j < n_seen; j++)
+				dup |= seen[j].st_dev == st.st_dev && seen[j].st_ino == st.st_ino;
+			seen[n_seen++] = st;
+		}
+		if (fd >= 0 && dup) {
+			(void)close(fd);
+			/* procps reads it again, but every name in it is already taken */
+			continue;
+		}
+		if (fd >= 0 && !(d = fdopendir(fd)))
+			(void)close(fd);
+		for (struct dirent *de; d && (de = readdir(d));) {
+			size_t len = strlen(de->d_name);
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (len < 5 || strcmp(de->d_name + len - 5, ".conf"))
+				continue;
+			if (systemd && de->d_name[0] == '.')
+				continue;
+			if (have_name(v, n, de->d_name))
+				continue;
+			if (ovdir && !strcmp(de->d_name, L->ov_name))
+				continue;	/* the overlay decides below */
+			add_entry(&v, &n, dir, de->d_name, is_devnull_link(dirfd(d), de->d_name), false);
+		}
+		if (d)
+			(void)closedir(d);
+		if (ovdir && L->ov_text && !have_name(v, n, L->ov_name))
+			add_entry(&v, &n, dir, L->ov_name, false, true);
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_entry);
+	*ret = v;
+	*ret_n = n;
+}
+
+static void free_entries(struct entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].path);
+	}
+	free(v);
+}
+
+static struct sysctl_assign assign_of(const struct line *l, const char *file)
+{
+	return (struct sysctl_assign){
+		.key = xstrdup(l->key),
+		.value = l->raw ? value_normalize(l->raw) : NULL,
+		.file = xstrdup(file),
+		.line = l->no,
+		.ignore_failure = l->ignore_failure,
+		.glob = l->glob,
+	};
+}
+
+static void assign_free(struct sysctl_assign *a)
+{
+	free(a->key);
+	free(a->value);
+	free(a->file);
+}
+
+static void push(struct sysctl_assign **v, size_t *n, struct sysctl_assign a)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = a;
+}
+
+/*
+ * systemd parse_file(): an OrderedHashmap keyed by the normalized key or
+ * pattern. The same value again only ORs ignore_failure and keeps the
+ * entry where it is; a different value (or a "-key" line) removes the
+ * entry and appends the new one, so it moves to the end. We keep the
+ * entry's place but report the latest line that states the value: that
+ * is the line an admin has to edit.
+ */
+static void sd_add(struct loader *L, const struct line *l, const char *file)
+{
+	for (size_t i = 0; i < L->n_sd; i++) {
+		struct sd_opt *o = &L->sd[i];
+
+		if (strcmp(o->a.key, l->key))
+			continue;
+		if ((!o->raw && !l->raw) || (o->raw && l->raw && !strcmp(o->raw, l->raw))) {
+			bool ign = o->a.ignore_failure || l->ignore_failure;
+			assign_free(&o->a);
+			o->a = assign_of(l, file);
+			o->a.ignore_failure = ign;
+			return;
+		}
+		assign_free(&o->a);
+		free(o->raw);
+		memmove(o, o + 1, (L->n_sd - i - 1) * sizeof(*o));
+		L->n_sd--;
+		break;
+	}
+	L->sd = xreallocarray(L->sd, L->n_sd + 1, sizeof(*L->sd));
+	L->sd[L->n_sd++] = (struct sd_opt){
+		.a = assign_of(l, file),
+		.raw = l->raw ? xstrdup(l->raw) : NULL,
+	};
+}
+
+static void load_systemd(struct loader *L)
+{
+	struct bootview *bv = L->bv;
+	struct entry *v;
+	size_t n;
+
+	list_files(L, true, &v, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct pfile *pf = load_file(L, &v[i], true);
+
+		bv->files = xreallocarray(bv->files, bv->n_files + 1, sizeof(*bv->files));
+		bv->files[bv->n_files++] = xstrdup(v[i].path);
+		for (size_t j = 0; j < pf->n; j++) {
+			const struct line *l = &pf->lines[j];
+
+			if (l->raw)
+				push(&bv->all, &bv->n_all, assign_of(l, pf->path));
+			sd_add(L, l, pf->path);
+		}
+	}
+	free_entries(v, n);
+	bv->sd = xcalloc(L->n_sd, sizeof(*bv->sd));
+	for (size_t i = 0; i < L->n_sd; i++) {
+		bv->sd[i] = L->sd[i].a;
+		free(L->sd[i].raw);
+	}
+	bv->n_sd = L->n_sd;
+	free(L->sd);
+	L->sd = NULL;
+	L->n_sd = 0;
+}
+
+/* procps reads /etc/sysctl.conf last, and only when it is a regular file. */
+static bool procps_conf_present(struct loader *L, struct entry *e)
+{
+	struct stat st;
+	int fd;
+
+	*e = (struct entry){ .name = (char *)"sysctl.conf", .path = (char *)PROCPS_CONF };
+	if (L->ov_path && !strcmp(L->ov_path, PROCPS_CONF)) {
+		e->overlay = true;
+		return L->ov_text != NULL;
+	}
+	fd = open_in_root(L->rootfd, PROCPS_CONF, O_PATH);
+	if (fd < 0)
+		return false;
+	bool reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	(void)close(fd);
+	return reg;
+}
+
+static void procps_file(struct loader *L, const struct entry *e)
+{
+	struct bootview *bv = L->bv;
+	struct pfile *pf = load_file(L, e, false);
+
+	bv->pp_files = xreallocarray(bv->pp_files, bv->n_pp_files + 1, sizeof(*bv->pp_files));
+	bv->pp_files[bv->n_pp_files++] = xstrdup(e->path);
+	for (size_t j = 0; j < pf->n; j++) {
+		const struct line *l = &pf->lines[j];
+
+		if (l->procps_skip)
+			continue;
+		if (l->raw)
+			push(&bv->pp, &bv->n_pp, assign_of(l, pf->path));
+		else
+			push(&bv->pp_excl, &bv->n_pp_excl, assign_of(l, pf->path));
+	}
+}
+
+static void load_procps(struct loader *L)
+{
+	struct entry *v, conf;
+	size_t n;
+
+	list_files(L, false, &v, &n);
+	for (size_t i = 0; i < n; i++)
+		procps_file(L, &v[i]);
+	free_entries(v, n);
+	if (procps_conf_present(L, &conf))
+		procps_file(L, &conf);
+}
+
+static int overlay_init(struct loader *L, const char *path, const char *text)
+{
+	const char *slash;
+	struct stat st;
+	int fd;
+
+	if (!path)
+		return 0;
+	slash = strrchr(path, '/');
+	if (path[0] != '/' || !slash || !slash[1])
+		return -EINVAL;
+	L->ov_path = path;
+	L->ov_text = text;
+	L->ov_dir = xstrndup(path, (size_t)(slash - path));
+	L->ov_name = slash + 1;
+	/* 99-sysctl.conf -> ../sysctl.conf: catch links to the overlaid file by inode */
+	fd = open_in_root(L->rootfd, path, O_PATH);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			L->ov_have_ino = true;
+			L->ov_dev = st.st_dev;
+			L->ov_ino = st.st_ino;
+		}
+		(void)close(fd);
+	}
+	return 0;
+}
+
+int sysctld_load(int rootfd, const char *overlay_path, const char *overlay_text,
+		 struct bootview *ret)
+{
+	struct loader L = { .rootfd = rootfd, .bv = ret };
+	int r, fd;
+
+	*ret = (struct bootview){ 0 };
+	/* openat2() or nothing: without RESOLVE_IN_ROOT a symlink could leave --root */
+	fd = open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	(void)close(fd);
+	r = overlay_init(&L, overlay_path, overlay_text);
+	if (r < 0)
+		return r;
+	load_systemd(&L);
+	load_procps(&L);
+	for (size_t i = 0; i < L.n_files; i++) {
+		for (size_t j = 0; j < L.files[i].n; j++) {
+			free(L.files[i].lines[j].key);
+			free(L.files[i].lines[j].raw);
+		}
+		free(L.files[i].lines);
+		free(L.files[i].path);
+	}
+	free(L.files);
+	free(L.ov_dir);
+	return 0;
+}
+
+/*
+ * systemd apply_all(): an exact entry is written as is (or, as a "-key"
+ * line, not at all); a glob is expanded on /proc/sys and each match is
+ * skipped when the table holds that key exactly ("explicit setting
+ * exists"), wherever that entry stands. Otherwise globs are written in
+ * table order, so the last matching glob wins.
+ */
+const struct sysctl_assign *sysctld_find(const struct bootview *bv, const char *key)
+{
+	const struct sysctl_assign *win = NULL;
+
+	if (!bv || !key_valid(key))
+		return NULL;
+	for (size_t i = 0; i < bv->n_sd; i++)
+		if (!bv->sd[i].glob && !strcmp(bv->sd[i].key, key))
+			return bv->sd[i].value ? &bv->sd[i] : NULL;
+	for (size_t i = 0; i < bv->n_sd; i++)
+		if (bv->sd[i].glob && bv->sd[i].value && glob_match(bv->sd[i].key, key))
+			win = &bv->sd[i];
+	return win;
+}
+
+/*
+ * procps write_setting_list(): every exact assignment is written in order
+ * (a later "-key" does not cancel it); globs skip keys assigned exactly
+ * anywhere or excluded by an exact "-key". Its source also fnmatch()es
+ * glob exclusions, but 4.0.2 as shipped ignores them (checked), and so
+ * do we.
+ */
+const struct sysctl_assign *sysctld_find_procps(const struct bootview *bv, const char *key)
+{
+	if (!bv || !key_valid(key))
+		return NULL;
+	for (size_t i = bv->n_pp; i-- > 0;)
+		if (!bv->pp[i].glob && !strcmp(bv->pp[i].key, key))
+			return &bv->pp[i];
+	for (size_t i = 0; i < bv->n_pp_excl; i++)
+		if (!bv->pp_excl[i].glob && !strcmp(bv->pp_excl[i].key, key))
+			return NULL;
+	for (size_t i = bv->n_pp; i-- > 0;)
+		if (bv->pp[i].glob && glob_match(bv->pp[i].key, key))
+			return &bv->pp[i];
+	return NULL;
+}
+
+static void assigns_free(struct sysctl_assign *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assign_free(&v[i]);
+	free(v);
+}
+
+void sysctld_free(struct bootview *bv)
+{
+	if (!bv)
+		return;
+	assigns_free(bv->all, bv->n_all);
+	assigns_free(bv->pp, bv->n_pp);
+	assigns_free(bv->sd, bv->n_sd);
+	assigns_free(bv->pp_excl, bv->n_pp_excl);
+	strv_free(bv->files, bv->n_files);
+	strv_free(bv->pp_files, bv->n_pp_files);
+	msgs_free(&bv->warnings);
+	*bv = (struct bootview){ 0 };
+}

@@ -14,13 +14,25 @@ struct sysctl_assign {
 };
 
 struct bootview {
-	struct sysctl_assign *all;   /* every assignment systemd-sysctl reads, in the order it applies them */
+	struct sysctl_assign *all;   /* every assignment systemd-sysctl reads, in the order it reads them */
 	size_t n_all;
 	struct sysctl_assign *pp;    /* every assignment `sysctl --system` (procps) reads, in its order */
 	size_t n_pp;
 	char **files;                /* files systemd-sysctl reads, in order */
 	size_t n_files;
 	struct msgs warnings;        /* unparsable lines, unreadable files: "file:line: text" */
+	/*
+	 * systemd-sysctl's resolved table (its ordered hashmap): one entry per
+	 * key or pattern, in the order it writes them. value == NULL is a
+	 * "-key" line without '=': it cancels an earlier assignment of the
+	 * same key or pattern and keeps globs off that key.
+	 */
+	struct sysctl_assign *sd;
+	size_t n_sd;
+	struct sysctl_assign *pp_excl;   /* procps "-key" lines (value NULL); only exact keys work in 4.0.2 */
+	size_t n_pp_excl;
+	char **pp_files;             /* files procps reads, in order (ends with /etc/sysctl.conf) */
+	size_t n_pp_files;
 };
 
 /*
