@@ -1,2 +1,1083 @@
-/* apply.c */
+/* apply.c: the transaction: lock, journal, fragment, live writes, read-back, roll back. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
 #include "apply.h"
+#include "catalogue.h"
+#include "fileio.h"
+#include "sysctld.h"
+#include "tcptune.h"
+
+#define JOURNAL_FORMAT 1
+
+/*
+ * Test builds only (configure --enable-test-hooks): TCPTUNE_TEST_CRASH_AT
+ * names a step ("journal", "fragment", "key:2", ...) at which we die with
+ * SIGKILL, as a power cut would; TCPTUNE_TEST_DELAY_MS sleeps at every
+ * step so concurrent runs overlap.
+ */
+#ifdef TCPTUNE_TEST_HOOKS
+static void test_hook(const char *step, size_t n)
+{
+	const char *at = getenv("TCPTUNE_TEST_CRASH_AT");
+	const char *delay = getenv("TCPTUNE_TEST_DELAY_MS");
+	char name[64];
+	long long ms;
+
+	if (n)
+		(void)snprintf(name, sizeof(name), "%s:%zu", step, n);
+	else
+		(void)snprintf(name, sizeof(name), "%s", step);
+	if (delay && parse_ll(delay, &ms) == 0 && ms > 0) {
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+		(void)nanosleep(&ts, NULL);
+	}
+	if (at && strcmp(at, name) == 0)
+		(void)raise(SIGKILL);
+}
+#else
+static void test_hook(const char *step, size_t n)
+{
+	(void)step;
+	(void)n;
+}
+#endif
+
+/* ---- the fragment ------------------------------------------------------ */
+
+/* Comments come from profiles: one line each, no control characters. */
+static void put_comment_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		putc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
+}
+
+static bool is_skipped_host_key(const struct rule *r, bool child)
+{
+	return child && r->cat &&
+	       (r->cat->scope == SCOPE_HOST || r->cat->scope == SCOPE_HOST_RO ||
+		r->cat->scope == SCOPE_GLOBAL);
+}
+
+char *apply_render(const struct profile *p, const struct procsys *ps)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return xstrdup("");
+	fputs("# sysctl.d fragment written by tcptune for profile", f);
+	fputs(p->n_names > 1 ? "s " : " ", f);
+	for (size_t i = 0; i < p->n_names; i++) {
+		if (i)
+			fputs(", ", f);
+		put_comment_text(f, p->names[i]);
+	}
+	fputs(".\n# `tcptune apply` writes it, `tcptune rollback` restores the file it replaced.\n"
+	      "# Change the profile and apply again rather than editing this file.\n", f);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct rule *r = &p->rules[i];
+		char *live = NULL, *target, *desc;
+
+		if (ps && procsys_read(ps, r->key, &live) < 0)
+			live = NULL;
+		target = rule_target(r, live);
+		free(live);
+		if (!target)
+			continue;
+		desc = rule_describe(r);
+		fputs("\n# rule: ", f);
+		put_comment_text(f, desc);
+		fputs(" (", f);
+		put_comment_text(f, r->profile);
+		fputs(r->optional ? "; optional)" : ")", f);
+		if (r->note && *r->note) {
+			fputs(": ", f);
+			put_comment_text(f, r->note);
+		}
+		/* "-": systemd-sysctl and procps ignore a failure, as optional means */
+		fprintf(f, "\n%s%s = %s\n", r->optional ? "-" : "", r->key, target);
+		free(desc);
+		free(target);
+	}
+	if (fclose(f) != 0)
+		return xstrdup("");
+	return buf;
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static int read_file(int rootfd, const char *path, char **ret, size_t *ret_len, unsigned *ret_mode)
+{
+	char *name;
+	struct stat st;
+	int dfd, r;
+
+	*ret = NULL;
+	*ret_len = 0;
+	dfd = fileio_open_parent(rootfd, path, false, &name);
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	r = fileio_read_at(dfd, name, ret, ret_len);
+	if (r == 0 && ret_mode)
+		*ret_mode = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & 07777 : 0644;
+	if (r == -ENOENT)
+		r = 0;
+	free(name);
+	(void)close(dfd);
+	return r;
+}
+
+/* Leave `path` holding data (NULL: absent), atomically. */
+static int put_file(int rootfd, const char *path, const char *data, size_t len, unsigned mode)
+{
+	char *name;
+	int dfd, r;
+
+	dfd = fileio_open_parent(rootfd, path, data != NULL, &name);
+	if (dfd == -ENOENT && !data)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	if (data)
+		r = fileio_replace_at(dfd, name, data, len, mode ? mode : 0644);
+	else
+		r = fileio_unlink_at(dfd, name);
+	free(name);
+	(void)close(dfd);
+	return r;
+}
+
+static bool same_bytes(const char *a, size_t la, const char *b, size_t lb)
+{
+	if (!a || !b)
+		return !a && !b;
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+static char *join(char *const *v, size_t n)
+{
+	char *s = xstrdup("");
+
+	for (size_t i = 0; i < n; i++) {
+		char *t = xasprintf("%s%s%s", s, i ? ", " : "", v[i]);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+static struct apply_key *add_key(struct apply_tx *tx, const char *key)
+{
+	struct apply_key *k;
+
+	tx->keys = xreallocarray(tx->keys, tx->n_keys + 1, sizeof(*tx->keys));
+	k = &tx->keys[tx->n_keys++];
+	*k = (struct apply_key){ .key = xstrdup(key) };
+	return k;
+}
+
+void apply_tx_free(struct apply_tx *tx)
+{
+	if (!tx)
+		return;
+	strv_free(tx->profiles, tx->n_profiles);
+	free(tx->fragment);
+	free(tx->frag_old);
+	free(tx->frag_new);
+	for (size_t i = 0; i < tx->n_keys; i++) {
+		free(tx->keys[i].key);
+		free(tx->keys[i].before);
+		free(tx->keys[i].after);
+	}
+	free(tx->keys);
+	msgs_free(&tx->errors);
+	msgs_free(&tx->unrestored);
+	msgs_free(&tx->warnings);
+	msgs_free(&tx->notes);
+	*tx = (struct apply_tx){ 0 };
+}
+
+/* Write one value and read it back: vectors are not atomic in the kernel. */
+static int set_live(const struct procsys *ps, const char *key, const char *value, char **ret_seen)
+{
+	char *seen = NULL;
+	int r = procsys_write(ps, key, value), rr;
+
+	rr = procsys_read(ps, key, &seen);
+	if (r == 0 && rr < 0)
+		r = rr;
+	if (r == 0 && !value_equal(seen, value))
+		r = -EIO;
+	if (ret_seen)
+		*ret_seen = seen;
+	else
+		free(seen);
+	return r;
+}
+
+/* ---- the journal --------------------------------------------------------- */
+
+struct jkey {
+	char *key, *before, *after;
+};
+
+struct journal {
+	enum apply_state state;
+	long long pid;
+	char **profiles;
+	size_t n_profiles;
+	char *netns;
+	char *fragment;
+	char *frag_before;      /* NULL: absent */
+	size_t frag_before_len;
+	unsigned frag_before_mode;
+	struct jkey *keys;
+	size_t n_keys;
+};
+
+static void journal_free(struct journal *j)
+{
+	strv_free(j->profiles, j->n_profiles);
+	free(j->netns);
+	free(j->fragment);
+	free(j->frag_before);
+	for (size_t i = 0; i < j->n_keys; i++) {
+		free(j->keys[i].key);
+		free(j->keys[i].before);
+		free(j->keys[i].after);
+	}
+	free(j->keys);
+	*j = (struct journal){ 0 };
+}
+
+static const char *const state_names[] = {
+	[APPLY_STATE_NONE] = "none",
+	[APPLY_STATE_INCOMPLETE] = "incomplete",
+	[APPLY_STATE_COMPLETE] = "complete",
+	[APPLY_STATE_ROLLING_BACK] = "rolling-back",
+	[APPLY_STATE_ROLLED_BACK] = "rolled-back",
+};
+
+const char *apply_state_name(enum apply_state s)
+{
+	return (size_t)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "unknown";
+}
+
+static bool interrupted(enum apply_state s)
+{
+	return s == APPLY_STATE_INCOMPLETE || s == APPLY_STATE_ROLLING_BACK;
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* File bytes as JSON: a string when they are UTF-8, else hex (admins edit fragments with anything). */
+static void set_bytes(json_t *o, const char *name, const char *data, size_t len)
+{
+	json_t *s;
+
+	if (!data) {
+		json_object_set_new(o, name, json_null());
+		return;
+	}
+	s = json_stringn(data, len);
+	if (s) {
+		json_object_set_new(o, name, s);
+		return;
+	}
+	char *hex = xmalloc(len * 2 + 1), *key = xasprintf("%s_hex", name);
+	for (size_t i = 0; i < len; i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", (unsigned char)data[i]);
+	json_object_set_new(o, name, json_null());
+	json_object_set_new(o, key, json_string(hex));
+	free(hex);
+	free(key);
+}
+
+static int get_bytes(json_t *o, const char *name, char **ret, size_t *ret_len)
+{
+	json_t *s = json_object_get(o, name);
+	char *key = xasprintf("%s_hex", name);
+	json_t *h = json_object_get(o, key);
+
+	free(key);
+	*ret = NULL;
+	*ret_len = 0;
+	if (json_is_string(s)) {
+		*ret_len = json_string_length(s);
+		*ret = xmalloc(*ret_len + 1);
+		memcpy(*ret, json_string_value(s), *ret_len);
+		(*ret)[*ret_len] = '\0';
+		return 0;
+	}
+	if (json_is_string(h)) {
+		const char *x = json_string_value(h);
+		size_t n = strlen(x) / 2;
+
+		if (strlen(x) % 2)
+			return -EINVAL;
+		*ret = xmalloc(n + 1);
+		for (size_t i = 0; i < n; i++) {
+			unsigned v;
+			if (sscanf(x + 2 * i, "%2x", &v) != 1) {
+				free(*ret);
+				*ret = NULL;
+				return -EINVAL;
+			}
+			(*ret)[i] = (char)v;
+		}
+		(*ret)[n] = '\0';
+		*ret_len = n;
+		return 0;
+	}
+	return json_is_null(s) || !s ? 0 : -EINVAL;
+}
+
+static char *journal_dump(const struct journal *j)
+{
+	json_t *o = json_object(), *pr = json_array(), *keys = json_array();
+	char *text, *out;
+
+	json_object_set_new(o, "format", json_integer(JOURNAL_FORMAT));
+	json_object_set_new(o, "state", json_string(apply_state_name(j->state)));
+	json_object_set_new(o, "pid", json_integer(j->pid));
+	for (size_t i = 0; i < j->n_profiles; i++)
+		json_array_append_new(pr, json_string(j->profiles[i]));
+	json_object_set_new(o, "profiles", pr);
+	json_object_set_new(o, "netns", jstr(j->netns));
+	json_object_set_new(o, "fragment", json_string(j->fragment));
+	set_bytes(o, "fragment_before", j->frag_before, j->frag_before_len);
+	json_object_set_new(o, "fragment_before_mode", json_integer(j->frag_before_mode));
+	for (size_t i = 0; i < j->n_keys; i++) {
+		json_t *k = json_object();
+		json_object_set_new(k, "key", json_string(j->keys[i].key));
+		json_object_set_new(k, "before", json_string(j->keys[i].before));
+		json_object_set_new(k, "after", json_string(j->keys[i].after));
+		json_array_append_new(keys, k);
+	}
+	json_object_set_new(o, "keys", keys);
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	out = xasprintf("%s\n", text ? text : "{}");
+	free(text);
+	return out;
+}
+
+static int journal_parse(const char *text, size_t len, struct journal *j, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *o = json_loadb(text, len, 0, &je), *v, *keys, *pr;
+	const char *state;
+	int r = -EINVAL;
+
+	*j = (struct journal){ 0 };
+	if (!o) {
+		(void)snprintf(err, errlen, "line %d: %s", je.line, je.text);
+		return -EINVAL;
+	}
+	v = json_object_get(o, "format");
+	if (!json_is_integer(v) || json_integer_value(v) != JOURNAL_FORMAT) {
+		(void)snprintf(err, errlen, "unknown journal format (this tcptune reads format %d)",
+			       JOURNAL_FORMAT);
+		goto out;
+	}
+	state = json_string_value(json_object_get(o, "state"));
+	for (size_t i = APPLY_STATE_INCOMPLETE; state && i <= APPLY_STATE_ROLLED_BACK; i++)
+		if (strcmp(state, state_names[i]) == 0)
+			j->state = (enum apply_state)i;
+	if (j->state == APPLY_STATE_NONE) {
+		(void)snprintf(err, errlen, "no valid \"state\"");
+		goto out;
+	}
+	j->pid = json_integer_value(json_object_get(o, "pid"));
+	pr = json_object_get(o, "profiles");
+	for (size_t i = 0; i < json_array_size(pr); i++) {
+		const char *s = json_string_value(json_array_get(pr, i));
+		if (!s)
+			continue;
+		j->profiles = xreallocarray(j->profiles, j->n_profiles + 1, sizeof(char *));
+		j->profiles[j->n_profiles++] = xstrdup(s);
+	}
+	if (json_is_string(json_object_get(o, "netns")))
+		j->netns = xstrdup(json_string_value(json_object_get(o, "netns")));
+	v = json_object_get(o, "fragment");
+	if (!json_is_string(v) || json_string_value(v)[0] != '/') {
+		(void)snprintf(err, errlen, "no absolute \"fragment\" path");
+		goto out;
+	}
+	j->fragment = xstrdup(json_string_value(v));
+	if (get_bytes(o, "fragment_before", &j->frag_before, &j->frag_before_len) < 0) {
+		(void)snprintf(err, errlen, "bad \"fragment_before\"");
+		goto out;
+	}
+	j->frag_before_mode = (unsigned)json_integer_value(json_object_get(o, "fragment_before_mode")) & 07777;
+	keys = json_object_get(o, "keys");
+	if (!json_is_array(keys)) {
+		(void)snprintf(err, errlen, "no \"keys\" list");
+		goto out;
+	}
+	j->keys = xcalloc(json_array_size(keys), sizeof(*j->keys));
+	for (size_t i = 0; i < json_array_size(keys); i++) {
+		json_t *k = json_array_get(keys, i);
+		const char *key = json_string_value(json_object_get(k, "key"));
+		const char *before = json_string_value(json_object_get(k, "before"));
+		const char *after = json_string_value(json_object_get(k, "after"));
+
+		if (!key || !key_valid(key) || !before || !after) {
+			(void)snprintf(err, errlen, "bad entry %zu in \"keys\"", i + 1);
+			goto out;
+		}
+		j->keys[j->n_keys++] = (struct jkey){ xstrdup(key), value_normalize(before),
+						      value_normalize(after) };
+	}
+	r = 0;
+out:
+	json_decref(o);
+	if (r < 0)
+		journal_free(j);
+	return r;
+}
+
+/* 0 with *found false when there is no journal. */
+static int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	*found = false;
+	*j = (struct journal){ 0 };
+	r = read_file(rootfd, TT_JOURNAL_PATH, &text, &len, NULL);
+	if (r < 0) {
+		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, strerror(-r));
+		return r;
+	}
+	if (!text)
+		return 0;
+	char sub[256];
+	r = journal_parse(text, len, j, sub, sizeof(sub));
+	free(text);
+	if (r < 0) {
+		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, sub);
+		return r;
+	}
+	*found = true;
+	return 0;
+}
+
+static int journal_store(int rootfd, const struct journal *j)
+{
+	char *text = journal_dump(j);
+	int r = put_file(rootfd, TT_JOURNAL_PATH, text, strlen(text), 0644);
+
+	free(text);
+	return r;
+}
+
+int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen)
+{
+	struct journal j;
+	bool found;
+	int r;
+
+	*ret = (struct apply_last){ .state = APPLY_STATE_NONE };
+	r = journal_load(rootfd, &j, &found, err, errlen);
+	if (r < 0 || !found)
+		return r;
+	ret->state = j.state;
+	ret->profiles = j.profiles;
+	ret->n_profiles = j.n_profiles;
+	ret->fragment = j.fragment;
+	ret->pid = j.pid;
+	j.profiles = NULL;
+	j.n_profiles = 0;
+	j.fragment = NULL;
+	journal_free(&j);
+	return 0;
+}
+
+void apply_last_free(struct apply_last *l)
+{
+	if (!l)
+		return;
+	strv_free(l->profiles, l->n_profiles);
+	free(l->fragment);
+	*l = (struct apply_last){ 0 };
+}
+
+char *apply_last_advice(const struct apply_last *l)
+{
+	char *names, *s;
+
+	if (!interrupted(l->state))
+		return NULL;
+	names = join(l->profiles, l->n_profiles);
+	if (l->state == APPLY_STATE_INCOMPLETE)
+		s = xasprintf("the apply of %s by pid %lld did not finish (%s says \"incomplete\"): "
+			      "settings may be half applied; run `tcptune rollback` to restore the "
+			      "state before it, or `tcptune apply` to restore it and apply again",
+			      names, l->pid, TT_JOURNAL_PATH);
+	else
+		s = xasprintf("the rollback of %s by pid %lld did not finish (%s says \"rolling-back\"): "
+			      "run `tcptune rollback` again to complete it", names, l->pid,
+			      TT_JOURNAL_PATH);
+	free(names);
+	return s;
+}
+
+/* ---- plan ------------------------------------------------------------- */
+
+static void check_boot(int rootfd, struct apply_tx *tx)
+{
+	struct bootview bv = { 0 };
+	bool read_at_boot = false;
+
+	char *text = tx->frag_new ? tx->frag_new : NULL;
+	if (sysctld_load(rootfd, tx->fragment, text, &bv) < 0)
+		return;
+	for (size_t i = 0; i < bv.n_files; i++)
+		if (strcmp(bv.files[i], tx->fragment) == 0)
+			read_at_boot = true;
+	if (!read_at_boot) {
+		msgs_add(&tx->warnings, "%s is not read at boot by systemd-sysctl (not a *.conf file in "
+			 "a sysctl.d directory, or shadowed by a file of the same name earlier in "
+			 "the search order): the settings will not survive a reboot", tx->fragment);
+		goto out;
+	}
+	for (size_t i = 0; i < tx->n_keys; i++) {
+		const struct apply_key *k = &tx->keys[i];
+		const struct sysctl_assign *a = sysctld_find(&bv, k->key);
+		const struct sysctl_assign *pp = sysctld_find_procps(&bv, k->key);
+
+		if (a && strcmp(a->file, tx->fragment) && !value_equal(a->value, k->after))
+			msgs_add(&tx->warnings, "%s: %s:%u sets %s at boot and overrides the fragment",
+				 k->key, a->file, a->line, a->value);
+		else if (pp && strcmp(pp->file, tx->fragment) && !value_equal(pp->value, k->after))
+			msgs_add(&tx->warnings, "%s: %s:%u sets %s for `sysctl --system` and overrides "
+				 "the fragment there", k->key, pp->file, pp->line, pp->value);
+	}
+out:
+	sysctld_free(&bv);
+}
+
+static void note_scope(struct apply_tx *tx)
+{
+	char *list = xstrdup("");
+	size_t n = 0;
+
+	if (tx->child_netns)
+		return;
+	for (size_t i = 0; i < tx->n_keys; i++) {
+		const struct rule *r = tx->keys[i].rule;
+		char *t;
+
+		if (!r || !r->cat || r->cat->scope != SCOPE_NETNS)
+			continue;
+		t = xasprintf("%s%s%s", list, n++ ? ", " : "", r->key);
+		free(list);
+		list = t;
+	}
+	if (n)
+		msgs_add(&tx->notes, "%zu key%s per network namespace (%s): containers and new network "
+			 "namespaces start from kernel defaults, not from this fragment; set them per "
+			 "container (docker run --sysctl KEY=VALUE, Kubernetes securityContext.sysctls)",
+			 n, n == 1 ? " is" : "s are", list);
+	free(list);
+}
+
+int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
+	       const struct apply_opts *ao, struct apply_tx *tx)
+{
+	int r;
+
+	*tx = (struct apply_tx){ .outcome = APPLY_OK };
+	tx->profiles = strv_dup(p->names, p->n_names);
+	tx->n_profiles = p->n_names;
+	tx->fragment = xstrdup(ao->fragment);
+	tx->child_netns = procsys_in_child_netns(ps);
+	tx->frag_old_mode = 0644;
+	r = read_file(rootfd, ao->fragment, &tx->frag_old, &tx->frag_old_len, &tx->frag_old_mode);
+	if (r < 0) {
+		msgs_add(&tx->errors, "%s: %s", ao->fragment, strerror(-r));
+		tx->outcome = APPLY_FAILED;
+		return r;
+	}
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct rule *r0 = &p->rules[i];
+		struct apply_key *k = add_key(tx, r0->key);
+		int rr;
+
+		k->rule = r0;
+		rr = procsys_read(ps, r0->key, &k->before);
+		if (rr < 0)
+			k->before = NULL;
+		k->after = rule_target(r0, k->before);
+		if (is_skipped_host_key(r0, tx->child_netns)) {
+			k->action = APPLY_SKIP_SCOPE;
+			msgs_add(&tx->notes, "%s: skipped: host-wide (%s), not set from a child network "
+				 "namespace; apply it on the host", r0->key,
+				 catalogue_scope_name(r0->cat->scope));
+		} else if (rr == -ENOENT && r0->optional) {
+			k->action = APPLY_SKIP_MISSING;
+			msgs_add(&tx->notes, "%s: skipped: optional, and this kernel does not have it",
+				 r0->key);
+		} else if (rr == -ENOENT) {
+			msgs_add(&tx->errors, "%s:%u: %s: this kernel does not have the key; mark the "
+				 "rule optional = true to skip it where it is missing",
+				 r0->file, r0->line, r0->key);
+			r = -EINVAL;
+		} else if (rr < 0) {
+			msgs_add(&tx->errors, "%s: cannot read the live value: %s", r0->key, strerror(-rr));
+			if (r == 0)
+				r = rr;
+		} else if (!k->after) {
+			k->action = APPLY_KEEP;
+		} else if (value_equal(k->before, k->after)) {
+			k->action = APPLY_KEEP;
+		} else {
+			k->action = APPLY_SET;
+			tx->n_set++;
+		}
+	}
+	if (r < 0) {
+		tx->outcome = r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
+		return r;
+	}
+	tx->frag_new = apply_render(p, ps);
+	tx->frag_new_len = strlen(tx->frag_new);
+	tx->frag_new_mode = 0644;
+	tx->frag_changes = !same_bytes(tx->frag_old, tx->frag_old_len, tx->frag_new, tx->frag_new_len);
+	check_boot(rootfd, tx);
+	note_scope(tx);
+	return 0;
+}
+
+/* ---- restore ------------------------------------------------------------ */
+
+/*
+ * Put every touched key back, newest first, then the fragment. Whatever
+ * cannot be put back is named in tx->unrestored. 0 when all is as before.
+ */
+static int undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool frag_touched)
+{
+	int ret = 0;
+
+	for (size_t i = tx->n_keys; i-- > 0;) {
+		struct apply_key *k = &tx->keys[i];
+		char *seen = NULL;
+		int r;
+
+		if (!k->touched)
+			continue;
+		r = set_live(ps, k->key, k->before, &seen);
+		/* a refused write that left the old value is not a failure */
+		if (r < 0 && seen && value_equal(seen, k->before))
+			r = 0;
+		if (r < 0) {
+			msgs_add(&tx->unrestored, "%s: is %s, was %s (%s)", k->key, seen ? seen : "unreadable",
+				 k->before, r == -EIO ? "read back differs" : strerror(-r));
+			ret = r;
+		}
+		free(seen);
+	}
+	if (frag_touched) {
+		int r = put_file(rootfd, tx->fragment, tx->frag_old, tx->frag_old_len, tx->frag_old_mode);
+		if (r < 0) {
+			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
+				 tx->frag_old ? "file" : "absence of the file", strerror(-r));
+			ret = r;
+		}
+	}
+	return ret;
+}
+
+/* Restore the state a journal recorded; used by rollback and by apply's recovery. */
+static int restore_journal(int rootfd, const struct procsys *ps, struct journal *j,
+			   struct apply_tx *tx, bool dry_run)
+{
+	const char *step = tx->recovered ? "recover" : "rollback";
+	char step_key[32];
+	int ret = 0, r;
+
+	(void)snprintf(step_key, sizeof(step_key), "%s-key", step);
+	tx->fragment = xstrdup(j->fragment);
+	tx->profiles = strv_dup(j->profiles, j->n_profiles);
+	tx->n_profiles = j->n_profiles;
+	tx->child_netns = procsys_in_child_netns(ps);
+	tx->frag_old_mode = 0644;
+	r = read_file(rootfd, j->fragment, &tx->frag_old, &tx->frag_old_len, &tx->frag_old_mode);
+	if (r < 0) {
+		msgs_add(&tx->errors, "%s: %s", j->fragment, strerror(-r));
+		tx->outcome = APPLY_FAILED;
+		return r;
+	}
+	if (j->frag_before) {
+		tx->frag_new = xmalloc(j->frag_before_len + 1);
+		memcpy(tx->frag_new, j->frag_before, j->frag_before_len + 1);
+	}
+	tx->frag_new_len = j->frag_before_len;
+	tx->frag_new_mode = j->frag_before_mode ? j->frag_before_mode : 0644;
+	tx->frag_changes = !same_bytes(tx->frag_old, tx->frag_old_len, tx->frag_new, tx->frag_new_len);
+	for (size_t i = 0; i < j->n_keys; i++) {
+		struct apply_key *k = add_key(tx, j->keys[i].key);
+
+		if (procsys_read(ps, k->key, &k->before) < 0)
+			k->before = NULL;
+		k->after = xstrdup(j->keys[i].before);
+		k->action = k->before && value_equal(k->before, k->after) ? APPLY_KEEP : APPLY_SET;
+		if (k->action == APPLY_SET)
+			tx->n_set++;
+	}
+	if (dry_run)
+		return 0;
+	if (tx->frag_changes) {
+		r = put_file(rootfd, tx->fragment, tx->frag_new, tx->frag_new_len, tx->frag_new_mode);
+		if (r < 0) {
+			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
+				 tx->frag_new ? "file" : "absence of the file", strerror(-r));
+			ret = r;
+		} else {
+			tx->changed = true;
+		}
+		(void)snprintf(step_key, sizeof(step_key), "%s-fragment", step);
+		test_hook(step_key, 0);
+		(void)snprintf(step_key, sizeof(step_key), "%s-key", step);
+	}
+	/* newest first, as the apply wrote them */
+	for (size_t i = tx->n_keys, n = 0; i-- > 0;) {
+		struct apply_key *k = &tx->keys[i];
+		char *seen = NULL;
+
+		if (k->action != APPLY_SET)
+			continue;
+		r = set_live(ps, k->key, k->after, &seen);
+		if (r < 0 && seen && value_equal(seen, k->after))
+			r = 0;
+		if (r < 0) {
+			msgs_add(&tx->unrestored, "%s: is %s, was %s before the apply (%s)", k->key,
+				 seen ? seen : "unreadable", k->after,
+				 r == -EIO ? "read back differs" : strerror(-r));
+			ret = r;
+		} else {
+			tx->changed = true;
+		}
+		free(seen);
+		test_hook(step_key, ++n);
+	}
+	return ret;
+}
+
+/* ---- apply and rollback ---------------------------------------------------- */
+
+static int take_lock(int rootfd, const struct apply_opts *ao, struct fileio_lock *l, struct apply_tx *tx)
+{
+	pid_t holder = 0;
+	int r = fileio_lock(rootfd, TT_LOCK_PATH, ao->lock_timeout_ms, l, &holder);
+
+	if (r == -EWOULDBLOCK && holder > 0)
+		msgs_add(&tx->errors, "%s: another tcptune (pid %ld) is applying or rolling back; "
+			 "gave up after %u ms", TT_LOCK_PATH, (long)holder, ao->lock_timeout_ms);
+	else if (r == -EWOULDBLOCK)
+		msgs_add(&tx->errors, "%s: held by another process; gave up after %u ms",
+			 TT_LOCK_PATH, ao->lock_timeout_ms);
+	else if (r == -ELOOP)
+		msgs_add(&tx->errors, "%s: a symlink (or one on its path): refusing to use it", TT_LOCK_PATH);
+	else if (r < 0)
+		msgs_add(&tx->errors, "%s: %s", TT_LOCK_PATH, strerror(-r));
+	if (r < 0)
+		tx->outcome = APPLY_FAILED;
+	return r;
+}
+
+static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const struct apply_opts *ao)
+{
+	*j = (struct journal){ .state = APPLY_STATE_INCOMPLETE, .pid = getpid() };
+	j->profiles = tx->profiles;
+	j->n_profiles = tx->n_profiles;
+	j->netns = (char *)ao->netns;
+	j->fragment = tx->fragment;
+	j->frag_before = tx->frag_old;
+	j->frag_before_len = tx->frag_old_len;
+	j->frag_before_mode = tx->frag_old_mode;
+	j->keys = xcalloc(tx->n_set ? tx->n_set : 1, sizeof(*j->keys));
+	for (size_t i = 0; i < tx->n_keys; i++)
+		if (tx->keys[i].action == APPLY_SET)
+			j->keys[j->n_keys++] = (struct jkey){ tx->keys[i].key, tx->keys[i].before,
+							      tx->keys[i].after };
+}
+
+/* Finish an interrupted apply or rollback before anything else (lock held). */
+static int recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+		   struct apply_tx *tx)
+{
+	struct apply_tx rtx = { .recovered = true };
+	struct journal j;
+	char err[512];
+	bool found;
+	int r;
+
+	r = journal_load(rootfd, &j, &found, err, sizeof(err));
+	if (r < 0) {
+		msgs_add(&tx->errors, "%s; move it aside if it is not needed for a rollback", err);
+		tx->outcome = APPLY_FAILED;
+		return r;
+	}
+	if (!found || !interrupted(j.state)) {
+		journal_free(&j);
+		return 0;
+	}
+	char *names = join(j.profiles, j.n_profiles);
+	msgs_add(&tx->warnings, "the %s of %s by pid %lld did not finish: restoring the state "
+		 "before it first", j.state == APPLY_STATE_INCOMPLETE ? "apply" : "rollback", names, j.pid);
+	free(names);
+	r = restore_journal(rootfd, ps, &j, &rtx, false);
+	if (r == 0) {
+		j.state = APPLY_STATE_ROLLED_BACK;
+		r = journal_store(rootfd, &j);
+		if (r < 0)
+			msgs_add(&tx->errors, "%s: %s", TT_JOURNAL_PATH, strerror(-r));
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < rtx.unrestored.n; i++)
+			msgs_add(&tx->unrestored, "%s", rtx.unrestored.v[i]);
+		msgs_add(&tx->errors, "could not finish restoring the interrupted transaction; "
+			 "nothing new was applied");
+		tx->outcome = APPLY_BROKEN;
+	}
+	tx->recovered = true;
+	tx->changed = rtx.changed;
+	apply_tx_free(&rtx);
+	journal_free(&j);
+	(void)ao;
+	return r;
+}
+
+static const char *why(int r)
+{
+	return r == -EIO ? "read back differs" : strerror(-r);
+}
+
+int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
+	      const struct apply_opts *ao, struct apply_tx *ret)
+{
+	struct fileio_lock lock = { -1 };
+	struct apply_tx pre = { 0 };
+	struct journal j = { 0 };
+	char *old_journal = NULL;
+	size_t old_journal_len = 0, n = 0;
+	unsigned old_journal_mode = 0644;
+	bool frag_touched = false;
+	int r;
+
+	*ret = (struct apply_tx){ 0 };
+	r = take_lock(rootfd, ao, &lock, &pre);
+	if (r < 0)
+		goto fail_pre;
+	test_hook("lock", 0);
+	r = recover(rootfd, ps, ao, &pre);
+	if (r < 0)
+		goto fail_pre;
+	r = apply_plan(rootfd, ps, p, ao, ret);
+	/* carry what recovery said into the result */
+	for (size_t i = 0; i < pre.warnings.n; i++)
+		msgs_add(&ret->warnings, "%s", pre.warnings.v[i]);
+	ret->recovered = pre.recovered;
+	ret->changed = pre.changed;
+	apply_tx_free(&pre);
+	if (r < 0)
+		goto out;
+	if (!ret->frag_changes && ret->n_set == 0)
+		goto out;
+
+	r = read_file(rootfd, TT_JOURNAL_PATH, &old_journal, &old_journal_len, &old_journal_mode);
+	if (r < 0) {
+		msgs_add(&ret->errors, "%s: %s", TT_JOURNAL_PATH, strerror(-r));
+		ret->outcome = APPLY_FAILED;
+		goto out;
+	}
+	journal_from_tx(&j, ret, ao);
+	r = journal_store(rootfd, &j);
+	if (r < 0) {
+		msgs_add(&ret->errors, "%s: cannot write the journal: %s; nothing was changed",
+			 TT_JOURNAL_PATH, strerror(-r));
+		ret->outcome = APPLY_FAILED;
+		goto out;
+	}
+	test_hook("journal", 0);
+
+	if (ret->frag_changes) {
+		frag_touched = true;
+		r = put_file(rootfd, ret->fragment, ret->frag_new, ret->frag_new_len, ret->frag_new_mode);
+		if (r < 0) {
+			msgs_add(&ret->errors, "%s: %s", ret->fragment,
+				 r == -ELOOP ? "a symlink: refusing to replace it" : strerror(-r));
+			goto undo;
+		}
+		ret->changed = true;
+		test_hook("fragment", 0);
+	}
+	for (size_t i = 0; i < ret->n_keys; i++) {
+		struct apply_key *k = &ret->keys[i];
+		char *seen = NULL;
+
+		if (k->action != APPLY_SET)
+			continue;
+		/* touched before the write: a refused vector write may have stored part of it */
+		k->touched = true;
+		r = set_live(ps, k->key, k->after, &seen);
+		if (r < 0) {
+			if (r == -EIO)
+				msgs_add(&ret->errors, "%s: wrote %s, the kernel kept %s", k->key, k->after,
+					 seen ? seen : "(unreadable)");
+			else
+				msgs_add(&ret->errors, "%s: writing %s: %s", k->key, k->after, why(r));
+			free(seen);
+			goto undo;
+		}
+		free(seen);
+		ret->changed = true;
+		test_hook("key", ++n);
+	}
+	test_hook("complete", 0);
+	j.state = APPLY_STATE_COMPLETE;
+	r = journal_store(rootfd, &j);
+	if (r < 0) {
+		msgs_add(&ret->errors, "%s: cannot mark the journal complete: %s", TT_JOURNAL_PATH,
+			 strerror(-r));
+		goto undo;
+	}
+	test_hook("done", 0);
+	goto out;
+
+undo:
+	if (undo(rootfd, ps, ret, frag_touched) < 0) {
+		/* the journal stays "incomplete": rollback will retry from it */
+		ret->outcome = APPLY_BROKEN;
+	} else {
+		ret->outcome = APPLY_FAILED;
+		ret->changed = ret->recovered;
+		if (put_file(rootfd, TT_JOURNAL_PATH, old_journal, old_journal_len, old_journal_mode) < 0)
+			msgs_add(&ret->warnings, "%s: could not put the previous journal back; it now "
+				 "records this failed apply, whose rollback changes nothing",
+				 TT_JOURNAL_PATH);
+	}
+	if (r >= 0)
+		r = -EIO;
+out:
+	free(j.keys);
+	free(old_journal);
+	fileio_unlock(&lock);
+	return r;
+fail_pre:
+	ret->outcome = pre.outcome;
+	ret->recovered = pre.recovered;
+	ret->changed = pre.changed;
+	ret->fragment = xstrdup(ao->fragment);
+	ret->errors = pre.errors;
+	ret->unrestored = pre.unrestored;
+	ret->warnings = pre.warnings;
+	pre.errors = pre.unrestored = pre.warnings = (struct msgs){ 0 };
+	apply_tx_free(&pre);
+	fileio_unlock(&lock);
+	return r;
+}
+
+int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+		   bool dry_run, struct apply_tx *tx)
+{
+	struct fileio_lock lock = { -1 };
+	struct journal j = { 0 };
+	char err[512];
+	bool found;
+	int r;
+
+	*tx = (struct apply_tx){ .outcome = APPLY_OK };
+	if (!dry_run) {
+		r = take_lock(rootfd, ao, &lock, tx);
+		if (r < 0)
+			return r;
+	}
+	r = journal_load(rootfd, &j, &found, err, sizeof(err));
+	if (r < 0 || !found) {
+		if (r < 0)
+			msgs_add(&tx->errors, "%s", err);
+		else
+			msgs_add(&tx->errors, "nothing to roll back: no apply is recorded in %s",
+				 TT_JOURNAL_PATH);
+		tx->outcome = APPLY_INVALID;
+		tx->fragment = xstrdup(ao->fragment);
+		r = r < 0 ? r : -ENOENT;
+		goto out;
+	}
+	if ((j.netns || ao->netns) && (!j.netns || !ao->netns || strcmp(j.netns, ao->netns))) {
+		msgs_add(&tx->errors, "the last apply was made %s%s; roll it back with the same --netns",
+			 j.netns ? "with --netns " : "without --netns", j.netns ? j.netns : "");
+		tx->outcome = APPLY_INVALID;
+		tx->fragment = xstrdup(j.fragment);
+		r = -EINVAL;
+		goto out;
+	}
+	if (j.state == APPLY_STATE_ROLLED_BACK) {
+		char *names = join(j.profiles, j.n_profiles);
+		msgs_add(&tx->notes, "the last apply (%s) is already rolled back; nothing to do", names);
+		free(names);
+		tx->fragment = xstrdup(j.fragment);
+		tx->profiles = strv_dup(j.profiles, j.n_profiles);
+		tx->n_profiles = j.n_profiles;
+		r = 0;
+		goto out;
+	}
+	if (interrupted(j.state)) {
+		char *names = join(j.profiles, j.n_profiles);
+		msgs_add(&tx->warnings, "the %s of %s by pid %lld did not finish: completing the restore",
+			 j.state == APPLY_STATE_INCOMPLETE ? "apply" : "rollback", names, j.pid);
+		free(names);
+	}
+	if (!dry_run && j.state == APPLY_STATE_COMPLETE) {
+		/* a rollback that dies half way must be noticed like an apply that does */
+		j.state = APPLY_STATE_ROLLING_BACK;
+		r = journal_store(rootfd, &j);
+		if (r < 0) {
+			msgs_add(&tx->errors, "%s: %s; nothing was changed", TT_JOURNAL_PATH, strerror(-r));
+			tx->outcome = APPLY_FAILED;
+			tx->fragment = xstrdup(j.fragment);
+			goto out;
+		}
+		test_hook("rollback-journal", 0);
+	}
+	r = restore_journal(rootfd, ps, &j, tx, dry_run);
+	if (dry_run || tx->outcome != APPLY_OK)
+		goto out;
+	if (r < 0) {
+		msgs_add(&tx->errors, "rollback incomplete; %s keeps the values to retry with "
+			 "`tcptune rollback`", TT_JOURNAL_PATH);
+		tx->outcome = APPLY_BROKEN;
+		goto out;
+	}
+	j.state = APPLY_STATE_ROLLED_BACK;
+	r = journal_store(rootfd, &j);
+	if (r < 0) {
+		/* everything is restored; a rerun only rewrites the same values */
+		msgs_add(&tx->warnings, "%s: could not mark the journal rolled back: %s",
+			 TT_JOURNAL_PATH, strerror(-r));
+		r = 0;
+	}
+	test_hook("rollback-done", 0);
+out:
+	journal_free(&j);
+	fileio_unlock(&lock);
+	return r;
+}

@@ -1,2 +1,125 @@
-/* apply.h */
+/* apply.h: the transaction: lock, journal, fragment, live writes, read-back, roll back. */
 #pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "profile.h"
+#include "procsys.h"
+#include "util.h"
+
+enum apply_action {
+	APPLY_SET,           /* live differs from the target: write it */
+	APPLY_KEEP,          /* live already holds the target */
+	APPLY_SKIP_MISSING,  /* optional key the kernel lacks */
+	APPLY_SKIP_SCOPE,    /* host-wide key seen from a child network namespace */
+};
+
+struct apply_key {
+	char *key;
+	const struct rule *rule;   /* NULL in a rollback */
+	char *before;              /* live value now; NULL when the kernel lacks it */
+	char *after;               /* the value to set */
+	enum apply_action action;
+	bool touched;              /* a write was attempted: restore it on failure */
+};
+
+enum apply_outcome {
+	APPLY_OK,          /* done (or nothing to do) */
+	APPLY_INVALID,     /* bad input (profile, journal, option): nothing touched */
+	APPLY_FAILED,      /* failed; everything is as before */
+	APPLY_BROKEN,      /* failed; `unrestored` says what is left */
+};
+
+/* One plan, apply or rollback: what it would do, did, and what went wrong. */
+struct apply_tx {
+	char **profiles;
+	size_t n_profiles;
+	char *fragment;              /* path as the admin sees it */
+	char *frag_old;              /* current bytes; NULL when absent */
+	size_t frag_old_len;
+	unsigned frag_old_mode;
+	char *frag_new;              /* bytes to leave; NULL: the file is to be absent */
+	size_t frag_new_len;
+	unsigned frag_new_mode;
+	bool frag_changes;
+	struct apply_key *keys;
+	size_t n_keys;
+	size_t n_set;                /* keys with APPLY_SET */
+	bool child_netns;
+	bool changed;                /* the system was changed (apply/rollback) */
+	bool recovered;              /* an interrupted transaction was completed first */
+	enum apply_outcome outcome;
+	struct msgs errors;          /* why it failed or was refused */
+	struct msgs unrestored;      /* APPLY_BROKEN: "KEY: is X, was Y (why)" */
+	struct msgs warnings;        /* boot overrides, interrupted transactions */
+	struct msgs notes;           /* skipped keys, namespace scope */
+};
+
+struct apply_opts {
+	const char *fragment;        /* absolute, below root */
+	const char *netns;           /* --netns as given, recorded in the journal; or NULL */
+	unsigned lock_timeout_ms;
+};
+
+/*
+ * The sysctl.d fragment for a merged profile: a header naming the profiles,
+ * then per key a comment (rule, profile, note) and "key = value". min/max
+ * and one_of rules give the value apply would set for the live value in
+ * ps (ps may be NULL: no live values). No timestamp: the same profiles and
+ * live values give the same bytes. Caller frees.
+ */
+char *apply_render(const struct profile *p, const struct procsys *ps);
+
+/*
+ * What apply would do, touching nothing: live values, targets, the
+ * fragment's old and new bytes, boot overrides. 0, or -EINVAL with
+ * tx->errors (a non-optional key the kernel lacks), or another -errno.
+ */
+int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
+	       const struct apply_opts *ao, struct apply_tx *ret);
+
+/*
+ * The transaction (DESIGN.md "Apply"): lock, finish an interrupted one,
+ * plan, journal, fragment, each live write read back; on failure restore
+ * all in reverse. 0 with outcome APPLY_OK, or -errno with the outcome and
+ * tx->errors / tx->unrestored saying why and what is left.
+ */
+int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
+	      const struct apply_opts *ao, struct apply_tx *ret);
+
+/*
+ * Undo the last apply from its journal (also completes an interrupted
+ * one). dry_run: plan only, no lock, nothing written. Idempotent: an
+ * apply already rolled back changes nothing. -ENOENT with APPLY_INVALID
+ * when there is no journal.
+ */
+int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+		   bool dry_run, struct apply_tx *ret);
+
+void apply_tx_free(struct apply_tx *tx);
+
+/* What the journal says about the last apply (for audit and doctor). */
+enum apply_state {
+	APPLY_STATE_NONE,          /* no journal */
+	APPLY_STATE_INCOMPLETE,    /* an apply died or could not restore: run rollback */
+	APPLY_STATE_COMPLETE,
+	APPLY_STATE_ROLLING_BACK,  /* a rollback died: run rollback again */
+	APPLY_STATE_ROLLED_BACK,
+};
+
+struct apply_last {
+	enum apply_state state;
+	char **profiles;
+	size_t n_profiles;
+	char *fragment;
+	long long pid;             /* of the process that wrote it */
+};
+
+/* 0 (state NONE when there is no journal), or -errno with a message in err. */
+int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen);
+void apply_last_free(struct apply_last *l);
+const char *apply_state_name(enum apply_state s);
+/*
+ * For an interrupted transaction, one sentence telling the admin what
+ * happened and what to run; NULL otherwise. Caller frees.
+ */
+char *apply_last_advice(const struct apply_last *l);
