@@ -250,6 +250,20 @@ static void test_shipped_with_root(void **state)
 		profile_free(&p);
 		msgs_free(&errors);
 	}
+
+	/* a typo gets a suggestion once /proc/sys is consulted */
+	struct profile p;
+	struct msgs errors = { 0 };
+	char *bad = xasprintf("%s/tests/data/profiles-bad/unknown-key.conf", SRCDIR);
+	char *want = xasprintf("%s:3: net.ipv4.tcp_keepalive_tme: unknown key (not in the catalogue, "
+			       "not in /proc/sys); did you mean net.ipv4.tcp_keepalive_time?", bad);
+	char *names[] = { bad };
+	assert_int_equal(profile_load(&pp, &ps, names, 1, &p, &errors), -EINVAL);
+	expect_msg(&errors, want);
+	expect_count(&errors, 1);
+	msgs_free(&errors);
+	free(want);
+	free(bad);
 	procsys_close(&ps);
 	(void)close(fd);
 	tl_rmroot(root);
@@ -720,6 +734,73 @@ static void test_missing(void **state)
 	tl_rmroot(root);
 }
 
+/* The fixture files the integration tests use: pin their messages here. */
+static void test_fixtures(void **state)
+{
+	static const struct {
+		const char *file, *msg;
+	} bad[] = {
+		{ "syntax.conf", ":3: syntax error" },
+		{ "duplicate.conf", ":4: duplicate setting name" },
+		{ "unknown-top.conf", ":2: sysctls: unknown top-level setting (expected description, inherits, sysctl)" },
+		{ "range.conf", ":3: net.ipv4.tcp_keepalive_time: must be an integer in 1..32767, not 0" },
+		{ "minmax.conf", ":3: net.core.somaxconn: min 8192 is greater than max 4096" },
+		{ "conflict.conf", ":3: net.core.somaxconn: value cannot be combined with min, max or one_of" },
+		{ "unknown-field.conf", ":4: net.core.somaxconn: unknown rule field \"maximum\" "
+					"(expected value, min, max, one_of, optional, note)" },
+		{ "cycle-a.conf", "" },
+		{ "missing-parent.conf", ":2: inherits: no-such-parent: no such profile in " },
+		{ "many.conf", ":2: description: must be a string, not a number" },
+		{ "many.conf", ":6: net.ipv4.tcp_keepalive_time: must be an integer, not a string" },
+		{ "many.conf", ":7: net.ipv4.ip_local_port_range: needs 2 integers, got 1" },
+		{ "many.conf", ":8: net.ipv4.tcp_rmem: min 4096 131072 8388608 is greater than max 4096 131072 4194304" },
+		{ "many.conf", ":10: net.core.somaxconn: one_of: must not be empty" },
+	};
+	char *bad_dir = xasprintf("%s/tests/data/profiles-bad", SRCDIR);
+	char *good_dir = xasprintf("%s/tests/data/profiles-good", SRCDIR);
+	struct profile_path pp = path_of(bad_dir);
+	struct profile p;
+	struct msgs errors = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = xasprintf("%s/%s", bad_dir, bad[i].file), *want;
+		char *names[] = { path };
+
+		assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), -EINVAL);
+		want = xasprintf("%s%s", path, bad[i].msg);
+		if (!*bad[i].msg) {
+			free(want);
+			want = xasprintf("%s/cycle-b.conf:2: inherits: inheritance cycle: "
+					 "cycle-a -> cycle-b -> cycle-a", bad_dir);
+		}
+		expect_msg_part(&errors, want, "");
+		if (strcmp(bad[i].file, "many.conf") == 0)
+			expect_count(&errors, 5);
+		else
+			expect_count(&errors, 1);
+		msgs_free(&errors);
+		free(want);
+		free(path);
+	}
+	profile_path_free(&pp);
+
+	pp = path_of(good_dir);
+	char *names[] = { "child" };
+	assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), 0);
+	expect_count(&errors, 0);
+	assert_int_equal(p.n_files, 3);
+	assert_int_equal(p.n_rules, 4);
+	assert_string_equal(find_rule(&p, "net.ipv4.tcp_keepalive_time")->value, "200");
+	assert_string_equal(find_rule(&p, "net.ipv4.tcp_keepalive_probes")->value, "5");
+	assert_string_equal(find_rule(&p, "net.ipv4.tcp_keepalive_probes")->profile, "extra");
+	assert_string_equal(find_rule(&p, "net.core.somaxconn")->min, "4096");
+	profile_free(&p);
+	profile_path_free(&pp);
+	free(bad_dir);
+	free(good_dir);
+}
+
 /* ---- listing ---- */
 
 static void test_list(void **state)
@@ -888,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_first_on_path_wins),
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_check_target),
