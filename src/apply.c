@@ -575,27 +575,22 @@ out:
 
 static void note_scope(struct apply_tx *tx)
 {
-	char *list = xstrdup("");
 	size_t n = 0;
 
 	if (tx->child_netns)
 		return;
 	for (size_t i = 0; i < tx->n_keys; i++) {
 		const struct rule *r = tx->keys[i].rule;
-		char *t;
 
-		if (!r || !r->cat || r->cat->scope != SCOPE_NETNS)
-			continue;
-		t = xasprintf("%s%s%s", list, n++ ? ", " : "", r->key);
-		free(list);
-		list = t;
+		if (r && r->cat && r->cat->scope == SCOPE_NETNS)
+			n++;
 	}
 	if (n)
-		msgs_add(&tx->notes, "%zu key%s per network namespace (%s): containers and new network "
-			 "namespaces start from kernel defaults, not from this fragment; set them per "
-			 "container (docker run --sysctl KEY=VALUE, Kubernetes securityContext.sysctls)",
-			 n, n == 1 ? " is" : "s are", list);
-	free(list);
+		msgs_add(&tx->notes, "%zu of these keys %s per network namespace: containers and new "
+			 "network namespaces start from kernel defaults, not from this fragment; set "
+			 "them per container (docker run --sysctl KEY=VALUE, Kubernetes "
+			 "securityContext.sysctls); `tcptune explain KEY` shows each key's scope",
+			 n, n == 1 ? "is" : "are");
 }
 
 int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,

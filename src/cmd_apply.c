@@ -91,10 +91,8 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 	return doc;
 }
 
-static const char *fragment_verb(const struct apply_tx *tx, enum mode mode)
+static const char *fragment_verb(const struct apply_tx *tx, bool done)
 {
-	bool done = mode != MODE_PLAN && tx->outcome == APPLY_OK;
-
 	if (!tx->frag_changes)
 		return "unchanged";
 	if (!tx->frag_new)
@@ -104,7 +102,7 @@ static const char *fragment_verb(const struct apply_tx *tx, enum mode mode)
 	return done ? "rewritten" : "would be rewritten";
 }
 
-static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode mode)
+static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode mode, bool dry_run)
 {
 	static const char *const head[] = { "KEY", "BEFORE", "", "AFTER" };
 	struct table *t = table_new(4, head);
@@ -135,7 +133,7 @@ static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode 
 	table_free(t);
 	if (!o->quiet || tx->n_set || tx->frag_changes) {
 		char *frag = output_escape(tx->fragment ? tx->fragment : "");
-		printf("%sfragment %s: %s\n", tx->n_set ? "\n" : "", frag, fragment_verb(tx, mode));
+		printf("%sfragment %s: %s\n", tx->n_set ? "\n" : "", frag, fragment_verb(tx, !dry_run));
 		free(frag);
 	}
 	if (o->quiet) {
@@ -143,24 +141,19 @@ static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode 
 		return;
 	}
 	char *en = output_escape(names);
-	switch (mode) {
-	case MODE_PLAN:
+	if (mode == MODE_ROLLBACK && dry_run)
+		printf("rollback of %s: %zu key%s to restore%s\n", en, tx->n_set, tx->n_set == 1 ? "" : "s",
+		       pending(tx) ? "; `tcptune rollback` makes these changes" : "; nothing to do");
+	else if (mode == MODE_PLAN || dry_run)
 		printf("%s: %zu key%s to change, %zu already set, %zu skipped%s\n", en, tx->n_set,
 		       tx->n_set == 1 ? "" : "s", keep, skip,
 		       pending(tx) ? "; `tcptune apply` makes these changes" : "; nothing to do");
-		break;
-	case MODE_APPLY:
-		if (tx->outcome == APPLY_OK)
-			printf("%s: %s%zu key%s changed, %zu already set, %zu skipped\n", en,
-			       tx->changed ? "applied; " : "already applied; ", tx->n_set,
-			       tx->n_set == 1 ? "" : "s", keep, skip);
-		break;
-	case MODE_ROLLBACK:
-		if (tx->outcome == APPLY_OK)
-			printf("rolled back %s: %zu key%s restored\n", en, tx->n_set,
-			       tx->n_set == 1 ? "" : "s");
-		break;
-	}
+	else if (mode == MODE_APPLY)
+		printf("%s: %s%zu key%s changed, %zu already set, %zu skipped\n", en,
+		       tx->changed ? "applied; " : "already applied, nothing changed; ", tx->n_set,
+		       tx->n_set == 1 ? "" : "s", keep, skip);
+	else
+		printf("rolled back %s: %zu key%s restored\n", en, tx->n_set, tx->n_set == 1 ? "" : "s");
 	free(en);
 	free(names);
 }
@@ -187,8 +180,8 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 
 	if (o->format == FMT_JSON)
 		output_json(stdout, tx_json(tx, dry_run ? MODE_PLAN : mode));
-	else if (tx->outcome == APPLY_OK)
-		tx_table(o, tx, dry_run ? MODE_PLAN : mode);
+	else if (tx->outcome == APPLY_OK && !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
+		tx_table(o, tx, mode, dry_run);
 	tt_print_msgs(o, &tx->warnings, true);
 	say_notes(o, &tx->notes);
 	tt_print_msgs(o, &tx->errors, false);
