@@ -1,2 +1,614 @@
-/* cmd_sockets.c */
+/* cmd_sockets.c: the sockets command: TCP sockets by state, owner, remote or local port. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "doctor.h"
+#include "output.h"
+#include "sockets.h"
 #include "tcptune.h"
+
+enum by { BY_STATE, BY_OWNER, BY_REMOTE, BY_LPORT };
+
+struct sopts {
+	enum by by;
+	uint32_t states;
+	int family;
+	size_t top;            /* 0: all */
+	long watch;            /* seconds; 0: once */
+	bool exact;
+	enum sockets_source source;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static const char *by_names[] = { "state", "owner", "remote", "local-port" };
+
+static int parse_states(const struct opts *o, const char *arg, uint32_t *states)
+{
+	char *copy = xstrdup(arg), *save, *tok;
+	int r = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int st = strcmp(tok, "all") == 0 ? 0 : sockets_state_parse(tok);
+
+		if (st < 0) {
+			char *e = output_escape(tok);
+
+			tt_error(o, "sockets: --state %s: not a TCP state (ESTABLISHED, close-wait, time-wait, …)", e);
+			free(e);
+			r = -EINVAL;
+			break;
+		}
+		*states |= st == 0 ? TCPS_ALL : 1u << st;
+	}
+	free(copy);
+	return r;
+}
+
+static int parse_args(const struct opts *o, int argc, char **argv, struct sopts *so)
+{
+	static const struct option lo[] = {
+		{ "by", required_argument, NULL, 'b' },
+		{ "state", required_argument, NULL, 's' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "exact", no_argument, NULL, 'x' },
+		{ "source", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool v4 = false, v6 = false;
+	long long n;
+	size_t i;
+	int c;
+
+	memset(so, 0, sizeof(*so));
+	while ((c = getopt_long(argc, argv, "46b:s:n:w:", lo, NULL)) != -1) {
+		switch (c) {
+		case '4': v4 = true; break;
+		case '6': v6 = true; break;
+		case 'x': so->exact = true; break;
+		case 'b':
+			for (i = 0; i < 4 && strcmp(optarg, by_names[i]) != 0; i++)
+				;
+			if (i == 4) {
+				tt_error(o, "sockets: --by wants state, owner, remote or local-port");
+				return EXIT_USAGE;
+			}
+			so->by = (enum by)i;
+			break;
+		case 's':
+			if (parse_states(o, optarg, &so->states) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			if (parse_ll(optarg, &n) < 0 || n < 1) {
+				tt_error(o, "sockets: --top wants a positive number");
+				return EXIT_USAGE;
+			}
+			so->top = (size_t)n;
+			break;
+		case 'w':
+			if (parse_ll(optarg, &n) < 0 || n < 1 || n > 86400) {
+				tt_error(o, "sockets: --watch wants seconds, 1 to 86400");
+				return EXIT_USAGE;
+			}
+			so->watch = (long)n;
+			break;
+		case 'S':
+			if (sockets_source_parse(optarg, &so->source) < 0) {
+				tt_error(o, "sockets: --source wants auto, netlink or proc");
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			tt_error(o, "sockets: see tcptune sockets --help");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		tt_error(o, "sockets: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	so->family = v4 == v6 ? AF_UNSPEC : v4 ? AF_INET : AF_INET6;
+	return EXIT_OK;
+}
+
+/* --- shared by every format ------------------------------------------------ */
+
+static json_t *states_json(const unsigned long long *states)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 1; i < TCPS_MAX; i++)
+		json_object_set_new(o, sockets_state_name(i), json_integer((json_int_t)states[i]));
+	return o;
+}
+
+static size_t limit(const struct sopts *so, size_t n)
+{
+	return so->top && so->top < n ? so->top : n;
+}
+
+/* States to show as columns: every state seen in the shown rows, or the asked-for ones. */
+static uint32_t columns(const struct sopts *so, const struct census *c)
+{
+	uint32_t m = so->states;
+	size_t i;
+	int s;
+
+	if (m == 0 || m == TCPS_ALL) {
+		m = 0;
+		for (s = 1; s < TCPS_MAX; s++) {
+			for (i = 0; i < limit(so, c->n_owners); i++)
+				m |= c->owners[i].states[s] ? 1u << s : 0;
+			for (i = 0; i < limit(so, c->n_remotes); i++)
+				m |= c->remotes[i].states[s] ? 1u << s : 0;
+			for (i = 0; i < limit(so, c->n_lports); i++)
+				m |= c->lports[i].states[s] ? 1u << s : 0;
+		}
+	}
+	return m;
+}
+
+static void delta_cell(struct table *t, const struct census *prev, bool have, long long now, long long before)
+{
+	if (!prev || !have)
+		table_cell(t, STYLE_DIM, prev ? "new" : "");
+	else if (now == before)
+		table_cell(t, STYLE_DIM, "0");
+	else
+		table_cellf(t, now > before ? STYLE_WARN : STYLE_GOOD, "%+lld", now - before);
+}
+
+/* --- table ----------------------------------------------------------------- */
+
+static void table_states(const struct census *c, const struct census *prev, const struct sopts *so,
+			 const struct opts *o)
+{
+	static const char *h[] = { "STATE", "SOCKETS", "CHANGE" };
+	struct table *t = table_new(prev || so->watch ? 3 : 2, h);
+	int s;
+
+	for (s = 1; s < TCPS_MAX; s++) {
+		bool asked = so->states && so->states != TCPS_ALL && (so->states & (1u << s));
+
+		if (!c->states[s] && !asked && !(prev && prev->states[s]))
+			continue;
+		table_row(t);
+		table_cell(t, s == TCPS_CLOSE_WAIT && c->states[s] ? STYLE_WARN : STYLE_PLAIN,
+			   sockets_state_name(s));
+		table_cellf(t, STYLE_PLAIN, "%llu", c->states[s]);
+		if (prev || so->watch)
+			delta_cell(t, prev, true, (long long)c->states[s], prev ? (long long)prev->states[s] : 0);
+	}
+	table_row(t);
+	table_cell(t, STYLE_BOLD, "total");
+	table_cellf(t, STYLE_BOLD, "%llu", c->total);
+	if (prev || so->watch)
+		delta_cell(t, prev, true, (long long)c->total, prev ? (long long)prev->total : 0);
+	table_print(t, stdout, o->color);
+	table_free(t);
+}
+
+static void limits_lines(const struct census *c, const struct tcpenv *e)
+{
+	if (e->ss.tw >= 0 && e->max_tw_buckets > 0)
+		printf("\ntime-wait buckets: %lld of net.ipv4.tcp_max_tw_buckets %lld (%.1f%%)\n",
+		       e->ss.tw, e->max_tw_buckets, 100.0 * (double)e->ss.tw / (double)e->max_tw_buckets);
+	if (e->ss.orphan >= 0 && e->max_orphans > 0)
+		printf("orphans: %lld of net.ipv4.tcp_max_orphans %lld (%.1f%%)\n", e->ss.orphan,
+		       e->max_orphans, 100.0 * (double)e->ss.orphan / (double)e->max_orphans);
+	else if (e->ss.orphan >= 0)
+		printf("orphans: %lld (net.ipv4.tcp_max_orphans is host-wide, hidden here)\n", e->ss.orphan);
+	if (e->range.usable)
+		printf("ephemeral ports: %u usable (%u-%u, %u reserved); busiest destination: see --by remote\n",
+		       e->range.usable, e->range.low, e->range.high, e->range.reserved);
+	(void)c;
+}
+
+static void table_owners(const struct census *c, const struct census *prev, const struct sopts *so,
+			 const struct opts *o)
+{
+	uint32_t m = columns(so, c);
+	const char *h[TCPS_MAX + 4] = { "PID", "COMMAND", "TOTAL" };
+	size_t nc = 3, i, j;
+	struct table *t;
+	int s;
+
+	for (s = 1; s < TCPS_MAX; s++)
+		if (m & (1u << s))
+			h[nc++] = sockets_state_name(s);
+	if (so->watch)
+		h[nc++] = "CHANGE";
+	t = table_new(nc, h);
+	for (i = 0; i < limit(so, c->n_owners); i++) {
+		const struct owner *w = &c->owners[i];
+		const struct owner *pw = NULL;
+
+		for (j = 0; prev && j < prev->n_owners; j++)
+			if (prev->owners[j].pid == w->pid)
+				pw = &prev->owners[j];
+		table_row(t);
+		table_cellf(t, STYLE_PLAIN, "%d", w->pid);
+		table_cell(t, STYLE_PLAIN, w->comm);         /* table_cell escapes */
+		table_cellf(t, STYLE_BOLD, "%llu", census_owner_total(w));
+		for (s = 1; s < TCPS_MAX; s++)
+			if (m & (1u << s))
+				table_cellf(t, s == TCPS_CLOSE_WAIT && w->states[s] ? STYLE_WARN : STYLE_PLAIN,
+					    "%llu", w->states[s]);
+		if (so->watch)
+			delta_cell(t, prev, pw != NULL, (long long)census_owner_total(w),
+				   pw ? (long long)census_owner_total(pw) : 0);
+	}
+	table_print(t, stdout, o->color);
+	table_free(t);
+	if (!o->quiet && c->unowned)
+		printf("\n%llu socket%s with no readable owner%s\n", c->unowned, c->unowned == 1 ? "" : "s",
+		       c->procs_denied ? " (some processes could not be read: run as root)" : "");
+	if (!o->quiet && c->states[TCPS_TIME_WAIT])
+		printf("%s%llu TIME_WAIT socket%s: no owner, they outlive close()\n", c->unowned ? "" : "\n",
+		       c->states[TCPS_TIME_WAIT], c->states[TCPS_TIME_WAIT] == 1 ? "" : "s");
+}
+
+static void table_remotes(const struct census *c, const struct census *prev, const struct sopts *so,
+			  const struct tcpenv *e, const struct opts *o)
+{
+	uint32_t m = columns(so, c);
+	const char *h[TCPS_MAX + 5] = { "REMOTE", "TOTAL" };
+	size_t nc = 2, i, j;
+	struct table *t;
+	int s;
+
+	for (s = 1; s < TCPS_MAX; s++)
+		if (m & (1u << s))
+			h[nc++] = sockets_state_name(s);
+	h[nc++] = "EPHEMERAL-PORTS";
+	if (so->watch)
+		h[nc++] = "CHANGE";
+	t = table_new(nc, h);
+	for (i = 0; i < limit(so, c->n_remotes); i++) {
+		const struct remote *r = &c->remotes[i], *pr = NULL;
+		char a[80];
+
+		for (j = 0; prev && j < prev->n_remotes; j++)
+			if (prev->remotes[j].port == r->port && !memcmp(prev->remotes[j].addr, r->addr, 16) &&
+			    prev->remotes[j].family == r->family)
+				pr = &prev->remotes[j];
+		table_row(t);
+		table_cell(t, STYLE_PLAIN, sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)));
+		table_cellf(t, STYLE_BOLD, "%llu", r->total);
+		for (s = 1; s < TCPS_MAX; s++)
+			if (m & (1u << s))
+				table_cellf(t, STYLE_PLAIN, "%llu", r->states[s]);
+		if (e->range.usable && r->ports_used) {
+			double share = (double)r->ports_used / e->range.usable;
+
+			table_cellf(t, share >= 0.8 ? STYLE_BAD : share >= 0.5 ? STYLE_WARN : STYLE_PLAIN,
+				    "%llu/%u (%.1f%%)", r->ports_used, e->range.usable, 100 * share);
+		} else {
+			table_cell(t, STYLE_DIM, "-");
+		}
+		if (so->watch)
+			delta_cell(t, prev, pr != NULL, (long long)r->total, pr ? (long long)pr->total : 0);
+	}
+	table_print(t, stdout, o->color);
+	table_free(t);
+}
+
+static void table_lports(const struct census *c, const struct census *prev, const struct sopts *so,
+			 const struct opts *o)
+{
+	uint32_t m = columns(so, c);
+	const char *h[TCPS_MAX + 4] = { "LOCAL-PORT", "TOTAL" };
+	size_t nc = 2, i, j;
+	struct table *t;
+	int s;
+
+	for (s = 1; s < TCPS_MAX; s++)
+		if (m & (1u << s))
+			h[nc++] = sockets_state_name(s);
+	if (so->watch)
+		h[nc++] = "CHANGE";
+	t = table_new(nc, h);
+	for (i = 0; i < limit(so, c->n_lports); i++) {
+		const struct lport *l = &c->lports[i], *pl = NULL;
+
+		for (j = 0; prev && j < prev->n_lports; j++)
+			if (prev->lports[j].port == l->port)
+				pl = &prev->lports[j];
+		table_row(t);
+		table_cellf(t, STYLE_PLAIN, "%u", l->port);
+		table_cellf(t, STYLE_BOLD, "%llu", l->total);
+		for (s = 1; s < TCPS_MAX; s++)
+			if (m & (1u << s))
+				table_cellf(t, STYLE_PLAIN, "%llu", l->states[s]);
+		if (so->watch)
+			delta_cell(t, prev, pl != NULL, (long long)l->total, pl ? (long long)pl->total : 0);
+	}
+	table_print(t, stdout, o->color);
+	table_free(t);
+}
+
+/* --- json and prometheus --------------------------------------------------- */
+
+static json_t *json_escaped(const char *s)
+{
+	char *e = output_escape(s);
+	json_t *j = json_string(e);
+
+	free(e);
+	return j;
+}
+
+/* null for a counter the kernel does not show here */
+static json_t *count_json(long long v)
+{
+	return v < 0 ? json_null() : json_integer(v);
+}
+
+static json_t *limits_json(const struct tcpenv *e)
+{
+	json_t *l = json_object();
+
+	json_object_set_new(l, "tw", count_json(e->ss.tw));
+	json_object_set_new(l, "tcp_max_tw_buckets", count_json(e->max_tw_buckets));
+	json_object_set_new(l, "orphans", count_json(e->ss.orphan));
+	json_object_set_new(l, "tcp_max_orphans", count_json(e->max_orphans));
+	json_object_set_new(l, "ephemeral_ports_usable", count_json(e->range.usable));
+	json_object_set_new(l, "TCPTimeWaitOverflow",
+			    count_json(sockets_netstat_get(&e->ns, "TCPTimeWaitOverflow")));
+	json_object_set_new(l, "ListenOverflows", count_json(sockets_netstat_get(&e->ns, "ListenOverflows")));
+	json_object_set_new(l, "ListenDrops", count_json(sockets_netstat_get(&e->ns, "ListenDrops")));
+	json_object_set_new(l, "TCPAbortOnTimeout",
+			    count_json(sockets_netstat_get(&e->ns, "TCPAbortOnTimeout")));
+	json_object_set_new(l, "TCPAbortOnMemory", count_json(sockets_netstat_get(&e->ns, "TCPAbortOnMemory")));
+	return l;
+}
+
+static void print_json(const struct census *c, const struct sopts *so, const struct tcpenv *e)
+{
+	json_t *d = json_object(), *a;
+	size_t i;
+
+	json_object_set_new(d, "total", json_integer((json_int_t)c->total));
+	json_object_set_new(d, "states", states_json(c->states));
+	json_object_set_new(d, "source", json_string(sockets_source_name(c->source)));
+	json_object_set_new(d, "from_counters", json_boolean(c->from_counters));
+	if (so->by == BY_OWNER) {
+		a = json_array();
+		for (i = 0; i < limit(so, c->n_owners); i++) {
+			json_t *w = json_object();
+
+			json_object_set_new(w, "pid", json_integer(c->owners[i].pid));
+			json_object_set_new(w, "comm", json_escaped(c->owners[i].comm));
+			json_object_set_new(w, "total", json_integer((json_int_t)census_owner_total(&c->owners[i])));
+			json_object_set_new(w, "states", states_json(c->owners[i].states));
+			json_array_append_new(a, w);
+		}
+		json_object_set_new(d, "by_owner", a);
+		json_object_set_new(d, "unowned", json_integer((json_int_t)c->unowned));
+		json_object_set_new(d, "processes_denied", json_integer(c->procs_denied));
+		json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));
+	}
+	if (so->by == BY_REMOTE) {
+		a = json_array();
+		for (i = 0; i < limit(so, c->n_remotes); i++) {
+			const struct remote *r = &c->remotes[i];
+			json_t *w = json_object();
+			char s[80];
+
+			json_object_set_new(w, "remote", json_string(sockets_addr_str(r->family, r->addr,
+										   r->port, s, sizeof(s))));
+			json_object_set_new(w, "total", json_integer((json_int_t)r->total));
+			json_object_set_new(w, "states", states_json(r->states));
+			json_object_set_new(w, "ephemeral_ports_used", json_integer((json_int_t)r->ports_used));
+			json_object_set_new(w, "ephemeral_ports_share",
+					    json_real(e->range.usable ? (double)r->ports_used / e->range.usable : 0));
+			json_array_append_new(a, w);
+		}
+		json_object_set_new(d, "by_remote", a);
+	}
+	if (so->by == BY_LPORT) {
+		a = json_array();
+		for (i = 0; i < limit(so, c->n_lports); i++) {
+			json_t *w = json_object();
+
+			json_object_set_new(w, "port", json_integer(c->lports[i].port));
+			json_object_set_new(w, "total", json_integer((json_int_t)c->lports[i].total));
+			json_object_set_new(w, "states", states_json(c->lports[i].states));
+			json_array_append_new(a, w);
+		}
+		json_object_set_new(d, "by_local_port", a);
+	}
+	json_object_set_new(d, "limits", limits_json(e));
+	(void)output_json(stdout, d);
+}
+
+static void print_prom(const struct census *c, const struct census *cw, const struct sopts *so,
+		       const struct tcpenv *e)
+{
+	size_t i, shown = 0, top = so->top ? so->top : 10;
+	int s;
+
+	output_prom_header(stdout, "tcptune_sockets", "gauge", "TCP sockets by state.");
+	for (s = 1; s < TCPS_MAX; s++)
+		printf("tcptune_sockets{state=\"%s\"} %llu\n", sockets_state_name(s), c->states[s]);
+	output_prom_header(stdout, "tcptune_close_wait_by_process", "gauge",
+			   "TCP sockets in CLOSE_WAIT held by a process (the top ones).");
+	for (i = 0; cw && i < cw->n_owners && shown < top; i++) {
+		char *esc, *lab;
+
+		if (!cw->owners[i].states[TCPS_CLOSE_WAIT])
+			continue;
+		esc = output_escape(cw->owners[i].comm);
+		lab = output_prom_label(esc);
+		printf("tcptune_close_wait_by_process{comm=\"%s\",pid=\"%d\"} %llu\n", lab,
+		       cw->owners[i].pid, cw->owners[i].states[TCPS_CLOSE_WAIT]);
+		free(lab);
+		free(esc);
+		shown++;
+	}
+	if (e->ss.tw >= 0) {
+		output_prom_header(stdout, "tcptune_time_wait_buckets", "gauge",
+				   "TIME_WAIT mini-sockets (/proc/net/sockstat tw).");
+		printf("tcptune_time_wait_buckets %lld\n", e->ss.tw);
+	}
+	if (e->max_tw_buckets >= 0) {
+		output_prom_header(stdout, "tcptune_time_wait_buckets_max", "gauge", "net.ipv4.tcp_max_tw_buckets.");
+		printf("tcptune_time_wait_buckets_max %lld\n", e->max_tw_buckets);
+	}
+	if (e->ss.orphan >= 0) {
+		output_prom_header(stdout, "tcptune_orphans", "gauge", "Orphaned TCP sockets (host-wide).");
+		printf("tcptune_orphans %lld\n", e->ss.orphan);
+	}
+}
+
+/* --- the command ----------------------------------------------------------- */
+
+static int run_census(const struct opts *o, const struct ctx *cx, const struct sopts *so,
+		      const struct tcpenv *e, uint32_t states, bool owners, struct census *ret)
+{
+	struct census_query cq;
+	char err[512] = "";
+	int r;
+
+	memset(&cq, 0, sizeof(cq));
+	cq.q.states = states;
+	cq.q.family = so->family;
+	cq.q.source = so->source;
+	cq.exact = so->exact;
+	cq.owners = owners;
+	cq.remotes = so->by == BY_REMOTE;
+	cq.lports = so->by == BY_LPORT;
+	cq.range = e->range;
+	if (sockets_query_env(&cq.q, o->root) < 0) {
+		tt_error(o, "sockets: TCPTUNE_SOCKETS_SOURCE wants auto, netlink or proc");
+		return EXIT_USAGE;
+	}
+	r = census_run(cx->rootfd, &cq, ret, err, sizeof(err));
+	if (r < 0) {
+		char *esc = output_escape(err);
+
+		tt_error(o, "sockets: %s", esc);
+		free(esc);
+		return cq.q.replay || strcmp(o->root, "/") ? EXIT_USAGE : EXIT_RESTORED;
+	}
+	if (o->verbose && ret->from_counters)
+		tt_warn(o, "ESTABLISHED and TIME_WAIT come from /proc/net/sockstat, the rest from a "
+			   "filtered dump (not one snapshot; --exact for a full dump)");
+	return EXIT_OK;
+}
+
+static void render(const struct opts *o, const struct sopts *so, const struct census *c,
+		   const struct census *prev, const struct census *cw, const struct tcpenv *e)
+{
+	if (o->format == FMT_JSON) {
+		print_json(c, so, e);
+	} else if (o->format == FMT_PROMETHEUS) {
+		print_prom(c, cw, so, e);
+	} else {
+		if (so->by == BY_OWNER)
+			table_owners(c, prev, so, o);
+		else if (so->by == BY_REMOTE)
+			table_remotes(c, prev, so, e, o);
+		else if (so->by == BY_LPORT)
+			table_lports(c, prev, so, o);
+		else
+			table_states(c, prev, so, o);
+		if (so->by == BY_STATE && !o->quiet && (!so->states || so->states == TCPS_ALL))
+			limits_lines(c, e);
+	}
+	(void)fflush(stdout);
+}
+
+/* Sleep, waking early on SIGINT/SIGTERM; returns false when asked to stop. */
+static bool nap(long secs)
+{
+	struct timespec ts = { secs, 0 };
+
+	while (!stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return !stop_requested;
+}
+
+int cmd_sockets(const struct opts *o, int argc, char **argv)
+{
+	struct census cur, prev, cw;
+	bool have_prev = false, have_cw = false;
+	struct sigaction sa;
+	struct sopts so;
+	struct tcpenv e;
+	struct ctx cx;
+	int r;
+
+	r = parse_args(o, argc, argv, &so);
+	if (r != EXIT_OK)
+		return r;
+	r = ctx_open(o, &cx);
+	if (r != EXIT_OK)
+		return r;
+	if (so.watch) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;      /* no SA_RESTART: the sleep must end */
+		(void)sigaction(SIGINT, &sa, NULL);
+		(void)sigaction(SIGTERM, &sa, NULL);
+	}
+	memset(&prev, 0, sizeof(prev));
+	for (;;) {
+		doctor_env_read(cx.rootfd, &cx.ps, &e);
+		r = run_census(o, &cx, &so, &e, so.states, so.by == BY_OWNER, &cur);
+		/* the CLOSE_WAIT metric needs owners, asked of the kernel for that state only */
+		if (r == EXIT_OK && o->format == FMT_PROMETHEUS) {
+			struct sopts s2 = so;
+
+			s2.by = BY_STATE;
+			r = run_census(o, &cx, &s2, &e, 1u << TCPS_CLOSE_WAIT, true, &cw);
+			have_cw = r == EXIT_OK;
+			if (r != EXIT_OK)
+				census_free(&cur);
+		}
+		if (r != EXIT_OK) {
+			doctor_env_free(&e);
+			break;
+		}
+		if (so.watch && o->format == FMT_TABLE && isatty(STDOUT_FILENO))
+			fputs("\033[H\033[2J", stdout);
+		else if (so.watch && have_prev && o->format == FMT_TABLE)
+			putchar('\n');
+		if (so.watch && o->format == FMT_TABLE) {
+			time_t now = time(NULL);
+			char ts[64];
+
+			(void)strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&now));
+			printf("%s  every %lds%s\n\n", ts, so.watch, have_prev ? ", change since the last" : "");
+		}
+		render(o, &so, &cur, have_prev ? &prev : NULL, have_cw ? &cw : NULL, &e);
+		doctor_env_free(&e);
+		if (have_cw)
+			census_free(&cw);
+		have_cw = false;
+		if (have_prev)
+			census_free(&prev);
+		prev = cur;
+		have_prev = true;
+		if (!so.watch || !nap(so.watch))
+			break;
+	}
+	if (have_prev)
+		census_free(&prev);
+	ctx_close(&cx);
+	return r;
+}

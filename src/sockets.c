@@ -86,6 +86,38 @@ const char *sockets_source_name(enum sockets_source s)
 	}
 }
 
+int sockets_source_parse(const char *name, enum sockets_source *ret)
+{
+	if (strcmp(name, "auto") == 0)
+		*ret = SRC_AUTO;
+	else if (strcmp(name, "netlink") == 0)
+		*ret = SRC_NETLINK;
+	else if (strcmp(name, "proc") == 0)
+		*ret = SRC_PROC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int sockets_query_env(struct sockets_query *q, const char *root)
+{
+	const char *src = getenv("TCPTUNE_SOCKETS_SOURCE");
+	const char *replay = getenv("TCPTUNE_DIAG_FILE");
+	const char *record = getenv("TCPTUNE_DIAG_RECORD");
+
+	if (src && *src && q->source == SRC_AUTO && sockets_source_parse(src, &q->source) < 0)
+		return -EINVAL;
+	if (replay && *replay) {
+		q->replay = replay;
+		q->source = SRC_REPLAY;
+	}
+	if (record && *record)
+		q->record = record;
+	if (q->source == SRC_AUTO && root && strcmp(root, "/") != 0)
+		q->source = SRC_PROC;
+	return 0;
+}
+
 /* --- netlink parsing (pure) ----------------------------------------------- */
 
 static void parse_info(const struct nlmsghdr *nlh, struct sock *sk)

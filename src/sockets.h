@@ -65,6 +65,16 @@ struct sockets_query {
 int sockets_walk(int rootfd, const struct sockets_query *q, sockets_visit_fn visit, void *data,
 		 enum sockets_source *ret_used, char *err, size_t errlen);
 const char *sockets_source_name(enum sockets_source s);
+/*
+ * The environment's say, as iproute2's TCPDIAG_FILE: TCPTUNE_DIAG_FILE
+ * (replay), TCPTUNE_DIAG_RECORD (record), TCPTUNE_SOCKETS_SOURCE
+ * (auto|netlink|proc). AUTO below a --root other than "/" means /proc
+ * there: netlink would see the running kernel, not the root. -EINVAL for a
+ * bad TCPTUNE_SOCKETS_SOURCE.
+ */
+int sockets_query_env(struct sockets_query *q, const char *root);
+/* "auto", "netlink", "proc": 0 or -EINVAL. */
+int sockets_source_parse(const char *name, enum sockets_source *ret);
 
 /* /proc/net/sockstat{,6}: -1 where a counter is missing. */
 struct sockstat {
