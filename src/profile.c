@@ -639,16 +639,11 @@ static void check_known(struct loader *l, const struct site *s, bool optional)
 	if (!l->ps || catalogue_find(s->key))
 		return;
 	r = procsys_stat(l->ps, s->key);
-	if (r == 0) {
-		char **names = NULL;
-		size_t n = 0;
-
-		if (procsys_list(l->ps, s->key, &names, &n) == 0) {
-			serr(l, s, NULL, "a /proc/sys directory, not a key");
-			strv_free(names, n);
-		}
+	if (r == -EISDIR) {
+		serr(l, s, NULL, "a /proc/sys directory, not a key");
 		return;
 	}
+	/* Present, or present but unreadable: the kernel has it. */
 	if (r != -ENOENT)
 		return;
 	cs = catalogue_suggest(s->key);
@@ -1028,7 +1023,8 @@ int profile_load(const struct profile_path *pp, const struct procsys *ps,
 	}
 	free(l.stack);
 	free(l.done);
-	qsort(l.rules, l.n_rules, sizeof(*l.rules), rule_cmp);
+	if (l.n_rules)
+		qsort(l.rules, l.n_rules, sizeof(*l.rules), rule_cmp);
 	ret->names = strv_dup(names, n);
 	ret->n_names = n;
 	ret->description = l.description;
@@ -1150,7 +1146,8 @@ int profile_list(const struct profile_path *pp, struct profile_info **ret, size_
 			names[nn++] = xstrdup(de->d_name);
 		}
 		(void)closedir(dp);
-		qsort(names, nn, sizeof(*names), name_cmp);
+		if (nn)
+			qsort(names, nn, sizeof(*names), name_cmp);
 		for (size_t i = 0; i < nn; i++) {
 			struct listed x = { .order = n };
 
@@ -1165,7 +1162,8 @@ int profile_list(const struct profile_path *pp, struct profile_info **ret, size_
 		}
 		strv_free(names, nn);
 	}
-	qsort(v, n, sizeof(*v), listed_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), listed_cmp);
 	*ret = xcalloc(n, sizeof(**ret));
 	for (size_t i = 0; i < n; i++)
 		(*ret)[i] = v[i].info;
