@@ -308,7 +308,8 @@ out:
 struct frame {
 	dev_t dev;
 	ino_t ino;
-	char *name;
+	char *name;                   /* stack: for the cycle message */
+	char *description;            /* done: for a name given again */
 };
 
 struct loader {
@@ -930,7 +931,7 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 {
 	char err[PATH_MAX + 128], *path, *pname, *desc = NULL, *dir;
 	struct parent *parents = NULL;
-	size_t n_parents = 0, at;
+	size_t n_parents = 0, at, done_i;
 	struct stat st;
 	config_t c;
 	int fd;
@@ -952,10 +953,17 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 		free(chain);
 		goto out_close;
 	}
-	if (frame_has(l->done, l->n_done, &st, NULL))
+	if (frame_has(l->done, l->n_done, &st, &at)) {
+		/* merged already as a parent: only its description is news */
+		if (top) {
+			free(l->description);
+			l->description = l->done[at].description ? xstrdup(l->done[at].description) : NULL;
+		}
 		goto out_close;
+	}
 	l->done = xreallocarray(l->done, l->n_done + 1, sizeof(*l->done));
 	l->done[l->n_done++] = (struct frame){ .dev = st.st_dev, .ino = st.st_ino };
+	done_i = l->n_done - 1;
 	if (file_parse(fd, path, &c, l->errors) < 0) {
 		l->n_errors++;
 		goto out;
@@ -990,10 +998,9 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	l->files[l->n_files++] = xstrdup(path);
 	if (top) {
 		free(l->description);
-		l->description = desc;
-		desc = NULL;
+		l->description = desc ? xstrdup(desc) : NULL;
 	}
-	free(desc);
+	l->done[done_i].description = desc;
 	goto out;
 out_close:
 	(void)close(fd);
@@ -1022,6 +1029,8 @@ int profile_load(const struct profile_path *pp, const struct procsys *ps,
 		load_one(&l, names[i], NULL, "", true);
 	}
 	free(l.stack);
+	for (size_t i = 0; i < l.n_done; i++)
+		free(l.done[i].description);
 	free(l.done);
 	if (l.n_rules)
 		qsort(l.rules, l.n_rules, sizeof(*l.rules), rule_cmp);

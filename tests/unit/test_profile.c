@@ -633,6 +633,14 @@ static void test_inheritance(void **state)
 	assert_string_equal(p.description, "A");
 	profile_free(&p);
 
+	/* a name merged already as a parent is not merged again, but its description counts */
+	char *again[] = { "d", "a" };
+	assert_int_equal(profile_load(&pp, NULL, again, 2, &p, &errors), 0);
+	assert_int_equal(p.n_files, 4);
+	assert_string_equal(find_rule(&p, "net.ipv4.tcp_x2")->value, "2");
+	assert_string_equal(p.description, "A");
+	profile_free(&p);
+
 	expect_count(&errors, 0);
 	free(path);
 	profile_path_free(&pp);
