@@ -24,8 +24,8 @@ bad() {
 
 S='sysctl = { net = { ipv4 = {'
 E='}; }; };'
-bad syntax "$S tcp_keepalive_time = 200 $E
-oops" "$P/syntax\.conf:2: "
+bad syntax "$S
+ tcp_keepalive_time = = 200; $E" "$P/syntax\.conf:2: "
 bad unknown "$S
  frobnicate_me = 1; $E" "$P/unknown\.conf:2: net\.ipv4\.frobnicate_me: unknown key"
 bad misspelt "$S
