@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "apply.h"
 #include "audit.h"
 #include "output.h"
 #include "sysctld.h"
@@ -152,14 +153,45 @@ static void audit_table(FILE *out, const struct opts *o, const struct profile *p
 		"not compliant: `tcptune plan` shows what apply would change");
 }
 
-/* The profiles of the last apply, from its journal. */
-static int recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *n)
+/*
+ * The journal of the last apply: its profiles when none are given, and a
+ * warning when an apply or rollback died half-way.
+ */
+static int last_apply(const struct opts *o, struct ctx *c, bool want_profiles, char ***ret,
+		      size_t *n)
 {
-	(void)c;
-	*ret = NULL;
-	*n = 0;
-	tt_error(o, "audit: no PROFILE given and no apply recorded in %s", TT_JOURNAL_PATH);
-	return EXIT_USAGE;
+	struct apply_last last = { 0 };
+	char err[256];
+	char *advice;
+	int r = apply_last_read(c->rootfd, &last, err, sizeof(err));
+
+	if (r < 0) {
+		if (want_profiles) {
+			tt_error(o, "audit: %s", err);
+			return EXIT_USAGE;
+		}
+		tt_warn(o, "%s", err);
+		return EXIT_OK;
+	}
+	advice = apply_last_advice(&last);
+	if (advice)
+		tt_warn(o, "%s", advice);
+	free(advice);
+	if (want_profiles) {
+		if (last.state == APPLY_STATE_NONE || !last.n_profiles ||
+		    last.state == APPLY_STATE_ROLLED_BACK) {
+			tt_error(o, "audit: no PROFILE given and no apply recorded in %s%s", TT_JOURNAL_PATH,
+				 last.state == APPLY_STATE_ROLLED_BACK ? " (the last one was rolled back)" : "");
+			apply_last_free(&last);
+			return EXIT_USAGE;
+		}
+		*ret = last.profiles;
+		*n = last.n_profiles;
+		last.profiles = NULL;
+		last.n_profiles = 0;
+	}
+	apply_last_free(&last);
+	return EXIT_OK;
 }
 
 int cmd_audit(const struct opts *o, int argc, char **argv)
@@ -180,12 +212,11 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 	r = ctx_open(o, &c);
 	if (r != EXIT_OK)
 		return r;
-	if (!n) {
-		r = recorded_profiles(o, &c, &recorded, &n);
-		if (r != EXIT_OK)
-			goto out;
+	r = last_apply(o, &c, n == 0, &recorded, &n);
+	if (r != EXIT_OK)
+		goto out;
+	if (recorded)
 		names = recorded;
-	}
 	r = ctx_load_profiles(o, &c, names, n, &p);
 	if (r != EXIT_OK)
 		goto out;
