@@ -584,14 +584,17 @@ static bool is_rule_field(const char *name)
 }
 
 /*
- * A group is a rule when any member is named like a rule field; otherwise it
- * is one more /proc/sys level. No sysctl directory has a file called value,
+ * A group is a rule when it names a known key (catalogued, or a file in
+ * /proc/sys) or when any member is named like a rule field; otherwise it is
+ * one more /proc/sys level. No sysctl directory has a file called value,
  * min, max, one_of, optional or note, so the rule cannot hide a real key.
  */
-static bool is_rule_group(const config_setting_t *g)
+static bool is_rule_group(const struct loader *l, const config_setting_t *g, const char *key)
 {
 	int n = config_setting_length(g);
 
+	if (catalogue_find(key) || (l->ps && procsys_stat(l->ps, key) == 0))
+		return true;
 	for (int i = 0; i < n; i++)
 		if (is_rule_field(config_setting_name(config_setting_get_elem(g, (unsigned)i))))
 			return true;
@@ -644,8 +647,8 @@ static void check_known(struct loader *l, const struct site *s, bool optional)
 		serr(l, s, NULL, "a /proc/sys directory, not a key");
 		return;
 	}
-	/* Present, or present but unreadable: the kernel has it. */
-	if (r != -ENOENT)
+	/* ENOTDIR: a level below a file (tcp_fin_timeout = { maximum = 30; }). */
+	if (r != -ENOENT && r != -ENOTDIR)
 		return;
 	cs = catalogue_suggest(s->key);
 	if (!cs)
@@ -792,7 +795,7 @@ static void walk_level(struct loader *l, struct filectx *f, const config_setting
 
 		if (!key_valid(key)) {
 			serr(l, &s, NULL, "invalid key name: use lower-case letters, digits, '_' and '-'");
-		} else if (config_setting_type(m) == CONFIG_TYPE_GROUP && !is_rule_group(m)) {
+		} else if (config_setting_type(m) == CONFIG_TYPE_GROUP && !is_rule_group(l, m, key)) {
 			walk_level(l, f, m, key);
 		} else {
 			r = config_setting_type(m) == CONFIG_TYPE_GROUP ?

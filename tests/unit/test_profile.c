@@ -453,6 +453,8 @@ static void test_rule_group_shape(void **state)
 		    "  netdev_max_backlog = { min = 1000; tcp_x = 2; };\n"     /* 3 */
 		    "  rmem_max = { one_of = [ 212992, 4194304 ]; max = 33554432; };\n"       /* 4 */
 		    "  wmem_max = { one_of = 5; };\n"                       /* 5 */
+		    "}; ipv4 = {\n"                                           /* 6 */
+		    "  tcp_keepalive_time = { maximum = 30; };\n"          /* 7: catalogued, so a rule */
 		    "}; }; };\n", NULL);
 	assert_int_equal(f.r, -EINVAL);
 	expect_at(&f, 2, "net.core.somaxconn: a rule needs value, min, max or one_of");
@@ -460,7 +462,10 @@ static void test_rule_group_shape(void **state)
 			 "(expected value, min, max, one_of, optional, note)");
 	expect_at(&f, 4, "net.core.rmem_max: one_of cannot be combined with min or max");
 	expect_at(&f, 5, "net.core.wmem_max: one_of: must be a list of values, not a number");
-	expect_count(&f.errors, 4);
+	expect_at(&f, 7, "net.ipv4.tcp_keepalive_time: unknown rule field \"maximum\" "
+			 "(expected value, min, max, one_of, optional, note)");
+	expect_at(&f, 7, "net.ipv4.tcp_keepalive_time: a rule needs value, min, max or one_of");
+	expect_count(&f.errors, 6);
 	fx_free(&f);
 }
 
@@ -536,6 +541,7 @@ static void test_unknown_keys(void **state)
 	tl_write(root, "proc/sys/net/ipv4/tcp_keepalive_time", "7200\n");
 	tl_write(root, "proc/sys/net/ipv4/tcp_frobnicate", "1\n");
 	tl_write(root, "proc/sys/net/core/somaxconn", "4096\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_uncatalogued", "1\n");
 	fd = tl_rootfd(root);
 	assert_int_equal(procsys_open(fd, &ps), 0);
 	fx_load(&f, "sysctl = { net = {\n"
@@ -544,7 +550,7 @@ static void test_unknown_keys(void **state)
 		    "           tcp_frobnicate = { value = 7; };\n"      /* 4: on the kernel: fine */
 		    "           tcp_zzzzzzzzzzzzzzzzzzzz = 1;\n"         /* 5 */
 		    "           tcp_yyyyyyyyyyyyyyyyyyyy = { value = 1; optional = true; };\n" /* 6: fine */
-		    "  };\n"
+		    "           tcp_uncatalogued = { maximum = 3; }; };\n" /* 7: a file, so a rule */
 		    "  core = 5;\n"                                      /* 8 */
 		    "}; };\n", &ps);
 	assert_int_equal(f.r, -EINVAL);
@@ -554,7 +560,9 @@ static void test_unknown_keys(void **state)
 			 "did you mean net.ipv4.tcp_frobnicate?");
 	expect_at(&f, 5, "net.ipv4.tcp_zzzzzzzzzzzzzzzzzzzz: unknown key (not in the catalogue, not in /proc/sys)");
 	expect_at(&f, 8, "net.core: a /proc/sys directory, not a key");
-	expect_count(&f.errors, 4);
+	expect_at(&f, 7, "net.ipv4.tcp_uncatalogued: unknown rule field \"maximum\" "
+			 "(expected value, min, max, one_of, optional, note)");
+	expect_count(&f.errors, 6);
 	fx_free(&f);
 
 	/* the same keys without a /proc/sys are accepted untyped */
