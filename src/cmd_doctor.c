@@ -81,12 +81,14 @@ static int gather(const struct opts *o, const struct ctx *cx, enum sockets_sourc
 	return EXIT_OK;
 }
 
-/* The profiles named, or those of the last complete apply, audited; *ret_a NULL without any. */
+/*
+ * The profiles named, or those of the last complete apply, audited. The
+ * findings point into p: the caller frees both after use.
+ */
 static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, size_t n,
-			  struct audit *a, bool *ret_have)
+			  struct profile *p, struct audit *a, bool *ret_have)
 {
 	struct apply_last last = { 0 };
-	struct profile p = { 0 };
 	struct bootview bv = { 0 };
 	char err[512] = "";
 	int r;
@@ -104,21 +106,21 @@ static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, si
 		names = last.profiles;
 		n = last.n_profiles;
 	}
-	r = ctx_load_profiles(o, cx, names, n, &p);
+	r = ctx_load_profiles(o, cx, names, n, p);
 	apply_last_free(&last);
 	if (r != EXIT_OK)
 		return r;
 	r = sysctld_load(cx->rootfd, NULL, NULL, &bv);
 	if (r < 0) {
 		tt_error(o, "doctor: reading sysctl.d: %s", strerror(-r));
-		profile_free(&p);
+		profile_free(p);
 		return EXIT_USAGE;
 	}
 	tt_print_msgs(o, &bv.warnings, true);
-	r = audit_run(&p, &cx->ps, &bv, a);
+	r = audit_run(p, &cx->ps, &bv, a);
 	sysctld_free(&bv);
-	profile_free(&p);
 	if (r < 0) {
+		profile_free(p);
 		tt_error(o, "doctor: audit: %s", strerror(-r));
 		return EXIT_RESTORED;
 	}
@@ -204,6 +206,7 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum sockets_source src = SRC_AUTO;
+	struct profile p = { 0 };
 	struct audit a = { 0 };
 	struct doctor d = { 0 };
 	struct census c;
@@ -222,7 +225,7 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 	r = ctx_open(o, &cx);
 	if (r != EXIT_OK)
 		return r;
-	r = audit_profiles(o, &cx, argv + optind, (size_t)(argc - optind), &a, &have_audit);
+	r = audit_profiles(o, &cx, argv + optind, (size_t)(argc - optind), &p, &a, &have_audit);
 	if (r != EXIT_OK)
 		goto out;
 	doctor_env_read(cx.rootfd, &cx.ps, &e);
@@ -241,8 +244,10 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 	}
 	doctor_env_free(&e);
 out:
-	if (have_audit)
+	if (have_audit) {
 		audit_free(&a);
+		profile_free(&p);
+	}
 	ctx_close(&cx);
 	return r;
 }

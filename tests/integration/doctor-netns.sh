@@ -1,0 +1,66 @@
+#!/bin/sh
+# doctor against a real kernel in a private user+net+mount namespace: it names
+# the process that leaks CLOSE_WAIT and exits 1; TIME_WAIT alone is harmless
+# (exit 0); a profile's audit findings join in.
+. "$SRCDIR/tests/integration/lib.sh"
+unset TCPTUNE_SOCKETS_SOURCE TCPTUNE_DIAG_FILE TCPTUNE_DIAG_RECORD
+tt_need_sandbox
+[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the socket scenario"
+command -v ip >/dev/null 2>&1 || skip "no ip(8) to bring up loopback"
+cp "$SRCDIR/tests/data/sockets-live/scenario.py" "$T/w/" && chmod 644 "$T/w/scenario.py"
+
+# start_scenario NAME COMM CW TW EST: a shell fragment that starts it and waits.
+start_scenario() {
+	echo "/usr/bin/python3 \$W/scenario.py \$W/ready-$1 '$2' $3 $4 $5 60 &
+P=\$!
+i=0
+while [ ! -f \$W/ready-$1 ] && [ \$i -lt 150 ]; do sleep 0.1; i=\$((i+1)); done
+[ -f \$W/ready-$1 ] || { echo 'scenario did not start' >&2; kill \$P; exit 99; }
+echo \$P > \$W/pid-$1"
+}
+
+# 1. A leak: doctor names the PID and the comm, exit 1; the JSON agrees.
+tt_sandbox "
+ip link set lo up || exit 99
+$(start_scenario leak 'proxy-agent' 4 2 1)
+\"\$TCPTUNE\" doctor > \$W/leak.txt; echo \$? > \$W/leak.rc
+\"\$TCPTUNE\" -o json doctor > \$W/leak.json
+\"\$TCPTUNE\" doctor --source proc > \$W/leak-proc.txt; echo \$? > \$W/leak-proc.rc
+\"\$TCPTUNE\" --profile-dir \"\$PROFILES\" -o json doctor crawler > \$W/profile.json; echo \$? > \$W/profile.rc
+kill \$P
+" || fail "sandbox script failed: $(cat "$T/err")"
+W=$T/w
+P=$(cat "$W/pid-leak")
+[ "$(cat "$W/leak.rc")" = 1 ] || { cat "$W/leak.txt" >&2; fail "doctor exit $(cat "$W/leak.rc") with a leak, wanted 1"; }
+grep_out "^warning +close-wait-leak: PID $P \\(proxy-agent\\) holds 4 sockets in CLOSE_WAIT" "$W/leak.txt"
+grep_out 'No sysctl fixes this' "$W/leak.txt"
+grep_out '^info +tw-harmless: 2 sockets in TIME_WAIT' "$W/leak.txt"
+[ "$(cat "$W/leak-proc.rc")" = 1 ] || fail "doctor --source proc exit $(cat "$W/leak-proc.rc")"
+grep_out "close-wait-leak: PID $P \\(proxy-agent\\) holds 4 sockets" "$W/leak-proc.txt"
+python3 - "$W" "$P" <<'EOP' || fail "doctor JSON"
+import json, sys, os
+w, pid = sys.argv[1], sys.argv[2]
+d = json.load(open(os.path.join(w, "leak.json")))
+f = d["findings"]
+assert f[0]["id"] == "close-wait-leak" and f[0]["severity"] == "warning", f[0]
+assert ("pid=%s comm=proxy-agent close_wait=4" % pid) in f[0]["evidence"], f[0]
+assert d["sockets"]["states"]["CLOSE_WAIT"] == 4, d["sockets"]
+p = json.load(open(os.path.join(w, "profile.json")))
+ids = [x["id"] for x in p["findings"]]
+assert "close-wait-leak" in ids and "audit-drift" in ids, ids
+assert any("net.ipv4.tcp_keepalive_time" in x["summary"] for x in p["findings"] if x["id"] == "audit-drift"), p
+EOP
+[ "$(cat "$W/profile.rc")" = 1 ] || fail "doctor crawler exit $(cat "$W/profile.rc")"
+
+# 2. Only TIME_WAIT (the client closed first): normal, said as info, exit 0.
+tt_sandbox "
+ip link set lo up || exit 99
+$(start_scenario tw 'crawler' 0 5 0)
+\"\$TCPTUNE\" doctor > \$W/tw.txt; echo \$? > \$W/tw.rc
+kill \$P
+" || fail "sandbox script failed: $(cat "$T/err")"
+[ "$(cat "$W/tw.rc")" = 0 ] || { cat "$W/tw.txt" >&2; fail "doctor exit $(cat "$W/tw.rc") with TIME_WAIT only, wanted 0"; }
+grep_out '^info +tw-harmless: 5 sockets in TIME_WAIT: normal for the side that closes first' "$W/tw.txt"
+grep_out 'TIME_WAIT lasts 60 s' "$W/tw.txt"
+if grep -q close-wait "$W/tw.txt"; then fail "a CLOSE_WAIT finding without CLOSE_WAIT"; fi
+exit 0
