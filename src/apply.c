@@ -158,6 +158,13 @@ static int put_file(int rootfd, const char *path, const char *data, size_t len, 
 	return r;
 }
 
+/* ELOOP from O_NOFOLLOW means a symlink where we keep our own files: say so. */
+static const char *file_error(int r)
+{
+	return r == -ELOOP ? "a symlink (or one on its path): refusing to follow or replace it"
+			   : strerror(-r);
+}
+
 static bool same_bytes(const char *a, size_t la, const char *b, size_t lb)
 {
 	if (!a || !b)
@@ -462,7 +469,7 @@ static int journal_load(int rootfd, struct journal *j, bool *found, char *err, s
 	*j = (struct journal){ 0 };
 	r = read_file(rootfd, TT_JOURNAL_PATH, &text, &len, NULL);
 	if (r < 0) {
-		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, strerror(-r));
+		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, file_error(r));
 		return r;
 	}
 	if (!text)
@@ -606,7 +613,7 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	tx->frag_old_mode = 0644;
 	r = read_file(rootfd, ao->fragment, &tx->frag_old, &tx->frag_old_len, &tx->frag_old_mode);
 	if (r < 0) {
-		msgs_add(&tx->errors, "%s: %s", ao->fragment, strerror(-r));
+		msgs_add(&tx->errors, "%s: %s", ao->fragment, file_error(r));
 		tx->outcome = APPLY_FAILED;
 		return r;
 	}
@@ -692,7 +699,7 @@ static int undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool 
 		int r = put_file(rootfd, tx->fragment, tx->frag_old, tx->frag_old_len, tx->frag_old_mode);
 		if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
-				 tx->frag_old ? "file" : "absence of the file", strerror(-r));
+				 tx->frag_old ? "file" : "absence of the file", file_error(r));
 			ret = r;
 		}
 	}
@@ -715,7 +722,7 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 	tx->frag_old_mode = 0644;
 	r = read_file(rootfd, j->fragment, &tx->frag_old, &tx->frag_old_len, &tx->frag_old_mode);
 	if (r < 0) {
-		msgs_add(&tx->errors, "%s: %s", j->fragment, strerror(-r));
+		msgs_add(&tx->errors, "%s: %s", j->fragment, file_error(r));
 		tx->outcome = APPLY_FAILED;
 		return r;
 	}
@@ -742,7 +749,7 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 		r = put_file(rootfd, tx->fragment, tx->frag_new, tx->frag_new_len, tx->frag_new_mode);
 		if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
-				 tx->frag_new ? "file" : "absence of the file", strerror(-r));
+				 tx->frag_new ? "file" : "absence of the file", file_error(r));
 			ret = r;
 		} else {
 			tx->changed = true;
@@ -788,10 +795,8 @@ static int take_lock(int rootfd, const struct apply_opts *ao, struct fileio_lock
 	else if (r == -EWOULDBLOCK)
 		msgs_add(&tx->errors, "%s: held by another process; gave up after %u ms",
 			 TT_LOCK_PATH, ao->lock_timeout_ms);
-	else if (r == -ELOOP)
-		msgs_add(&tx->errors, "%s: a symlink (or one on its path): refusing to use it", TT_LOCK_PATH);
 	else if (r < 0)
-		msgs_add(&tx->errors, "%s: %s", TT_LOCK_PATH, strerror(-r));
+		msgs_add(&tx->errors, "%s: %s", TT_LOCK_PATH, file_error(r));
 	if (r < 0)
 		tx->outcome = APPLY_FAILED;
 	return r;
@@ -899,7 +904,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 
 	r = read_file(rootfd, TT_JOURNAL_PATH, &old_journal, &old_journal_len, &old_journal_mode);
 	if (r < 0) {
-		msgs_add(&ret->errors, "%s: %s", TT_JOURNAL_PATH, strerror(-r));
+		msgs_add(&ret->errors, "%s: %s", TT_JOURNAL_PATH, file_error(r));
 		ret->outcome = APPLY_FAILED;
 		goto out;
 	}
@@ -907,7 +912,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	r = journal_store(rootfd, &j);
 	if (r < 0) {
 		msgs_add(&ret->errors, "%s: cannot write the journal: %s; nothing was changed",
-			 TT_JOURNAL_PATH, strerror(-r));
+			 TT_JOURNAL_PATH, file_error(r));
 		ret->outcome = APPLY_FAILED;
 		goto out;
 	}
@@ -917,8 +922,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 		frag_touched = true;
 		r = put_file(rootfd, ret->fragment, ret->frag_new, ret->frag_new_len, ret->frag_new_mode);
 		if (r < 0) {
-			msgs_add(&ret->errors, "%s: %s", ret->fragment,
-				 r == -ELOOP ? "a symlink: refusing to replace it" : strerror(-r));
+			msgs_add(&ret->errors, "%s: %s", ret->fragment, file_error(r));
 			goto undo;
 		}
 		ret->changed = true;
