@@ -436,7 +436,7 @@ static bool is_int(const config_setting_t *v)
 static char *want_word(const struct catentry *cat)
 {
 	if (cat->type == CAT_STR)
-		return xstrdup("a string such as \"cubic\"");
+		return xstrdup("a string");
 	if (cat->type == CAT_VEC)
 		return xasprintf("an array of %u integers", cat->arity);
 	return xstrdup("an integer");
@@ -488,8 +488,12 @@ static char *value_of(struct loader *l, const struct site *s, const char *field,
 
 			if (is_int(e)) {
 				tok = xasprintf("%lld", config_setting_get_int64(e));
-			} else if (!cat && config_setting_type(e) == CONFIG_TYPE_STRING &&
-				   !has_control(config_setting_get_string(e))) {
+			} else if (!cat && config_setting_type(e) == CONFIG_TYPE_STRING) {
+				if (has_control(config_setting_get_string(e))) {
+					serr(l, s, field, "control character in value");
+					ok = false;
+					break;
+				}
 				tok = value_normalize(config_setting_get_string(e));
 			} else {
 				serr(l, s, field, "list elements must be %s, not %s",
