@@ -1,9 +1,15 @@
 /* cmd_audit.c: the audit command: wiring and the three output forms. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "apply.h"
 #include "audit.h"
+#include "netns.h"
 #include "output.h"
 #include "sysctld.h"
 #include "tcptune.h"
@@ -38,13 +44,20 @@ static const char *rule_kind(const struct rule *r)
 	return r->min ? "min" : "max";
 }
 
-static json_t *audit_json(const struct profile *p, const struct audit *a)
+static json_t *profiles_json(const struct profile *p)
 {
-	json_t *doc = json_object(), *profiles = json_array(), *keys = json_array();
+	json_t *profiles = json_array();
 
 	for (size_t i = 0; i < p->n_names; i++)
 		json_array_append_new(profiles, json_string(p->names[i]));
-	json_object_set_new(doc, "profiles", profiles);
+	return profiles;
+}
+
+/* compliant, child_netns and keys of one audit, into doc. */
+static void audit_json_into(json_t *doc, const struct audit *a)
+{
+	json_t *keys = json_array();
+
 	json_object_set_new(doc, "compliant", json_boolean(a->compliant));
 	json_object_set_new(doc, "child_netns", json_boolean(a->child_netns));
 	for (size_t i = 0; i < a->n; i++) {
@@ -74,7 +87,6 @@ static json_t *audit_json(const struct profile *p, const struct audit *a)
 		free(src);
 	}
 	json_object_set_new(doc, "keys", keys);
-	return doc;
 }
 
 static void audit_prometheus(FILE *out, const struct profile *p, const struct audit *a)
@@ -194,19 +206,145 @@ static int last_apply(const struct opts *o, struct ctx *c, bool want_profiles, c
 	return EXIT_OK;
 }
 
+static json_t *netns_json(const struct netns *ns)
+{
+	json_t *j = json_object(), *procs = json_array();
+
+	json_object_set_new(j, "inode", json_integer((json_int_t)ns->ino));
+	json_object_set_new(j, "name", jstr(ns->name));
+	json_object_set_new(j, "path", json_string(ns->path));
+	json_object_set_new(j, "self", json_boolean(ns->self));
+	for (size_t i = 0; i < ns->n_procs; i++) {
+		json_t *pr = json_object();
+		json_object_set_new(pr, "pid", json_integer(ns->procs[i].pid));
+		json_object_set_new(pr, "comm", json_string(ns->procs[i].comm));
+		json_array_append_new(procs, pr);
+	}
+	json_object_set_new(j, "processes", procs);
+	return j;
+}
+
+static void netns_heading(FILE *out, const struct opts *o, const struct netns *ns)
+{
+	fprintf(out, "%snetwork namespace %llu%s%s%s%s", output_style_on(STYLE_BOLD, o->color),
+		(unsigned long long)ns->ino, ns->name ? " (" : "", ns->name ? ns->name : "",
+		ns->name ? ")" : "", ns->self ? " (tcptune's own)" : "");
+	fputs(output_style_off(o->color), out);
+	for (size_t i = 0; i < ns->n_procs && i < 8; i++) {
+		char *comm = output_escape(ns->procs[i].comm);
+		fprintf(out, "%s %d %s", i ? "," : ":", (int)ns->procs[i].pid, comm);
+		free(comm);
+	}
+	if (ns->n_procs > 8)
+		fprintf(out, ", and %zu more", ns->n_procs - 8);
+	fputs("\n\n", out);
+}
+
+/*
+ * Audit every network namespace on the host. Namespaces other than ours
+ * were made by container runtimes, not booted from this sysctl.d: their
+ * boot view is the kernel defaults.
+ */
+static int audit_all_netns(const struct opts *o, struct ctx *c, const struct profile *p,
+			   const struct bootview *bv)
+{
+	struct netns *v = NULL;
+	size_t n = 0, hidden = 0;
+	struct bootview none = { 0 };
+	bool compliant = true;
+	json_t *list = json_array();
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), r;
+
+	r = self < 0 ? -errno : netns_list("/proc", "/run/netns", &v, &n, &hidden);
+	if (r < 0) {
+		tt_error(o, "audit --all-netns: listing network namespaces: %s", strerror(-r));
+		json_decref(list);
+		if (self >= 0)
+			close(self);
+		return EXIT_USAGE;
+	}
+	if (hidden)
+		tt_warn(o, "%zu process%s could not be inspected (run as root to see every namespace)", hidden,
+			hidden == 1 ? "" : "es");
+	for (size_t i = 0; i < n; i++) {
+		struct procsys ps = { .sysfd = -1 };
+		struct audit a = { 0 };
+		json_t *j = json_object();
+
+		json_object_set_new(j, "netns", netns_json(&v[i]));
+		r = v[i].self ? 0 : netns_enter(v[i].path);
+		if (r == 0)
+			r = procsys_open(c->rootfd, &ps);
+		if (r < 0) {
+			tt_error(o, "network namespace %llu (%s): %s", (unsigned long long)v[i].ino, v[i].path,
+				 strerror(-r));
+			json_object_set_new(j, "error", json_string(strerror(-r)));
+			compliant = false;
+		} else {
+			audit_run(p, &ps, v[i].self ? bv : &none, &a);
+			compliant &= a.compliant;
+			audit_json_into(j, &a);
+			if (o->format == FMT_TABLE) {
+				if (i)
+					putchar('\n');
+				netns_heading(stdout, o, &v[i]);
+				audit_table(stdout, o, p, &a);
+			}
+		}
+		json_array_append_new(list, j);
+		audit_free(&a);
+		procsys_close(&ps);
+		if (!v[i].self && setns(self, CLONE_NEWNET) < 0) {
+			tt_error(o, "returning to our network namespace: %s", strerror(errno));
+			compliant = false;
+			break;
+		}
+	}
+	if (o->format == FMT_JSON) {
+		json_t *doc = json_object();
+		json_object_set_new(doc, "profiles", profiles_json(p));
+		json_object_set_new(doc, "compliant", json_boolean(compliant));
+		json_object_set_new(doc, "namespaces", list);
+		output_json(stdout, doc);
+	} else {
+		json_decref(list);
+	}
+	netns_free(v, n);
+	close(self);
+	return compliant ? EXIT_OK : EXIT_FINDINGS;
+}
+
 int cmd_audit(const struct opts *o, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "all-netns", no_argument, NULL, 'A' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct ctx c;
 	struct profile p = { 0 };
 	struct bootview bv = { 0 };
 	struct audit a = { 0 };
-	char **names = argv + 1;
-	size_t n = (size_t)argc - 1;
-	char **recorded = NULL;
+	char **names, **recorded = NULL;
+	size_t n;
+	bool all = false;
 	int r;
 
-	if (n && argv[1][0] == '-') {
-		tt_error(o, "audit: unknown option '%s'; see tcptune --help", argv[1]);
+	opterr = 0;
+	while ((r = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (r != 'A') {
+			tt_error(o, "audit: unknown option '%s'; see tcptune --help", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+		all = true;
+	}
+	names = argv + optind;
+	n = (size_t)(argc - optind);
+	if (all && (o->netns || strcmp(o->root, "/"))) {
+		tt_error(o, "audit: --all-netns works on the running system, without --netns and --root");
+		return EXIT_USAGE;
+	}
+	if (all && o->format == FMT_PROMETHEUS) {
+		tt_error(o, "audit: --all-netns has no Prometheus form");
 		return EXIT_USAGE;
 	}
 	r = ctx_open(o, &c);
@@ -227,13 +365,21 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 		goto out;
 	}
 	tt_print_msgs(o, &bv.warnings, true);
+	if (all) {
+		r = audit_all_netns(o, &c, &p, &bv);
+		goto out;
+	}
 	audit_run(&p, &c.ps, &bv, &a);
-	if (o->format == FMT_JSON)
-		output_json(stdout, audit_json(&p, &a));
-	else if (o->format == FMT_PROMETHEUS)
+	if (o->format == FMT_JSON) {
+		json_t *doc = json_object();
+		json_object_set_new(doc, "profiles", profiles_json(&p));
+		audit_json_into(doc, &a);
+		output_json(stdout, doc);
+	} else if (o->format == FMT_PROMETHEUS) {
 		audit_prometheus(stdout, &p, &a);
-	else
+	} else {
 		audit_table(stdout, o, &p, &a);
+	}
 	r = a.compliant ? EXIT_OK : EXIT_FINDINGS;
 out:
 	audit_free(&a);

@@ -1,12 +1,12 @@
 /* cmd_common.c: what every command opens first; error printing. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "netns.h"
 #include "output.h"
 #include "tcptune.h"
 
@@ -54,18 +54,6 @@ void tt_print_msgs(const struct opts *o, struct msgs *m, bool warning)
 	msgs_free(m);
 }
 
-/* NAME (ip netns), PATH, or PID: the file whose namespace we enter. */
-static char *netns_path(const char *spec)
-{
-	long long pid;
-
-	if (strchr(spec, '/'))
-		return xstrdup(spec);
-	if (parse_ll(spec, &pid) == 0 && pid > 0)
-		return xasprintf("/proc/%lld/ns/net", pid);
-	return xasprintf("/run/netns/%s", spec);
-}
-
 /*
  * Enter the namespace before /proc/sys is opened: sysctl lookups and
  * /proc/net resolve against the network namespace of the calling thread.
@@ -73,25 +61,17 @@ static char *netns_path(const char *spec)
 static int enter_netns(const struct opts *o)
 {
 	char *path = netns_path(o->netns);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = EXIT_OK;
+	int r = netns_enter(path);
 
-	if (fd < 0) {
-		tt_error(o, "--netns %s: %s: %s", o->netns, path, strerror(errno));
-		r = EXIT_USAGE;
-	} else if (setns(fd, CLONE_NEWNET) < 0) {
-		if (errno == EINVAL)
-			tt_error(o, "--netns %s: %s is not a network namespace", o->netns, path);
-		else if (errno == EPERM)
-			tt_error(o, "--netns %s: entering a network namespace needs CAP_SYS_ADMIN (run as root)",
-				 o->netns);
-		else
-			tt_error(o, "--netns %s: setns: %s", o->netns, strerror(errno));
-		r = EXIT_USAGE;
-	}
-	if (fd >= 0)
-		close(fd);
+	if (r == -EINVAL)
+		tt_error(o, "--netns %s: %s is not a network namespace", o->netns, path);
+	else if (r == -EPERM)
+		tt_error(o, "--netns %s: entering a network namespace needs CAP_SYS_ADMIN (run as root)",
+			 o->netns);
+	else if (r < 0)
+		tt_error(o, "--netns %s: %s: %s", o->netns, path, strerror(-r));
 	free(path);
-	return r;
+	return r < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
 int ctx_open(const struct opts *o, struct ctx *ret)

@@ -1,0 +1,184 @@
+/* netns.c: finding and entering network namespaces. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <unistd.h>
+#include "netns.h"
+#include "util.h"
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+char *netns_path(const char *spec)
+{
+	if (strchr(spec, '/'))
+		return xstrdup(spec);
+	if (all_digits(spec))
+		return xasprintf("/proc/%s/ns/net", spec);
+	return xasprintf("/run/netns/%s", spec);
+}
+
+int netns_enter(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Find or add the namespace with this identity. */
+static struct netns *lookup(struct netns **v, size_t *n, const struct stat *st, const char *path)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].dev == st->st_dev && (*v)[i].ino == st->st_ino)
+			return &(*v)[i];
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[*n] = (struct netns){ .dev = st->st_dev, .ino = st->st_ino, .path = xstrdup(path) };
+	return &(*v)[(*n)++];
+}
+
+static char *read_comm(const char *proc, const char *pid)
+{
+	char *path = xasprintf("%s/%s/comm", proc, pid), buf[64] = "";
+	FILE *f = fopen(path, "re");
+
+	free(path);
+	if (!f)
+		return xstrdup("?");
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return xstrdup(buf);
+}
+
+/* Kernel threads have an empty command line; they are not what an admin looks for. */
+static bool kernel_thread(const char *proc, const char *pid)
+{
+	char *path = xasprintf("%s/%s/cmdline", proc, pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char c;
+	bool kthread = fd >= 0 && read(fd, &c, 1) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return kthread;
+}
+
+static void add_named(const char *run_netns, struct netns **v, size_t *n)
+{
+	DIR *d = opendir(run_netns);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+		struct statfs sf;
+		char *path;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", run_netns, de->d_name);
+		/* a name whose namespace is gone is a plain file, no longer nsfs */
+		if (statfs(path, &sf) == 0 && sf.f_type == NSFS_MAGIC && stat(path, &st) == 0) {
+			struct netns *ns = lookup(v, n, &st, path);
+			if (!ns->name)
+				ns->name = xstrdup(de->d_name);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+static int by_pid(const void *a, const void *b)
+{
+	const struct netns_proc *x = a, *y = b;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int netns_list(const char *proc, const char *run_netns, struct netns **ret, size_t *ret_n,
+	       size_t *ret_hidden)
+{
+	struct netns *v = NULL;
+	size_t n = 0, hidden = 0;
+	struct stat self;
+	char *selfpath = xasprintf("%s/self/ns/net", proc);
+	DIR *d;
+	struct dirent *de;
+
+	if (stat(selfpath, &self) < 0) {
+		int r = -errno;
+		free(selfpath);
+		return r;
+	}
+	lookup(&v, &n, &self, selfpath)->self = true;
+	free(selfpath);
+	add_named(run_netns, &v, &n);
+	d = opendir(proc);
+	if (!d) {
+		int r = -errno;
+		netns_free(v, n);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (!all_digits(de->d_name) || kernel_thread(proc, de->d_name))
+			continue;
+		path = xasprintf("%s/%s/ns/net", proc, de->d_name);
+		if (stat(path, &st) < 0) {
+			/* gone, a kernel thread, or not ours to inspect */
+			hidden += errno == EACCES || errno == EPERM;
+			free(path);
+			continue;
+		}
+		struct netns *ns = lookup(&v, &n, &st, path);
+		ns->procs = xreallocarray(ns->procs, ns->n_procs + 1, sizeof(*ns->procs));
+		ns->procs[ns->n_procs++] = (struct netns_proc){ (pid_t)atol(de->d_name),
+								read_comm(proc, de->d_name) };
+		free(path);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].n_procs)
+			qsort(v[i].procs, v[i].n_procs, sizeof(*v[i].procs), by_pid);
+	*ret = v;
+	*ret_n = n;
+	if (ret_hidden)
+		*ret_hidden = hidden;
+	return 0;
+}
+
+void netns_free(struct netns *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].path);
+		for (size_t j = 0; j < v[i].n_procs; j++)
+			free(v[i].procs[j].comm);
+		free(v[i].procs);
+	}
+	free(v);
+}
