@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "sysctld.h"
 
@@ -56,7 +57,7 @@ struct line {
 	char *raw;          /* value as written, stripped; NULL for "-key" */
 	bool ignore_failure;
 	bool glob;
-	bool procps_skip;   /* "- key": procps keeps the space in the key */
+	bool procps_skip;   /* "- key", "key.": procps names no file with it */
 };
 
 struct pfile {
@@ -232,6 +233,13 @@ static void parse_text(struct loader *L, struct pfile *pf, char *text)
 			msgs_add(&L->bv->warnings,
 				 "%s:%u: space after '-': `sysctl --system` (procps) takes it as part of the key and ignores the line",
 				 pf->path, no);
+		else if (strchr("./", key[strlen(key) - 1])) {
+			/* procps does not simplify: ".../tcp_sack/" names no file */
+			ln.procps_skip = true;
+			msgs_add(&L->bv->warnings,
+				 "%s:%u: trailing separator: `sysctl --system` (procps) finds no such key and ignores the line",
+				 pf->path, no);
+		}
 		ln.raw = value ? xstrdup(value) : NULL;
 		pf->lines = xreallocarray(pf->lines, pf->n + 1, sizeof(*pf->lines));
 		pf->lines[pf->n++] = ln;
@@ -262,6 +270,11 @@ static int read_text(struct loader *L, const struct entry *e, char **ret)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int r = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		(void)close(fd);
+		/* /dev/null reached through a chain of links (with --root /) */
+		if (r == -EINVAL && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+			*ret = xstrdup("");
+			return 0;
+		}
 		return r;
 	}
 	if (L->ov_have_ino && st.st_dev == L->ov_dev && st.st_ino == L->ov_ino) {
