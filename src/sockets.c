@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -826,13 +827,69 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One process: returns how many new inodes it holds; -errno when unreadable. */
-static int scan_pid(int procfd, const char *pid, const uint32_t *inodes, size_t n, int *ret_pid)
+/* One share of one process's fds; several run at once on a big process. */
+struct fdscan {
+	int dirfd, pid;
+	const int *fds;
+	size_t nfds, start, step;
+	const uint32_t *inodes;
+	size_t n;
+	int *ret_pid;
+	size_t *found;          /* shared by every share: stop when it reaches n */
+};
+
+static void *fdscan_run(void *arg)
 {
-	char path[300], link[64];
+	struct fdscan *f = arg;
+	char name[16], link[64];
+	size_t i;
+
+	for (i = f->start; i < f->nfds && __atomic_load_n(f->found, __ATOMIC_RELAXED) < f->n;
+	     i += f->step) {
+		ssize_t l;
+		unsigned long ino;
+		const uint32_t *hit;
+		uint32_t key;
+		char *end;
+		int zero = 0;
+
+		(void)snprintf(name, sizeof(name), "%d", f->fds[i]);
+		l = readlinkat(f->dirfd, name, link, sizeof(link) - 1);
+		if (l < 9 || memcmp(link, "socket:[", 8) != 0)
+			continue;
+		link[l] = '\0';
+		ino = strtoul(link + 8, &end, 10);
+		if (*end != ']' || ino > UINT32_MAX)
+			continue;
+		key = (uint32_t)ino;
+		hit = bsearch(&key, f->inodes, f->n, sizeof(*f->inodes), cmp_u32);
+		/* a socket shared after fork() goes to whichever holder is seen first */
+		if (hit && __atomic_compare_exchange_n(&f->ret_pid[hit - f->inodes], &zero, f->pid, false,
+						       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			__atomic_add_fetch(f->found, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * The cost is one readlink per fd, in the kernel (~2.5-8 us each): a
+ * process with thousands of fds is split over the CPUs.
+ */
+#define FDSCAN_SPLIT 4096
+#define FDSCAN_THREADS 4
+
+/* One process: 0, or -errno when it vanished or denies access. */
+static int scan_pid(int procfd, const char *pid, const uint32_t *inodes, size_t n, int *ret_pid,
+		    size_t *found, long ncpu)
+{
+	struct fdscan share[FDSCAN_THREADS];
+	pthread_t th[FDSCAN_THREADS];
+	bool started[FDSCAN_THREADS] = { false };
+	char path[300];
 	struct dirent *de;
+	int *fds = NULL, fd, nt = 1, t;
+	size_t nfds = 0, cap = 0;
 	DIR *d;
-	int fd, found = 0, ipid = atoi(pid);
 
 	(void)snprintf(path, sizeof(path), "%s/fd", pid);
 	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -844,65 +901,120 @@ static int scan_pid(int procfd, const char *pid, const uint32_t *inodes, size_t 
 		return -errno;
 	}
 	while ((de = readdir(d))) {
-		ssize_t l = readlinkat(fd, de->d_name, link, sizeof(link) - 1);
-		unsigned long ino;
-		const uint32_t *hit;
-		uint32_t key;
-		char *end;
-
-		if (l < 9 || memcmp(link, "socket:[", 8) != 0)
+		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		link[l] = '\0';
-		ino = strtoul(link + 8, &end, 10);
-		if (*end != ']' || ino > UINT32_MAX)
-			continue;
-		key = (uint32_t)ino;
-		hit = bsearch(&key, inodes, n, sizeof(*inodes), cmp_u32);
-		if (hit && ret_pid[hit - inodes] == 0) {
-			ret_pid[hit - inodes] = ipid;
-			found++;
+		if (nfds == cap) {
+			cap = cap ? cap * 2 : 64;
+			fds = xreallocarray(fds, cap, sizeof(*fds));
 		}
+		fds[nfds++] = atoi(de->d_name);
+	}
+	if (nfds >= FDSCAN_SPLIT && ncpu > 1)
+		nt = ncpu < FDSCAN_THREADS ? (int)ncpu : FDSCAN_THREADS;
+	for (t = 0; t < nt; t++)
+		share[t] = (struct fdscan){ fd, atoi(pid), fds, nfds, (size_t)t, (size_t)nt,
+					    inodes, n, ret_pid, found };
+	for (t = 1; t < nt; t++)
+		started[t] = pthread_create(&th[t], NULL, fdscan_run, &share[t]) == 0;
+	(void)fdscan_run(&share[0]);
+	for (t = 1; t < nt; t++) {
+		if (started[t])
+			(void)pthread_join(th[t], NULL);
+		else
+			(void)fdscan_run(&share[t]);
 	}
 	(void)closedir(d);
-	return found;
+	free(fds);
+	return 0;
+}
+
+/*
+ * Processes are scanned by a few threads at once, sharing the count of
+ * inodes found: the scan stops as soon as every inode has its process,
+ * whichever thread finds the last one.
+ */
+struct pool {
+	int procfd;
+	const int *pids;
+	size_t npids, next;
+	const uint32_t *inodes;
+	size_t n;
+	int *ret_pid;
+	size_t found;
+	unsigned denied, vanished;
+	long ncpu;
+};
+
+static void *pool_run(void *arg)
+{
+	struct pool *p = arg;
+	char name[16];
+
+	while (__atomic_load_n(&p->found, __ATOMIC_RELAXED) < p->n) {
+		size_t i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+		int r;
+
+		if (i >= p->npids)
+			break;
+		(void)snprintf(name, sizeof(name), "%d", p->pids[i]);
+		r = scan_pid(p->procfd, name, p->inodes, p->n, p->ret_pid, &p->found, p->ncpu);
+		if (r == -ENOENT || r == -ESRCH)
+			__atomic_add_fetch(&p->vanished, 1, __ATOMIC_RELAXED);
+		else if (r == -EACCES || r == -EPERM)
+			__atomic_add_fetch(&p->denied, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
 }
 
 int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, int *ret_pid,
 		   unsigned *ret_denied, unsigned *ret_vanished)
 {
+	struct pool p = { .inodes = inodes, .n = n, .ret_pid = ret_pid };
+	pthread_t th[FDSCAN_THREADS];
+	bool started[FDSCAN_THREADS] = { false };
 	struct dirent *de;
-	size_t found = 0;
+	size_t cap = 0;
+	int *pids = NULL, t, nt;
 	DIR *d;
-	int procfd;
 
 	*ret_denied = *ret_vanished = 0;
 	memset(ret_pid, 0, n * sizeof(*ret_pid));
 	if (n == 0)
 		return 0;
-	procfd = openat(rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
+	p.ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	p.procfd = openat(rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p.procfd < 0)
 		return -errno;
-	d = fdopendir(procfd);
+	d = fdopendir(p.procfd);
 	if (!d) {
 		int r = -errno;
 
-		(void)close(procfd);
+		(void)close(p.procfd);
 		return r;
 	}
-	while (found < n && (de = readdir(d))) {
-		int r;
+	while ((de = readdir(d))) {
+		long long pid;
 
-		if (!all_digits(de->d_name))
+		if (!all_digits(de->d_name) || parse_ll(de->d_name, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
 			continue;
-		r = scan_pid(procfd, de->d_name, inodes, n, ret_pid);
-		if (r == -ENOENT || r == -ESRCH)
-			(*ret_vanished)++;
-		else if (r == -EACCES || r == -EPERM)
-			(*ret_denied)++;
-		else if (r > 0)
-			found += (size_t)r;
+		if (p.npids == cap) {
+			cap = cap ? cap * 2 : 256;
+			pids = xreallocarray(pids, cap, sizeof(*pids));
+		}
+		pids[p.npids++] = (int)pid;
 	}
+	p.pids = pids;
+	nt = p.ncpu > 1 ? (p.ncpu < FDSCAN_THREADS ? (int)p.ncpu : FDSCAN_THREADS) : 1;
+	for (t = 1; t < nt; t++)
+		started[t] = pthread_create(&th[t], NULL, pool_run, &p) == 0;
+	(void)pool_run(&p);
+	for (t = 1; t < nt; t++)
+		if (started[t])
+			(void)pthread_join(th[t], NULL);
+	*ret_denied = p.denied;
+	*ret_vanished = p.vanished;
 	(void)closedir(d);
+	free(pids);
 	return 0;
 }
 

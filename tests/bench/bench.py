@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+# bench.py: time tcptune against a raw netlink count, ss and netstat on the sockets gen made.
+# Run by run.sh inside the private namespace; not a CI test.
+import json, os, re, statistics, subprocess, sys, time
+
+tcptune, nlcount, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+def run(cmd):
+    t = time.perf_counter()
+    out = subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True).stdout
+    return time.perf_counter() - t, out.decode(errors="replace")
+
+def rss_kib(cmd):
+    """Peak RSS of the first command of a pipeline, by /usr/bin/time."""
+    if not TIME:
+        return None
+    first, _, rest = cmd.partition("|")
+    r = subprocess.run("%s -f '%%M' %s >/dev/null" % (TIME, first), shell=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    m = re.findall(rb"^(\d+)$", r.stderr, re.M)
+    return int(m[-1]) if m else None
+
+AWK = "awk 'NR>1{n[$1]++} END{for (s in n) print s, n[s]}'"
+NAWK = "awk '$1 ~ /^tcp/{n[$6]++} END{for (s in n) print s, n[s]}'"
+cases = [
+    ("tcptune sockets", tcptune + " sockets -q"),
+    ("tcptune sockets --exact", tcptune + " sockets -q --exact"),
+    ("raw netlink count (v4+v6 dumps)", nlcount),
+    ("ss -tan | awk", "ss -tan | " + AWK),
+    ("netstat -nat | awk", "netstat -nat | " + NAWK),
+    ("raw netlink count close-wait", nlcount + " close-wait"),
+    ("ss -tanp state close-wait", "ss -tanp state close-wait"),
+    ("tcptune sockets --state close-wait --by owner", tcptune + " sockets --state close-wait --by owner"),
+]
+res, outs = {}, {}
+for name, cmd in cases:
+    run(cmd)                                   # warm the caches
+    ts = []
+    for _ in range(reps):
+        t, out = run(cmd)
+        ts.append(t)
+    res[name] = statistics.median(ts)
+    outs[name] = out
+print("median of %d runs, %s" % (reps, open("/proc/net/sockstat").read().split("\n")[1]))
+print(outs["raw netlink count (v4+v6 dumps)"].strip())
+print(" ".join(outs["tcptune sockets"].split()))
+for name, cmd in cases:
+    r = rss_kib(cmd)
+    print("%-48s %8.1f ms   peak RSS %s" % (name, res[name] * 1000, "%d KiB" % r if r else "?"))
+raw = res["raw netlink count (v4+v6 dumps)"]
+t = res["tcptune sockets"]
+print("census / raw netlink count        %.2fx (target <= 1.3)" % (t / raw))
+print("ss -tan|awk / census              %.2fx (target >= 5)" % (res["ss -tan | awk"] / t))
+print("netstat -nat|awk / census         %.2fx" % (res["netstat -nat | awk"] / t))
+print("ss -tanp close-wait / tcptune     %.2fx (target >= 3)" %
+      (res["ss -tanp state close-wait"] / res["tcptune sockets --state close-wait --by owner"]))
+# the same PIDs
+ss_p = set(int(p) for p in re.findall(r"pid=(\d+)", outs["ss -tanp state close-wait"]))
+_, j = run(tcptune + " -o json sockets --state close-wait --by owner")
+tt_p = set(o["pid"] for o in json.loads(j)["by_owner"])
+print("close-wait owners: ss %s, tcptune %s: %s" % (sorted(ss_p), sorted(tt_p), "same" if ss_p == tt_p else "DIFFERENT"))
