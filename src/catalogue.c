@@ -755,3 +755,20 @@ out:
 	strv_free(tok, n);
 	return r;
 }
+
+/* Keys admins still copy from old tuning guides. */
+static const struct {
+	const char *key, *why;
+} removed[] = {
+	{ "net.ipv4.tcp_tw_recycle",
+	  "removed in Linux 4.12 (it broke clients behind NAT); for TIME_WAIT on outgoing "
+	  "connections use net.ipv4.tcp_tw_reuse = 1" },
+};
+
+const char *catalogue_removed(const char *key)
+{
+	for (size_t i = 0; i < sizeof(removed) / sizeof(removed[0]); i++)
+		if (strcmp(removed[i].key, key) == 0)
+			return removed[i].why;
+	return NULL;
+}

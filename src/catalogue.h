@@ -41,6 +41,11 @@ const char *catalogue_type_name(enum cat_type t);
  */
 const char *catalogue_suggest(const char *key);
 /*
+ * For a key the kernel no longer has, why it went and what to use
+ * instead; NULL for any other key.
+ */
+const char *catalogue_removed(const char *key);
+/*
  * Check a normalized value against the entry: type, arity, range.
  * 0, or -EINVAL with a message in err ("must be 1..32767", ...).
  */

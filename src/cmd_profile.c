@@ -243,6 +243,11 @@ static int explain_one(const struct opts *o, struct ctx *c, const struct bootvie
 		free(a);
 		return EXIT_USAGE;
 	}
+	if (catalogue_removed(key)) {
+		tt_error(o, "explain: %s: %s", key, catalogue_removed(key));
+		free(key);
+		return EXIT_USAGE;
+	}
 	e = catalogue_find(key);
 	err = procsys_read(&c->ps, key, &live);
 	if (!e && err == -ENOENT) {

@@ -644,6 +644,10 @@ static void check_known(struct loader *l, const struct site *s, bool optional)
 	char *sib = NULL;
 	int r;
 
+	if (catalogue_removed(s->key)) {
+		serr(l, s, NULL, "%s", catalogue_removed(s->key));
+		return;
+	}
 	if (!l->ps || catalogue_find(s->key))
 		return;
 	r = procsys_stat(l->ps, s->key);

@@ -49,7 +49,7 @@ printf 'inherits = "cycle-b";\n' >"$P/cycle-a.conf"
 bad cycle-b 'inherits = "cycle-a";' "inheritance cycle: .*cycle-b.*cycle-a.*cycle-b"
 bad orphan 'inherits = "no-such-parent";' "$P/orphan\.conf:1: .*no-such-parent: no such profile"
 bad removed "$S
- tcp_tw_recycle = 1; $E" "$P/removed\.conf:2: net\.ipv4\.tcp_tw_recycle: "
+ tcp_tw_recycle = 1; $E" "$P/removed\.conf:2: net\.ipv4\.tcp_tw_recycle: removed in Linux 4\.12 .*tcp_tw_reuse"
 
 # Several errors in one file: every one is reported, each with its line.
 printf '%s\n' "$S" ' tcp_keepalive_time = 0;' ' tcp_keepalive_tme = 1;' ' tcp_rmem = [ 1 ];' "$E" >"$P/many.conf"

@@ -50,6 +50,8 @@ grep_out '^  live +[0-9]+$'
 grep_out '^  source '
 expect_exit 2 tt explain net.ipv4.tcp_keepalive_tme
 grep_err 'did you mean net\.ipv4\.tcp_keepalive_time\?'
+expect_exit 2 tt explain net.ipv4.tcp_tw_recycle
+grep_err 'removed in Linux 4\.12'
 expect_exit 2 tt explain ../../etc/passwd
 grep_err 'not a sysctl key name'
 expect_exit 2 tt explain 'net.ipv4.tcp_tw_reuse/../../x'

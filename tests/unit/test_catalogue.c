@@ -308,6 +308,14 @@ static void test_check_err_truncates(void **state)
 					 sizeof(err)), -EINVAL);
 }
 
+static void test_removed(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(catalogue_removed("net.ipv4.tcp_tw_recycle"), "4.12"));
+	assert_null(catalogue_removed("net.ipv4.tcp_tw_reuse"));
+	assert_null(catalogue_find("net.ipv4.tcp_tw_recycle"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_check_str),
 		cmocka_unit_test(test_check_port_list),
 		cmocka_unit_test(test_check_err_truncates),
+		cmocka_unit_test(test_removed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
