@@ -1,9 +1,12 @@
 /* main.c: the front door: global options, then one command. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "tcptune.h"
 
@@ -31,7 +34,8 @@ static const struct command commands[] = {
 static void usage(FILE *f)
 {
 	fputs("usage: tcptune [-hqVv] [--color when] [--fragment path] [--netns name]\n"
-	      "               [-o format] [--profile-dir dir] [--root dir] command [arg ...]\n"
+	      "               [-o format] [--output file] [--profile-dir dir] [--root dir]\n"
+	      "               command [arg ...]\n"
 	      "\ncommands:\n", f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
@@ -45,6 +49,7 @@ static void usage(FILE *f)
 	      "  --fragment PATH       the sysctl.d file apply writes (" TT_FRAGMENT_DEFAULT ")\n"
 	      "  --profile-dir DIR     look for profiles in DIR first (repeatable)\n"
 	      "  -o, --format FORMAT   table, json or prometheus\n"
+	      "  --output FILE         write to FILE atomically (for the textfile collector)\n"
 	      "  --color WHEN          auto, always or never (NO_COLOR is honoured)\n"
 	      "  -q, --quiet           print nothing on success\n"
 	      "  -v, --verbose         say more\n"
@@ -53,7 +58,7 @@ static void usage(FILE *f)
 	      "3 failed and restored, 4 failed and not fully restored.  See tcptune(8).\n", f);
 }
 
-enum { OPT_ROOT = 256, OPT_NETNS, OPT_FRAGMENT, OPT_PROFILE_DIR, OPT_COLOR };
+enum { OPT_ROOT = 256, OPT_NETNS, OPT_FRAGMENT, OPT_PROFILE_DIR, OPT_COLOR, OPT_OUTPUT };
 
 static const struct option global_options[] = {
 	{ "root",        required_argument, NULL, OPT_ROOT },
@@ -67,6 +72,7 @@ static const struct option global_options[] = {
 	{ "verbose",     no_argument,       NULL, 'v' },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ "version",     no_argument,       NULL, 'V' },
+	{ "output",      required_argument, NULL, OPT_OUTPUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -76,6 +82,7 @@ static struct opts opts = {
 	.fragment = TT_FRAGMENT_DEFAULT,
 };
 static const char *color_when = "auto";
+static const char *output_file;
 
 static int set_option(int c, const char *arg)
 {
@@ -116,6 +123,9 @@ static int set_option(int c, const char *arg)
 			return -1;
 		}
 		color_when = arg;
+		break;
+	case OPT_OUTPUT:
+		output_file = arg;
 		break;
 	case 'q':
 		opts.quiet = true;
@@ -200,6 +210,49 @@ static bool want_color(void)
 	return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
 }
 
+/*
+ * --output FILE: stdout goes to a temp file beside FILE, renamed over it
+ * only when the command succeeded (exit 0 or 1), so that a collector
+ * reading FILE never sees half of it.
+ */
+static char *output_begin(void)
+{
+	char *tmp = xasprintf("%s.XXXXXX", output_file);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+
+	if (fd < 0 || fchmod(fd, 0644) < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			(void)unlink(tmp);
+		}
+		free(tmp);
+		return NULL;
+	}
+	close(fd);
+	return tmp;
+}
+
+static int output_end(char *tmp, int r)
+{
+	bool ok = r == EXIT_OK || r == EXIT_FINDINGS;
+
+	if (fflush(stdout) != 0 || fsync(STDOUT_FILENO) < 0) {
+		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
+		ok = false;
+		r = EXIT_RESTORED;
+	}
+	if (ok && rename(tmp, output_file) < 0) {
+		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
+		r = EXIT_RESTORED;
+		ok = false;
+	}
+	if (!ok)
+		(void)unlink(tmp);
+	free(tmp);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	bool help = false;
@@ -216,7 +269,7 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (c == '?' || set_option(c, optarg) < 0) {
-			usage(stderr);
+			fputs("tcptune: see tcptune --help\n", stderr);
 			return EXIT_USAGE;
 		}
 	}
@@ -238,9 +291,14 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		}
+		char *tmp = NULL;
+		if (output_file && !(tmp = output_begin()))
+			return EXIT_USAGE;
 		opts.color = want_color();
 		optind = 1;
 		int r = cmd->fn(&opts, argc, argv);
+		if (tmp)
+			r = output_end(tmp, r);
 		free(opts.profile_dirs);
 		return r;
 	}

@@ -14,6 +14,13 @@ pin
 golden audit-crawler.json "$T/pinned"
 expect_exit 1 tt -o prometheus audit crawler
 golden audit-crawler.prom
+# --output: the textfile appears whole, and a failed run leaves it alone.
+expect_exit 1 tt -o prometheus --output "$T/m.prom" audit crawler
+[ -s "$T/out" ] && fail "--output also printed to stdout"
+golden audit-crawler.prom "$T/m.prom"
+expect_exit 2 tt -o prometheus --output "$T/m.prom" audit no-such-profile
+golden audit-crawler.prom "$T/m.prom"
+[ "$(ls "$T" | grep -c '^m\.prom')" -eq 1 ] || fail "--output left a temp file: $(ls "$T")"
 # -q: only what is wrong
 expect_exit 1 tt -q audit crawler
 grep -q ' ok$' "$T/out" && fail "-q printed keys that are ok"
