@@ -274,11 +274,12 @@ static void rule_listen(const struct census *c, const struct tcpenv *e, struct d
 {
 	long long ovf = sockets_netstat_get(&e->ns, "ListenOverflows");
 	long long drops = sockets_netstat_get(&e->ns, "ListenDrops");
-	char *ev, *list = xstrdup("");
+	char *ev, *list;
 	size_t i;
 
 	if (ovf <= 0 && drops <= 0 && c->n_full_listeners == 0)
 		return;
+	list = xstrdup("");
 	for (i = 0; i < c->n_full_listeners && i < 8; i++) {
 		const struct listener *l = &c->full_listeners[i];
 		char a[80], *n;

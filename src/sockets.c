@@ -1217,7 +1217,8 @@ static int build_owners(int rootfd, struct cstate *s)
 	size_t i, j, n = 0;
 	int r;
 
-	qsort(s->own, s->n_own, sizeof(*s->own), cmp_own);
+	if (s->n_own)
+		qsort(s->own, s->n_own, sizeof(*s->own), cmp_own);
 	inodes = xreallocarray(NULL, s->n_own + 1, sizeof(*inodes));
 	for (i = 0; i < s->n_own; i++)
 		if (n == 0 || inodes[n - 1] != s->own[i].inode)
@@ -1254,7 +1255,8 @@ static int build_owners(int rootfd, struct cstate *s)
 		if (s->own[i].state == TCPS_CLOSE_WAIT && s->own[i].idle_ms > o->close_wait_idle_ms)
 			o->close_wait_idle_ms = s->own[i].idle_ms;
 	}
-	qsort(c->owners, c->n_owners, sizeof(*c->owners), cmp_owner);
+	if (c->n_owners)
+		qsort(c->owners, c->n_owners, sizeof(*c->owners), cmp_owner);
 out:
 	free(inodes);
 	free(pids);
@@ -1308,7 +1310,8 @@ static void build_remotes(struct cstate *s)
 		r->total = rem.v[i].total;
 		r->ports_used = rem.v[i].inrange;
 	}
-	qsort(c->remotes, c->n_remotes, sizeof(*c->remotes), cmp_remote);
+	if (c->n_remotes)
+		qsort(c->remotes, c->n_remotes, sizeof(*c->remotes), cmp_remote);
 	free(rem.v);
 }
 
@@ -1337,7 +1340,8 @@ static void build_lports(struct cstate *s)
 		memcpy(l->states, s->ports.v[i].states, sizeof(l->states));
 		l->total = s->ports.v[i].total;
 	}
-	qsort(c->lports, c->n_lports, sizeof(*c->lports), cmp_lport);
+	if (c->n_lports)
+		qsort(c->lports, c->n_lports, sizeof(*c->lports), cmp_lport);
 }
 
 static bool want_counters(const struct census_query *cq)
