@@ -966,8 +966,39 @@ static void *pool_run(void *arg)
 	return NULL;
 }
 
-int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, int *ret_pid,
-		   unsigned *ret_denied, unsigned *ret_vanished)
+/*
+ * A socket's uid is its creator's, usually the uid of the process holding
+ * it: read those processes first so the early stop comes sooner. Stable:
+ * /proc order is kept within each class.
+ */
+static void prefer_uids(int procfd, int *pids, size_t npids, const uint32_t *uids, size_t n_uids)
+{
+	int *first = xreallocarray(NULL, npids + 1, sizeof(*first));
+	int *rest = xreallocarray(NULL, npids + 1, sizeof(*rest));
+	size_t nf = 0, nr = 0, i, k;
+	char name[16];
+
+	for (i = 0; i < npids; i++) {
+		struct stat st;
+		bool hit = false;
+
+		(void)snprintf(name, sizeof(name), "%d", pids[i]);
+		if (fstatat(procfd, name, &st, 0) == 0)
+			for (k = 0; k < n_uids && !hit; k++)
+				hit = st.st_uid == uids[k];
+		if (hit)
+			first[nf++] = pids[i];
+		else
+			rest[nr++] = pids[i];
+	}
+	memcpy(pids, first, nf * sizeof(*pids));
+	memcpy(pids + nf, rest, nr * sizeof(*pids));
+	free(first);
+	free(rest);
+}
+
+int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, const uint32_t *uids, size_t n_uids,
+		   int *ret_pid, unsigned *ret_denied, unsigned *ret_vanished)
 {
 	struct pool p = { .inodes = inodes, .n = n, .ret_pid = ret_pid };
 	pthread_t th[FDSCAN_THREADS];
@@ -1003,6 +1034,8 @@ int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, int *ret_pid,
 		}
 		pids[p.npids++] = (int)pid;
 	}
+	if (n_uids && p.npids)
+		prefer_uids(p.procfd, pids, p.npids, uids, n_uids);
 	p.pids = pids;
 	nt = p.ncpu > 1 ? (p.ncpu < FDSCAN_THREADS ? (int)p.ncpu : FDSCAN_THREADS) : 1;
 	for (t = 1; t < nt; t++)
@@ -1112,7 +1145,7 @@ static struct hent *htab_get(struct htab *t, const struct hkey *k)
 }
 
 struct ownsock {
-	uint32_t inode;
+	uint32_t inode, uid;
 	uint8_t state;
 	int64_t idle_ms;
 };
@@ -1176,6 +1209,7 @@ static int census_visit(const struct sock *sk, void *data)
 			s->own = xreallocarray(s->own, s->cap_own, sizeof(*s->own));
 		}
 		s->own[s->n_own].inode = sk->inode;
+		s->own[s->n_own].uid = sk->uid;
 		s->own[s->n_own].state = sk->state;
 		s->own[s->n_own++].idle_ms = sk->idle_ms;
 	}
@@ -1212,9 +1246,9 @@ static int cmp_owner(const void *a, const void *b)
 static int build_owners(int rootfd, struct cstate *s)
 {
 	struct census *c = s->c;
-	uint32_t *inodes;
+	uint32_t *inodes, uids[16];
 	int *pids;
-	size_t i, j, n = 0;
+	size_t i, j, n = 0, n_uids = 0;
 	int r;
 
 	if (s->n_own)
@@ -1223,8 +1257,18 @@ static int build_owners(int rootfd, struct cstate *s)
 	for (i = 0; i < s->n_own; i++)
 		if (n == 0 || inodes[n - 1] != s->own[i].inode)
 			inodes[n++] = s->own[i].inode;
+	/* the sockets' uids, few in practice */
+	for (i = 0; i < s->n_own && n_uids < 16; i++) {
+		for (j = 0; j < n_uids && uids[j] != s->own[i].uid; j++)
+			;
+		if (j == n_uids)
+			uids[n_uids++] = s->own[i].uid;
+	}
+	/* more than 16 users: no preference is better than a partial one */
+	if (i < s->n_own)
+		n_uids = 0;
 	pids = xcalloc(n + 1, sizeof(*pids));
-	r = sockets_owners(rootfd, inodes, n, pids, &c->procs_denied, &c->procs_vanished);
+	r = sockets_owners(rootfd, inodes, n, uids, n_uids, pids, &c->procs_denied, &c->procs_vanished);
 	if (r < 0)
 		goto out;
 	for (i = 0, j = 0; i < s->n_own; i++) {

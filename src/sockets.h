@@ -171,11 +171,12 @@ unsigned long long census_owner_total(const struct owner *o);
 /*
  * Map socket inodes to processes by reading <root>/proc/PID/fd, stopping
  * when every inode is found. inodes sorted ascending and unique; ret_pid[i]
- * is 0 when no readable process holds inodes[i]. Processes that vanish or
- * deny access are counted, not fatal.
+ * is 0 when no readable process holds inodes[i]. Processes running as one
+ * of uids (the sockets' owners, may be NULL) are read first. Processes that
+ * vanish or deny access are counted, not fatal.
  */
-int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, int *ret_pid,
-		   unsigned *ret_denied, unsigned *ret_vanished);
+int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, const uint32_t *uids, size_t n_uids,
+		   int *ret_pid, unsigned *ret_denied, unsigned *ret_vanished);
 /* <root>/proc/PID/comm without the newline, raw (escape it); NULL if gone. */
 char *sockets_comm(int rootfd, int pid);
 
