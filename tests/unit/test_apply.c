@@ -809,7 +809,49 @@ static void test_crash_rollback(void **state)
 	assert_int_equal(mixed, 0);
 	free(nf);
 }
+
+/* An apply killed mid-way, then the next one killed while it restores: still whole. */
+static void test_crash_during_recovery(void **state)
+{
+	static const char *const steps[] = { "recover-fragment", "recover-key:1", "recover-key:4" };
+	char *nf = crawler_fragment();
+	size_t mixed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		for (int then = 0; then < 2; then++) {
+			struct apply_tx tx;
+
+			teardown(NULL);
+			setup(NULL);
+			crash_child("key:5", false);
+			crash_child(steps[i], false);
+			assert_int_equal(journal_state(), APPLY_STATE_INCOMPLETE);
+			if (then == 0) {
+				assert_int_equal(rollback(&tx), 0);
+				apply_tx_free(&tx);
+				mixed += whole_state(nf) != ALL_OLD;
+			} else {
+				assert_int_equal(run_crawler(&tx), 0);
+				assert_true(tx.recovered);
+				apply_tx_free(&tx);
+				mixed += whole_state(nf) != ALL_NEW;
+				assert_int_equal(rollback(&tx), 0);
+				apply_tx_free(&tx);
+				mixed += whole_state(nf) != ALL_OLD;
+			}
+		}
+	}
+	assert_int_equal(mixed, 0);
+	free(nf);
+}
 #else
+static void test_crash_during_recovery(void **state)
+{
+	(void)state;
+	skip();
+}
+
 static void test_crash_matrix(void **state)
 {
 	(void)state;
@@ -846,6 +888,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_matrix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_during_recovery, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
