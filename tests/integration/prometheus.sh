@@ -1,0 +1,69 @@
+#!/bin/sh
+# -o prometheus of audit and sockets is valid exposition format (strict parser; promtool too when installed).
+. "$SRCDIR/tests/integration/lib.sh"
+unset TCPTUNE_PROFILE_PATH TCPTUNE_SOCKETS_SOURCE TCPTUNE_DIAG_FILE NO_COLOR
+command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
+PYTHONDONTWRITEBYTECODE=1 && export PYTHONDONTWRITEBYTECODE
+CHECK="python3 $SRCDIR/tests/integration/promcheck.py"
+
+# The checker itself must be able to fail.
+$CHECK --self-test || fail "promcheck.py accepts bad input"
+
+# valid FILE: the strict checker, and promtool's when it is there.
+valid() {
+	$CHECK "$1" >"$T/why" || { cat "$T/why" "$1" >&2; fail "$1 is not valid exposition format"; }
+	if command -v promtool >/dev/null 2>&1; then
+		promtool check metrics <"$1" >"$T/why" 2>&1 || { cat "$T/why" >&2; fail "promtool: $1"; }
+	fi
+}
+
+# audit: drift on the fixture host, label values with a quote and a backslash.
+R=$(tt_root root-basic)
+mkdir -p "$T/we\"i\\rd" && cp "$PROFILES/crawler.conf" "$T/we\"i\\rd/x.conf"
+expect_exit 1 "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -o prometheus audit crawler
+cp "$T/out" "$T/audit.prom" && valid "$T/audit.prom"
+expect_exit 1 "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -o prometheus audit "$T/we\"i\\rd/x.conf" baseline
+cp "$T/out" "$T/odd.prom" && valid "$T/odd.prom"
+
+# sockets: the recorded scenario, whose process name has control characters.
+S=$(tt_root sockets-proc)
+expect_exit 0 "$TCPTUNE" --root "$S" -o prometheus sockets --top 2
+cp "$T/out" "$T/sockets.prom" && valid "$T/sockets.prom"
+expect_exit 0 "$TCPTUNE" --root "$S" -o prometheus sockets -4
+cp "$T/out" "$T/sockets4.prom" && valid "$T/sockets4.prom"
+
+# What the samples say, read back through the parser.
+python3 - "$SRCDIR/tests/integration" "$T" <<'EOP' || fail "the metrics say the wrong thing"
+import sys
+sys.path.insert(0, sys.argv[1])
+from promcheck import check
+T = sys.argv[2]
+
+def samples(name):
+    errors, s = check(open('%s/%s' % (T, name), encoding='utf-8').read())
+    assert not errors, errors
+    return s
+
+a = samples('audit.prom')
+keys = [(l['key'], v) for n, l, v in a if n == 'tcptune_key_compliant']
+assert all(v in (0, 1) for _, v in keys), keys
+drift = [v for n, l, v in a if n == 'tcptune_drift_keys']
+assert drift == [sum(1 for _, v in keys if v == 0)] and drift[0] > 0, (drift, keys)
+assert ('net.ipv4.tcp_tw_reuse', 0) in keys, keys
+assert all(l['profile'] == 'crawler' for n, l, v in a), a
+
+o = samples('odd.prom')
+profs = {l['profile'] for n, l, v in o}
+assert profs == {T + '/we"i\\rd/x.conf,baseline'}, profs
+
+s = samples('sockets.prom')
+st = {l['state']: v for n, l, v in s if n == 'tcptune_sockets'}
+assert st['CLOSE_WAIT'] == 6 and st['TIME_WAIT'] == 9 and st['ESTABLISHED'] == 6, st
+assert set(st) == {'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
+                   'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING'}, st
+cw = [(l['comm'], l['pid'], v) for n, l, v in s if n == 'tcptune_close_wait_by_process']
+assert 1 <= len(cw) <= 2, cw
+# Control characters reach the scraper as visible escapes, never raw.
+assert cw[0] == ('leaker\\x1b]0;pwned\\x07', '4242', 6), cw
+EOP
+exit 0
