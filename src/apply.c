@@ -461,7 +461,7 @@ out:
 /* 0 with *found false when there is no journal. */
 static int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t errlen)
 {
-	char *text;
+	char *text, sub[256];
 	size_t len;
 	int r;
 
@@ -474,7 +474,6 @@ static int journal_load(int rootfd, struct journal *j, bool *found, char *err, s
 	}
 	if (!text)
 		return 0;
-	char sub[256];
 	r = journal_parse(text, len, j, sub, sizeof(sub));
 	free(text);
 	if (r < 0) {
@@ -552,8 +551,8 @@ static void check_boot(int rootfd, struct apply_tx *tx)
 	struct bootview bv = { 0 };
 	bool read_at_boot = false;
 
-	char *text = tx->frag_new ? tx->frag_new : NULL;
-	if (sysctld_load(rootfd, tx->fragment, text, &bv) < 0)
+	/* the boot view as it will be once the new fragment is in place */
+	if (sysctld_load(rootfd, tx->fragment, tx->frag_new, &bv) < 0)
 		return;
 	for (size_t i = 0; i < bv.n_files; i++)
 		if (strcmp(bv.files[i], tx->fragment) == 0)
@@ -820,8 +819,7 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 }
 
 /* Finish an interrupted apply or rollback before anything else (lock held). */
-static int recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
-		   struct apply_tx *tx)
+static int recover(int rootfd, const struct procsys *ps, struct apply_tx *tx)
 {
 	struct apply_tx rtx = { .recovered = true };
 	struct journal j;
@@ -861,7 +859,6 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 	tx->changed = rtx.changed;
 	apply_tx_free(&rtx);
 	journal_free(&j);
-	(void)ao;
 	return r;
 }
 
@@ -887,7 +884,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	if (r < 0)
 		goto fail_pre;
 	test_hook("lock", 0);
-	r = recover(rootfd, ps, ao, &pre);
+	r = recover(rootfd, ps, &pre);
 	if (r < 0)
 		goto fail_pre;
 	r = apply_plan(rootfd, ps, p, ao, ret);
