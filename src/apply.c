@@ -579,24 +579,51 @@ out:
 	sysctld_free(&bv);
 }
 
+/* Kubernetes' safe sysctls (kubelet pkg/kubelet/sysctl/safe_sysctls.go, 1.29): the others are "unsafe". */
+static const char *const k8s_safe[] = {
+	"net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range",
+	"net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_syncookies",
+};
+
+static bool k8s_is_safe(const char *key)
+{
+	for (size_t i = 0; i < sizeof(k8s_safe) / sizeof(k8s_safe[0]); i++)
+		if (strcmp(key, k8s_safe[i]) == 0)
+			return true;
+	return false;
+}
+
 static void note_scope(struct apply_tx *tx)
 {
-	size_t n = 0;
+	char *safe = xstrdup("");
+	size_t n = 0, nsafe = 0;
 
 	if (tx->child_netns)
-		return;
+		goto out;
 	for (size_t i = 0; i < tx->n_keys; i++) {
 		const struct rule *r = tx->keys[i].rule;
 
-		if (r && r->cat && r->cat->scope == SCOPE_NETNS)
-			n++;
+		if (!r || !r->cat || r->cat->scope != SCOPE_NETNS)
+			continue;
+		n++;
+		if (k8s_is_safe(r->key)) {
+			char *t = xasprintf("%s%s%s", safe, nsafe++ ? ", " : "", r->key);
+			free(safe);
+			safe = t;
+		}
 	}
 	if (n)
 		msgs_add(&tx->notes, "%zu of these keys %s per network namespace: containers and new "
 			 "network namespaces start from kernel defaults, not from this fragment; set "
-			 "them per container (docker run --sysctl KEY=VALUE, Kubernetes "
-			 "securityContext.sysctls); `tcptune explain KEY` shows each key's scope",
-			 n, n == 1 ? "is" : "are");
+			 "them per container with docker run --sysctl KEY=VALUE or Kubernetes "
+			 "securityContext.sysctls (%s%s%s)", n, n == 1 ? "is" : "are",
+			 nsafe ? "safe there: " : "none is a Kubernetes safe sysctl", safe,
+			 nsafe && nsafe < n ? "; the others need the kubelet's --allowed-unsafe-sysctls" :
+			 !nsafe ? ": the kubelet must allow them with --allowed-unsafe-sysctls" : "");
+out:
+	free(safe);
 }
 
 int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
