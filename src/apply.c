@@ -684,6 +684,23 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 		tx->outcome = r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
 		return r;
 	}
+	if (ao->netns) {
+		/*
+		 * The fragment below our root configures the host at boot, not
+		 * the namespace we entered: leave it as it is.
+		 */
+		if (tx->frag_old) {
+			tx->frag_new = xmalloc(tx->frag_old_len + 1);
+			memcpy(tx->frag_new, tx->frag_old, tx->frag_old_len + 1);
+		}
+		tx->frag_new_len = tx->frag_old_len;
+		tx->frag_new_mode = tx->frag_old_mode;
+		msgs_add(&tx->notes, "--netns: %s is left alone: it configures the host at boot, not "
+			 "this namespace, whose values last as long as it does; to keep them for a "
+			 "container, set them in its runtime (docker run --sysctl, Kubernetes "
+			 "securityContext.sysctls)", ao->fragment);
+		return 0;
+	}
 	tx->frag_new = apply_render(p, ps);
 	tx->frag_new_len = strlen(tx->frag_new);
 	tx->frag_new_mode = 0644;

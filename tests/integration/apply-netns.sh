@@ -77,6 +77,21 @@ echo "8192 32768 0" >/proc/sys/net/ipv4/tcp_wmem 2>/dev/null && echo "kernel-too
 echo "kernel-wmem=$(tok net/ipv4/tcp_wmem)"
 tt -o json apply "$W/hostro.conf" >"$W/hostro.json" 2>"$W/hostro.err"; echo "hostro=$?"
 echo "hostro-somaxconn=$(tok net/core/somaxconn)"
+
+# --netns: a child namespace of this one gets the values; our own values and
+# the fragment (which configures the host at boot) stay as they are
+command -v nsenter >/dev/null || { echo "no-nsenter"; exit 0; }
+unshare -n sleep 60 & cpid=$!
+sleep 0.5
+fb=$(cksum <"$F")
+tt --netns "$cpid" apply crawler >"$W/netns.out" 2>&1; echo "netns-apply=$?"
+[ "$(cksum <"$F")" = "$fb" ] || echo "netns-fragment-changed"
+echo "netns-child=$(nsenter -t "$cpid" -n cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+echo "netns-parent=$(tok net/ipv4/tcp_keepalive_time)"
+tt rollback >/dev/null 2>&1; echo "netns-rollback-without=$?"
+tt --netns "$cpid" rollback >/dev/null 2>&1; echo "netns-rollback=$?"
+echo "netns-child-after=$(nsenter -t "$cpid" -n cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+kill "$cpid"
 '
 rc=$?
 cat "$T/out" >"$T/result"
@@ -92,7 +107,16 @@ want wmem=2
 want hostro=0
 want hostro-somaxconn=8192
 want "kernel-wmem=8192 32768 4194304"
-grep -q -- '-left$\|journal-changed$' "$T/result" && fail "$(grep -- '-left$\|journal-changed$' "$T/result")"
+if ! grep -qx no-nsenter "$T/result"; then
+	want netns-apply=0
+	want netns-child=200
+	want netns-parent=7200
+	want netns-rollback-without=2
+	want netns-rollback=0
+	want netns-child-after=7200
+	grep -q 'is left alone: it configures the host at boot' "$W/netns.out" || fail "no --netns fragment note"
+fi
+grep -q -- '-left$\|-changed$' "$T/result" && fail "$(grep -- '-left$\|-changed$' "$T/result")"
 
 # apply: golden fragment, targets live, a note for host-wide fs.file-max
 diff -u "$W/golden" "$W/frag" || fail "fragment differs from the golden file"
