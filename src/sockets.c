@@ -121,21 +121,31 @@ int sockets_query_env(struct sockets_query *q, const char *root)
 
 /* --- netlink parsing (pure) ----------------------------------------------- */
 
+/*
+ * Attributes after inet_diag_msg, bounded by nlmsg_len (not its aligned
+ * length: the last message of a buffer need not be padded).
+ */
 static void parse_info(const struct nlmsghdr *nlh, struct sock *sk)
 {
-	const struct nlattr *a;
 	size_t need = offsetof(struct tcp_info, tcpi_last_ack_recv) + sizeof(uint32_t);
+	size_t off = NLMSG_ALIGN(NLMSG_LENGTH(sizeof(struct inet_diag_msg)));
+	const char *base = (const char *)nlh;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct inet_diag_msg)) {
-		const struct tcp_info *ti;
+	while (nlh->nlmsg_len >= off && nlh->nlmsg_len - off >= sizeof(struct nlattr)) {
+		struct nlattr a;
 		uint32_t d, k;
 
-		if (mnl_attr_get_type(a) != INET_DIAG_INFO || mnl_attr_get_payload_len(a) < need)
-			continue;
-		ti = mnl_attr_get_payload(a);
-		memcpy(&d, &ti->tcpi_last_data_recv, sizeof(d));
-		memcpy(&k, &ti->tcpi_last_ack_recv, sizeof(k));
-		sk->idle_ms = d < k ? d : k;
+		memcpy(&a, base + off, sizeof(a));
+		if (a.nla_len < sizeof(a) || a.nla_len > nlh->nlmsg_len - off)
+			return;
+		if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO && a.nla_len - sizeof(a) >= need) {
+			const char *ti = base + off + NLA_HDRLEN;
+
+			memcpy(&d, ti + offsetof(struct tcp_info, tcpi_last_data_recv), sizeof(d));
+			memcpy(&k, ti + offsetof(struct tcp_info, tcpi_last_ack_recv), sizeof(k));
+			sk->idle_ms = d < k ? d : k;
+		}
+		off += NLA_ALIGN(a.nla_len);
 	}
 }
 
@@ -174,14 +184,18 @@ static int parse_diag_msg(const struct nlmsghdr *nlh, struct sock *sk)
 
 int sockets_parse_nl(const void *buf, size_t len, sockets_visit_fn visit, void *data)
 {
-	const struct nlmsghdr *nlh = buf;
-	int remain = len > INT32_MAX ? INT32_MAX : (int)len;
+	const char *p = buf;
+	size_t off = 0;
 	int done = 0;
 
-	while (mnl_nlmsg_ok(nlh, remain)) {
+	/* our own bounds: libmnl's mnl_nlmsg_ok() casts nlmsg_len to int */
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(p + off);
 		struct sock sk;
 		int r;
 
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+			return -EBADMSG;
 		switch (nlh->nlmsg_type) {
 		case NLMSG_DONE:
 			done++;
@@ -210,10 +224,10 @@ int sockets_parse_nl(const void *buf, size_t len, sockets_visit_fn visit, void *
 			if (r != 0)
 				return r < 0 ? r : -ECANCELED;
 		}
-		nlh = mnl_nlmsg_next(nlh, &remain);
+		off += NLMSG_ALIGN(nlh->nlmsg_len) < len - off ? NLMSG_ALIGN(nlh->nlmsg_len) : len - off;
 	}
-	/* a truncated message is an error; trailing alignment padding is not */
-	if (remain >= (int)sizeof(struct nlmsghdr))
+	/* a truncated header is an error */
+	if (off < len)
 		return -EBADMSG;
 	return done;
 }
