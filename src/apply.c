@@ -838,6 +838,12 @@ static int take_lock(int rootfd, const struct apply_opts *ao, struct fileio_lock
 	else if (r == -EWOULDBLOCK)
 		msgs_add(&tx->errors, "%s: held by another process; gave up after %u ms",
 			 TT_LOCK_PATH, ao->lock_timeout_ms);
+	else if (r == -EPERM)
+		msgs_add(&tx->errors, "%s: owned by another user, who could hold it forever: "
+			 "refusing it; remove it", TT_LOCK_PATH);
+	else if (r == -EACCES || r == -EROFS)
+		msgs_add(&tx->errors, "%s: %s (apply and rollback need root, or a writable --root)",
+			 TT_LOCK_PATH, strerror(-r));
 	else if (r < 0)
 		msgs_add(&tx->errors, "%s: %s", TT_LOCK_PATH, file_error(r));
 	if (r < 0)

@@ -302,6 +302,11 @@ int fileio_lock(int rootfd, const char *path, unsigned timeout_ms, struct fileio
 		r = -EINVAL;
 		goto fail;
 	}
+	/* /run/lock is often world-writable: a lock another user owns, they can hold forever */
+	if (st.st_uid != geteuid()) {
+		r = -EPERM;
+		goto fail;
+	}
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			break;

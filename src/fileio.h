@@ -59,8 +59,8 @@ struct fileio_lock {
 
 /*
  * 0 with the lock held, -EWOULDBLOCK on timeout (*ret_holder is the PID
- * found in the file, or 0 when it holds none), -ELOOP for a symlink, or
- * another -errno.
+ * found in the file, or 0 when it holds none), -ELOOP for a symlink,
+ * -EPERM when another user owns the file, or another -errno.
  */
 int fileio_lock(int rootfd, const char *path, unsigned timeout_ms, struct fileio_lock *ret,
 		pid_t *ret_holder);

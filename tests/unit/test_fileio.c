@@ -492,6 +492,22 @@ static void test_lock_refuses_symlink(void **state)
 	free(text);
 }
 
+static void test_lock_refuses_foreign_owner(void **state)
+{
+	struct fileio_lock l;
+	char *p;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	tl_write(root, "run/lock/tcptune.lock", "");
+	p = xasprintf("%s/run/lock/tcptune.lock", root);
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	free(p);
+	assert_int_equal(fileio_lock(rootfd, "/run/lock/tcptune.lock", 0, &l, NULL), -EPERM);
+	assert_int_equal(l.fd, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +528,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_same_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_other_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_refuses_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_refuses_foreign_owner, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
