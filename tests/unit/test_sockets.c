@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include "testlib.h"
 #include "sockets.h"
@@ -167,6 +168,33 @@ static void test_parse_nl_bad(void **state)
 	err.e.error = 5;        /* nonsense */
 	assert_int_equal(sockets_parse_nl(&err, sizeof(err), tally_visit, &t), -EBADMSG);
 	assert_int_equal(sockets_parse_nl(buf, 0, tally_visit, &t), 0);
+	/* a length that turns negative as an int must not walk off the buffer */
+	((struct nlmsghdr *)buf)->nlmsg_len = 0x80000010u;
+	assert_int_equal(sockets_parse_nl(buf, len, tally_visit, &t), -EBADMSG);
+	/* trailing bytes too short for a header */
+	memset(&err, 0, sizeof(err));
+	err.h.nlmsg_len = sizeof(err.h);
+	err.h.nlmsg_type = NLMSG_DONE;
+	assert_int_equal(sockets_parse_nl(&err, sizeof(err.h) + 8, tally_visit, &t), -EBADMSG);
+	assert_int_equal(sockets_parse_nl(&err, sizeof(err.h), tally_visit, &t), 1);
+	free(buf);
+}
+
+/* An INET_DIAG_INFO attribute whose length runs past its message is ignored. */
+static void test_parse_nl_bad_attr(void **state)
+{
+	struct tally t = { 0 };
+	size_t len;
+	char *buf = slurp("sockets-nl/cw-info.nl", &len);
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct nlattr *a = (struct nlattr *)(buf + NLMSG_LENGTH(sizeof(struct inet_diag_msg)));
+
+	(void)state;
+	assert_true(h->nlmsg_len > NLMSG_LENGTH(sizeof(struct inet_diag_msg)) + sizeof(*a));
+	a->nla_len = 0xfff0;
+	assert_int_equal(sockets_parse_nl(buf, h->nlmsg_len, tally_visit, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.idle_known, 0);
 	free(buf);
 }
 
@@ -475,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_parse_nl_dump),
 		cmocka_unit_test(test_parse_nl_info),
 		cmocka_unit_test(test_parse_nl_bad),
+		cmocka_unit_test(test_parse_nl_bad_attr),
 		cmocka_unit_test(test_parse_proc_lines),
 		cmocka_unit_test(test_walk_proc_matches_netlink),
 		cmocka_unit_test(test_census_owners),
