@@ -58,6 +58,7 @@ struct line {
 	bool ignore_failure;
 	bool glob;
 	bool procps_skip;   /* "- key", "key.": procps names no file with it */
+	bool odd;           /* procps's path has an empty component: see sysctl_assign */
 };
 
 struct pfile {
@@ -184,6 +185,29 @@ static bool glob_match(const char *pattern, const char *key)
 }
 
 /*
+ * procps builds "/proc/sys/" + key with the separators swapped and never
+ * simplifies it, then compares such paths with strcmp(): a leading or
+ * doubled separator makes a path that matches no other spelling (checked
+ * with sysctl 4.0.2; a single trailing one on a glob is harmless).
+ */
+static bool odd_spelling(const char *key)
+{
+	const char *sep = strpbrk(key, "./");
+	size_t len = strlen(key);
+
+	if (!sep)
+		return false;
+	if (len > 1 && key[len - 1] == *sep)
+		len--;
+	if (key[0] == *sep)
+		return true;
+	for (size_t i = 1; i < len; i++)
+		if (key[i] == *sep && key[i - 1] == *sep)
+			return true;
+	return false;
+}
+
+/*
  * Parse one file the way systemd's parse_file() does: strip, skip blank
  * and '#'/';' lines, split at the first '=', a leading '-' means "ignore
  * failure", or without '=' a "negative match" that keeps globs off a key.
@@ -233,13 +257,14 @@ static void parse_text(struct loader *L, struct pfile *pf, char *text)
 			msgs_add(&L->bv->warnings,
 				 "%s:%u: space after '-': `sysctl --system` (procps) takes it as part of the key and ignores the line",
 				 pf->path, no);
-		else if (strchr("./", key[strlen(key) - 1])) {
-			/* procps does not simplify: ".../tcp_sack/" names no file */
+		else if (!ln.glob && strchr("./", key[strlen(key) - 1])) {
+			/* procps does not simplify: ".../tcp_sack/" names no file (glob() copes) */
 			ln.procps_skip = true;
 			msgs_add(&L->bv->warnings,
 				 "%s:%u: trailing separator: `sysctl --system` (procps) finds no such key and ignores the line",
 				 pf->path, no);
 		}
+		ln.odd = odd_spelling(key);
 		ln.raw = value ? xstrdup(value) : NULL;
 		pf->lines = xreallocarray(pf->lines, pf->n + 1, sizeof(*pf->lines));
 		pf->lines[pf->n++] = ln;
@@ -574,12 +599,16 @@ static void procps_file(struct loader *L, const struct entry *e)
 	for (size_t j = 0; j < pf->n; j++) {
 		const struct line *l = &pf->lines[j];
 
-		if (l->procps_skip)
-			continue;
+		struct sysctl_assign a;
+
+		if (l->procps_skip || (!l->raw && l->odd))
+			continue;	/* writes nothing, excludes nothing */
+		a = assign_of(l, pf->path);
+		a.odd_spelling = l->odd;
 		if (l->raw)
-			push(&bv->pp, &bv->n_pp, assign_of(l, pf->path));
+			push(&bv->pp, &bv->n_pp, a);
 		else
-			push(&bv->pp_excl, &bv->n_pp_excl, assign_of(l, pf->path));
+			push(&bv->pp_excl, &bv->n_pp_excl, a);
 	}
 }
 
@@ -677,25 +706,30 @@ const struct sysctl_assign *sysctld_find(const struct bootview *bv, const char *
 }
 
 /*
- * procps write_setting_list(): every exact assignment is written in order
- * (a later "-key" does not cancel it); globs skip keys assigned exactly
- * anywhere or excluded by an exact "-key". Its source also fnmatch()es
- * glob exclusions, but 4.0.2 as shipped ignores them (checked), and so
- * do we.
+ * procps write_setting_list(): the lines are written in order. An exact
+ * line always writes (a later "-key" does not cancel it); a glob skips a
+ * key that some exact line or exact "-key" names anywhere, compared as
+ * path strings (see odd_spelling()). Its source also fnmatch()es glob
+ * exclusions, but 4.0.2 as shipped ignores them (checked), and so do we.
  */
 const struct sysctl_assign *sysctld_find_procps(const struct bootview *bv, const char *key)
 {
+	bool blocked = false;
+
 	if (!bv || !key_valid(key))
 		return NULL;
-	for (size_t i = bv->n_pp; i-- > 0;)
-		if (!bv->pp[i].glob && !strcmp(bv->pp[i].key, key))
-			return &bv->pp[i];
-	for (size_t i = 0; i < bv->n_pp_excl; i++)
-		if (!bv->pp_excl[i].glob && !strcmp(bv->pp_excl[i].key, key))
-			return NULL;
-	for (size_t i = bv->n_pp; i-- > 0;)
-		if (bv->pp[i].glob && glob_match(bv->pp[i].key, key))
-			return &bv->pp[i];
+	for (size_t i = 0; i < bv->n_pp && !blocked; i++)
+		blocked = !bv->pp[i].glob && !bv->pp[i].odd_spelling && !strcmp(bv->pp[i].key, key);
+	for (size_t i = 0; i < bv->n_pp_excl && !blocked; i++)
+		blocked = !bv->pp_excl[i].glob && !strcmp(bv->pp_excl[i].key, key);
+	for (size_t i = bv->n_pp; i-- > 0;) {
+		const struct sysctl_assign *a = &bv->pp[i];
+
+		if (!a->glob && !strcmp(a->key, key))
+			return a;
+		if (a->glob && (a->odd_spelling || !blocked) && glob_match(a->key, key))
+			return a;
+	}
 	return NULL;
 }
 

@@ -11,6 +11,12 @@ struct sysctl_assign {
 	unsigned line;
 	bool ignore_failure;   /* "-" prefix */
 	bool glob;             /* key contains * ? [ */
+	/*
+	 * procps only: spelled with an empty component ("net..ipv4.x",
+	 * ".net.x"). procps compares paths as strings, so such a line
+	 * neither keeps globs off its key nor, as a glob, is kept off.
+	 */
+	bool odd_spelling;
 };
 
 struct bootview {

@@ -433,6 +433,37 @@ static void test_exclusion_cancels_pattern(void **state)
 	assert_int_equal(f->bv.n_pp_excl, 3);
 }
 
+/*
+ * procps compares unsimplified paths as strings: a doubled or leading
+ * separator spells a path no other line matches (sysctl 4.0.2 set
+ * tcp_sack=7, tcp_ecn=4 and eth0 rp_filter=9 here; systemd 1, unset, 3).
+ */
+static void test_procps_odd_spellings(void **state)
+{
+	struct fx *f = *state;
+
+	tl_write(f->root, "etc/sysctl.d/10-a.conf",
+		 "net.ipv4.tcp_sack = 1\n"
+		 "net..ipv4.tcp_s*ck = 7\n"
+		 "-net.ipv4.tcp_ecn\n"
+		 ".net.ipv4.tcp_e?n = 4\n"
+		 "net..ipv4.conf.eth0.rp_filter = 3\n"
+		 "net.ipv4.conf.*.rp_filter = 9\n"
+		 "net.ipv4.tcp_fastopen = 1\n"
+		 "net.ipv4.tcp_f*open. = 5\n");
+	load(f, NULL, NULL);
+	assert_sd(&f->bv, "net.ipv4.tcp_sack", "1", "/etc/sysctl.d/10-a.conf", 1);
+	assert_pp(&f->bv, "net.ipv4.tcp_sack", "7", "/etc/sysctl.d/10-a.conf", 2);
+	assert_sd(&f->bv, "net.ipv4.tcp_ecn", NULL, NULL, 0);
+	assert_pp(&f->bv, "net.ipv4.tcp_ecn", "4", "/etc/sysctl.d/10-a.conf", 4);
+	assert_sd(&f->bv, "net.ipv4.conf.eth0.rp_filter", "3", "/etc/sysctl.d/10-a.conf", 5);
+	assert_pp(&f->bv, "net.ipv4.conf.eth0.rp_filter", "9", "/etc/sysctl.d/10-a.conf", 6);
+	/* one trailing separator on a glob is harmless: the exact line keeps it off */
+	assert_pp(&f->bv, "net.ipv4.tcp_fastopen", "1", "/etc/sysctl.d/10-a.conf", 7);
+	assert_true(f->bv.pp[1].odd_spelling);
+	assert_false(f->bv.pp[0].odd_spelling);
+}
+
 static void test_comments_and_garbage(void **state)
 {
 	struct fx *f = *state;
@@ -634,6 +665,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slash_form_keys, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_globs_as_the_tools_do, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusion_cancels_pattern, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_procps_odd_spellings, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_comments_and_garbage, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_dirs_and_odd_files, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_debian_99_sysctl_link, setup_basic, teardown),
