@@ -90,7 +90,7 @@ static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, si
 {
 	struct apply_last last = { 0 };
 	struct bootview bv = { 0 };
-	char err[512] = "";
+	char err[512] = "", *advice;
 	int r;
 
 	*ret_have = false;
@@ -99,7 +99,13 @@ static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, si
 			tt_warn(o, "doctor: %s; settings are not audited", err);
 			return EXIT_OK;
 		}
-		if (last.state == APPLY_STATE_NONE || last.n_profiles == 0) {
+		advice = apply_last_advice(&last);
+		if (advice) {
+			tt_warn(o, "doctor: %s", advice);
+			free(advice);
+		}
+		/* after a rollback the recorded profiles are no longer what the admin wants */
+		if (last.state != APPLY_STATE_COMPLETE || last.n_profiles == 0) {
 			apply_last_free(&last);
 			return EXIT_OK;
 		}
@@ -107,6 +113,13 @@ static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, si
 		n = last.n_profiles;
 	}
 	r = ctx_load_profiles(o, cx, names, n, p);
+	/* the sockets still deserve a diagnosis when the recorded profiles are gone */
+	if (r != EXIT_OK && last.n_profiles) {
+		tt_warn(o, "doctor: the profiles of the last apply could not be loaded; settings are not audited");
+		r = EXIT_OK;
+		apply_last_free(&last);
+		return r;
+	}
 	apply_last_free(&last);
 	if (r != EXIT_OK)
 		return r;

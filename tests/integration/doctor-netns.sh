@@ -63,4 +63,24 @@ kill \$P
 grep_out '^info +tw-harmless: 5 sockets in TIME_WAIT: normal for the side that closes first' "$W/tw.txt"
 grep_out 'TIME_WAIT lasts 60 s' "$W/tw.txt"
 if grep -q close-wait "$W/tw.txt"; then fail "a CLOSE_WAIT finding without CLOSE_WAIT"; fi
+
+# 3. No PROFILE: the profiles of the last apply are audited; a key changed
+#    behind tcptune's back is a finding; after a rollback they are not.
+tt_sandbox '
+"$TCPTUNE" -q --profile-dir "$PROFILES" apply crawler >/dev/null || exit 99
+echo 7200 > /proc/sys/net/ipv4/tcp_keepalive_time
+"$TCPTUNE" --profile-dir "$PROFILES" -o json doctor > $W/last.json; echo $? > $W/last.rc
+"$TCPTUNE" -q rollback >/dev/null || exit 99
+"$TCPTUNE" --profile-dir "$PROFILES" -o json doctor > $W/rolled.json; echo $? > $W/rolled.rc
+' || fail "sandbox script failed: $(cat "$T/err")"
+[ "$(cat "$W/last.rc")" = 1 ] || fail "doctor after apply + drift exit $(cat "$W/last.rc"), wanted 1"
+[ "$(cat "$W/rolled.rc")" = 0 ] || fail "doctor after rollback exit $(cat "$W/rolled.rc"), wanted 0"
+python3 - "$W" <<'EOP' || fail "doctor with the last apply's profiles"
+import json, sys, os
+d = json.load(open(os.path.join(sys.argv[1], "last.json")))
+drift = [x for x in d["findings"] if x["id"] == "audit-drift"]
+assert len(drift) == 1 and "net.ipv4.tcp_keepalive_time is 7200" in drift[0]["summary"], d
+r = json.load(open(os.path.join(sys.argv[1], "rolled.json")))
+assert not [x for x in r["findings"] if x["id"].startswith("audit-")], r
+EOP
 exit 0
