@@ -55,7 +55,12 @@ done
 [ "$(cat "$W/hooks")" = 1 ] || exit 0
 "$TCPTUNE" apply "$W/b.conf" >/dev/null 2>&1 || echo "setup-failed"
 env TCPTUNE_TEST_DELAY_MS=300 "$TCPTUNE" apply "$W/a.conf" >"$W/a.out" 2>&1 & pa=$!
-sleep 0.5
+# until it holds the lock (its PID is in the file), at most 5 s
+n=0
+while [ "$(cat /run/lock/tcptune.lock 2>/dev/null)" != "$pa" ] && [ $n -lt 100 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
 tt apply --wait 0 "$W/b.conf" >"$W/b.out" 2>&1; rb=$?
 echo "nowait=$rb"
 grep -q "another tcptune (pid $pa)" "$W/b.out" && echo "names-holder"
