@@ -534,7 +534,8 @@ static int walk_netlink(const struct sockets_query *q, sockets_visit_fn visit, v
 		if (r == 0 || n > 0 || r == -ECANCELED || (r < 0 && r != -EINVAL && r != -ENOENT &&
 							     r != -EOPNOTSUPP && r != -EPROTONOSUPPORT))
 			goto done;
-		if (nl.recfd >= 0 && ftruncate(nl.recfd, 0) < 0) {
+		/* the recording holds only the dumps that answered */
+		if (nl.recfd >= 0 && (ftruncate(nl.recfd, 0) < 0 || lseek(nl.recfd, 0, SEEK_SET) < 0)) {
 			r = -errno;
 			goto done;
 		}
