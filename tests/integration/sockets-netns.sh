@@ -27,6 +27,8 @@ TCPTUNE_SOCKETS_SOURCE=proc "$TCPTUNE" -o json sockets --by owner > $W/owner-pro
 "$TCPTUNE" sockets --state close-wait --by owner > $W/owner.txt
 "$TCPTUNE" -o json sockets --by remote > $W/remote.json
 "$TCPTUNE" -o prometheus sockets > $W/prom.txt
+TCPTUNE_DIAG_RECORD=$W/rec.nl "$TCPTUNE" -o json sockets > $W/recorded.json
+TCPTUNE_DIAG_FILE=$W/rec.nl "$TCPTUNE" -o json sockets --by owner > $W/replayed.json
 timeout --preserve-status -s INT 2.5 "$TCPTUNE" sockets --watch 1 > $W/watch.txt; echo $? > $W/watch.rc
 timeout --preserve-status -s TERM 1.5 "$TCPTUNE" sockets --by owner --watch 1 > /dev/null; echo $? > $W/watch-term.rc
 kill $P
@@ -62,6 +64,11 @@ r = {x["remote"]: x for x in ld("remote.json")["by_remote"]}
 assert r["127.0.0.1:7001"]["states"]["TIME_WAIT"] == 6, r["127.0.0.1:7001"]
 assert r["[::1]:7001"]["states"]["TIME_WAIT"] == 3, r["[::1]:7001"]
 assert r["127.0.0.1:7001"]["ephemeral_ports_used"] == 12, r["127.0.0.1:7001"]
+# a recorded dump replays to the same counts, and owners still resolve live
+rec, rep = ld("recorded.json"), ld("replayed.json")
+assert rec["source"] == "netlink" and rep["source"] == "replay", (rec, rep)
+assert rec["states"] == rep["states"] == e["states"], (rec, rep)
+assert [x["pid"] for x in rep["by_owner"]] == [pid], rep["by_owner"]
 EOP
 
 grep_out "^$P +\\\\x1b\\[31mleaker +6 +6\$" "$W/owner.txt"
