@@ -255,6 +255,8 @@ static void table_owners(const struct census *c, const struct census *prev, cons
 	}
 	table_print(t, stdout, o->color);
 	table_free(t);
+	if (!o->quiet && c->n_owners == 0)
+		printf("(no process holds %s)\n", c->total ? "these sockets" : "any matching socket");
 	if (!o->quiet && c->unowned)
 		printf("\n%llu socket%s with no readable owner%s\n", c->unowned, c->unowned == 1 ? "" : "s",
 		       c->procs_denied ? " (some processes could not be read: run as root)" : "");
