@@ -18,16 +18,16 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "audit",    cmd_audit,    "[PROFILE...]", "live and boot values against the profile(s)" },
-	{ "apply",    cmd_apply,    "PROFILE...",   "persist and set live, all or nothing" },
+	{ "audit",    cmd_audit,    "[--all-netns] [PROFILE...]", "live and boot values against the profile(s)" },
+	{ "apply",    cmd_apply,    "[-n | --check] [--wait SECS] PROFILE...",   "persist and set live, all or nothing" },
 	{ "plan",     cmd_plan,     "PROFILE...",   "what apply would change" },
-	{ "rollback", cmd_rollback, "",             "undo the last apply (fragment and live values)" },
+	{ "rollback", cmd_rollback, "[-n] [--wait SECS]",             "undo the last apply (fragment and live values)" },
 	{ "render",   cmd_render,   "PROFILE...",   "print the sysctl.d fragment apply would write" },
 	{ "profiles", cmd_profiles, "",             "list profiles on the search path" },
 	{ "show",     cmd_show,     "PROFILE...",   "the merged profile after inheritance" },
 	{ "validate", cmd_validate, "FILE...",      "check profile files without touching the system" },
 	{ "explain",  cmd_explain,  "KEY...",       "meaning, range, default, scope and live value of keys" },
-	{ "sockets",  cmd_sockets,  "",             "TCP sockets by state, owner, remote or local port" },
+	{ "sockets",  cmd_sockets,  "[-46] [--by KEY] [--state S] [--top N] [--watch SECS]",             "TCP sockets by state, owner, remote or local port" },
 	{ "doctor",   cmd_doctor,   "[PROFILE...]", "sockets and settings turned into a diagnosis" },
 };
 
@@ -40,7 +40,10 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		char *head = xasprintf("%s %s", c->name, c->args);
-		fprintf(f, "  %-22s %s\n", head, c->summary);
+		if (strlen(head) > 22)
+			fprintf(f, "  %s\n  %-22s %s\n", head, "", c->summary);
+		else
+			fprintf(f, "  %-22s %s\n", head, c->summary);
 		free(head);
 	}
 	fputs("\noptions:\n"

@@ -16,7 +16,7 @@ mandoc -Tascii -O width=400 "$SRCDIR/man/tcptune.8" | col -b |
 diff -u "$T/synopsis" "$T/usage" || fail "SYNOPSIS of tcptune.8 differs from usage()"
 
 # Every command in usage() has an entry in the manual.
-"$TCPTUNE" --help | sed -n '/^commands:/,/^$/p' | awk 'NF { print $1 }' | sed 1d >"$T/cmds"
+"$TCPTUNE" --help | sed -n '/^commands:/,/^$/p' | grep -E '^  [a-z]' | awk '{ print $1 }' >"$T/cmds"
 while read -r cmd; do
 	grep -q "^\.It Cm $cmd" "$SRCDIR/man/tcptune.8" || fail "tcptune.8 lacks the command $cmd"
 done <"$T/cmds"
