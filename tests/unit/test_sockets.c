@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -302,6 +303,28 @@ static void test_walk_proc_matches_netlink(void **state)
 	tl_rmroot(root);
 }
 
+/*
+ * The fd links of the fixture's process 4242, made here: dist tarballs
+ * dereference symlinks and would drop these dangling ones.
+ */
+static void make_fds(const char *root)
+{
+	static const unsigned inodes[] = { 30965, 30966, 30967, 30971, 30975, 30969, 30973, 30977 };
+	char *dir = xasprintf("%s/proc/4242/fd", root), *link, *target;
+	size_t i;
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	for (i = 0; i < sizeof(inodes) / sizeof(inodes[0]) + 2; i++) {
+		link = xasprintf("%s/%zu", dir, i);
+		target = i == 0 ? xstrdup("/dev/null") : i == 1 ? xstrdup("pipe:[1234]") :
+			 xasprintf("socket:[%u]", inodes[i - 2]);
+		assert_int_equal(symlink(target, link), 0);
+		free(link);
+		free(target);
+	}
+	free(dir);
+}
+
 static void test_census_owners(void **state)
 {
 	char *root = tl_mkroot("sockets-proc");
@@ -311,6 +334,7 @@ static void test_census_owners(void **state)
 	char err[256];
 
 	(void)state;
+	make_fds(root);
 	memset(&cq, 0, sizeof(cq));
 	cq.q.source = SRC_PROC;
 	cq.owners = true;
