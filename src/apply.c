@@ -138,6 +138,19 @@ static int read_file(int rootfd, const char *path, char **ret, size_t *ret_len, 
 	return r;
 }
 
+/* Temp files of a writer killed between create and rename (we hold the lock). */
+static void remove_temps(int rootfd, const char *path)
+{
+	char *name;
+	int dfd = fileio_open_parent(rootfd, path, false, &name);
+
+	if (dfd < 0)
+		return;
+	(void)fileio_remove_temps(dfd, name);
+	free(name);
+	(void)close(dfd);
+}
+
 /* Leave `path` holding data (NULL: absent), atomically. */
 static int put_file(int rootfd, const char *path, const char *data, size_t len, unsigned mode)
 {
@@ -934,6 +947,8 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	if (r < 0)
 		goto fail_pre;
 	test_hook("lock", 0);
+	remove_temps(rootfd, TT_JOURNAL_PATH);
+	remove_temps(rootfd, ao->fragment);
 	r = recover(rootfd, ps, &pre);
 	if (r < 0)
 		goto fail_pre;
@@ -1055,6 +1070,7 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		r = take_lock(rootfd, ao, &lock, tx);
 		if (r < 0)
 			return r;
+		remove_temps(rootfd, TT_JOURNAL_PATH);
 	}
 	r = journal_load(rootfd, &j, &found, err, sizeof(err));
 	if (r < 0 || !found) {

@@ -1,4 +1,5 @@
 /* fileio.c: atomic file replacement, whole-file reads and lock files below a root directory. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -243,6 +244,42 @@ fail:
 	(void)unlinkat(dirfd, tmp, 0);
 	free(tmp);
 	return r;
+}
+
+static bool is_temp_of(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (entry[0] != '.' || strncmp(entry + 1, name, n) != 0 || entry[n + 1] != '.')
+		return false;
+	entry += n + 2;
+	if (strlen(entry) != 16)
+		return false;
+	for (; *entry; entry++)
+		if (!((*entry >= '0' && *entry <= '9') || (*entry >= 'a' && *entry <= 'f')))
+			return false;
+	return true;
+}
+
+int fileio_remove_temps(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), n = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	while ((e = readdir(d)))
+		if (is_temp_of(e->d_name, name) && unlinkat(dirfd, e->d_name, 0) == 0)
+			n++;
+	(void)closedir(d);
+	return n;
 }
 
 int fileio_unlink_at(int dirfd, const char *name)

@@ -42,6 +42,13 @@ int fileio_read_at(int dirfd, const char *name, char **ret_data, size_t *ret_len
 int fileio_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
 /*
+ * Remove the temp files a fileio_replace_at() of `name` killed half-way
+ * left in dirfd (".NAME." and 16 hex digits). Only for a caller holding
+ * the lock that serializes all writers of `name`. Returns how many.
+ */
+int fileio_remove_temps(int dirfd, const char *name);
+
+/*
  * Remove the regular file `name` below dirfd and fsync the directory.
  * Absent is success. A symlink in its place is refused (-ELOOP).
  */

@@ -453,6 +453,24 @@ static void test_apply_again_rollback(void **state)
 	assert_all_old();
 }
 
+/* A writer killed between creating its temp file and renaming it leaves the temp: the next apply removes it. */
+static void test_apply_removes_stale_temps(void **state)
+{
+	struct apply_tx tx;
+	char *t;
+
+	(void)state;
+	tl_write(root, "etc/sysctl.d/.90-tcptune.conf.00112233aabbccdd", "half written");
+	tl_write(root, "var/lib/tcptune/.last-apply.00112233aabbccdd", "{");
+	assert_int_equal(run_crawler(&tx), 0);
+	apply_tx_free(&tx);
+	assert_null(tl_read(root, "etc/sysctl.d/.90-tcptune.conf.00112233aabbccdd"));
+	assert_null(tl_read(root, "var/lib/tcptune/.last-apply.00112233aabbccdd"));
+	t = tl_read(root, "etc/sysctl.d/10-defaults.conf");
+	assert_non_null(t);
+	free(t);
+}
+
 static void test_rollback_nothing(void **state)
 {
 	struct apply_tx tx;
@@ -874,6 +892,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plan_missing_and_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_netns_skips_host_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_again_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_removes_stale_temps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_restores_old_fragment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_journal_rename, setup, teardown),

@@ -359,6 +359,26 @@ static void test_replace_dir_fsync_fails(void **state)
 	(void)close(dfd);
 }
 
+static void test_remove_temps(void **state)
+{
+	int dfd = etc_dir();
+	char *t;
+
+	(void)state;
+	tl_write(root, "etc/sysctl.d/.x.conf.0123456789abcdef", "half");
+	tl_write(root, "etc/sysctl.d/.x.conf.fedcba9876543210", "half");
+	tl_write(root, "etc/sysctl.d/.x.conf.0123", "not ours");
+	tl_write(root, "etc/sysctl.d/.y.conf.0123456789abcdef", "other file");
+	tl_write(root, "etc/sysctl.d/x.conf", "keep");
+	assert_int_equal(fileio_remove_temps(dfd, "x.conf"), 2);
+	assert_int_equal(count_entries("etc/sysctl.d"), 3);
+	t = tl_read(root, "etc/sysctl.d/x.conf");
+	assert_string_equal(t, "keep");
+	free(t);
+	assert_int_equal(fileio_remove_temps(dfd, "x.conf"), 0);
+	(void)close(dfd);
+}
+
 /* --- read / unlink --- */
 static void test_read(void **state)
 {
@@ -523,6 +543,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replace_rename_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_open_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_dir_fsync_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_temps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_same_process, setup, teardown),
