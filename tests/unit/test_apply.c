@@ -863,24 +863,6 @@ static void test_crash_during_recovery(void **state)
 	assert_int_equal(mixed, 0);
 	free(nf);
 }
-#else
-static void test_crash_during_recovery(void **state)
-{
-	(void)state;
-	skip();
-}
-
-static void test_crash_matrix(void **state)
-{
-	(void)state;
-	skip();
-}
-
-static void test_crash_rollback(void **state)
-{
-	(void)state;
-	skip();
-}
 #endif
 
 int main(void)
@@ -905,9 +887,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fault_restore_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
+#ifdef TCPTUNE_TEST_HOOKS	/* the crash points exist only in test builds */
 		cmocka_unit_test_setup_teardown(test_crash_matrix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_during_recovery, setup, teardown),
+#endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -519,7 +519,7 @@ static void test_lock_refuses_foreign_owner(void **state)
 
 	(void)state;
 	if (geteuid() != 0)
-		skip();
+		tl_skip("chown needs root");
 	tl_write(root, "run/lock/tcptune.lock", "");
 	p = xasprintf("%s/run/lock/tcptune.lock", root);
 	assert_int_equal(chown(p, 65534, 65534), 0);

@@ -237,7 +237,7 @@ static void test_shipped_with_root(void **state)
 		free(fixture);
 		free(dir);
 		profile_path_free(&pp);
-		skip();
+		tl_skip("no root-basic fixture");
 	}
 	root = tl_mkroot("root-basic");
 	fd = tl_rootfd(root);
@@ -409,7 +409,7 @@ static void test_string_key(void **state)
 
 	(void)state;
 	if (!c)
-		skip();
+		tl_skip("key not in the catalogue");
 	/* build the nesting for the catalogued key, e.g. net.ipv4.tcp_congestion_control */
 	key = xstrdup(c->key);
 	last = strrchr(key, '.');
