@@ -16,6 +16,8 @@
 #endif
 
 #define PROFILE_MAX_BYTES (1024 * 1024)
+/* libconfig 1.5's MAX_INCLUDE_DEPTH */
+#define INCLUDE_MAX_DEPTH 10
 
 static const char *const rule_fields[] = { "value", "min", "max", "one_of", "optional", "note" };
 
@@ -250,38 +252,141 @@ static int file_open(const char *path, struct stat *st, char *err, size_t errlen
 	return fd;
 }
 
-/* Read and parse an opened profile; closes fd. Errors go to msgs. */
-static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
+/*
+ * Read at most max bytes of fd into a NUL-terminated buffer: 0, -EFBIG
+ * when there is more, or -errno. *ret_buf is the caller's to free (also
+ * on error).
+ */
+static int read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len)
 {
-	char *buf = xmalloc(PROFILE_MAX_BYTES + 1), *wide, *dir;
+	char *buf = xmalloc(max + 1);
 	size_t len = 0;
-	unsigned bad_line;
 	ssize_t k;
-	int r = 0;
 
-	while ((k = read(fd, buf + len, PROFILE_MAX_BYTES + 1 - len)) != 0) {
+	*ret_buf = buf;
+	*ret_len = 0;
+	while ((k = read(fd, buf + len, max + 1 - len)) != 0) {
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			msgs_add(m, "%s: %s", path, strerror(errno));
-			r = -EIO;
-			goto out;
+			return -errno;
 		}
 		len += (size_t)k;
-		if (len > PROFILE_MAX_BYTES) {
-			msgs_add(m, "%s: larger than %d bytes: not a profile", path, PROFILE_MAX_BYTES);
-			r = -EFBIG;
-			goto out;
-		}
+		if (len > max)
+			return -EFBIG;
 	}
 	buf[len] = '\0';
+	*ret_len = len;
+	return 0;
+}
+
+static int includes_check(const char *text, const char *dir, const char *file, unsigned depth,
+			  size_t *total, struct msgs *m);
+
+/* One @include NAME of file:line; see includes_check(). */
+static int include_one(const char *dir, const char *name, const char *file, unsigned line,
+		       unsigned depth, size_t *total, struct msgs *m)
+{
+	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
+	struct stat st;
+	size_t len;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		goto out;	/* libconfig says it cannot open it, with the line */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		msgs_add(m, "%s:%u: @include \"%s\": not a regular file", file, line, name);
+		r = -EINVAL;
+		goto out;
+	}
+	if (depth >= INCLUDE_MAX_DEPTH)
+		goto out;	/* libconfig refuses this deep itself */
+	r = read_capped(fd, PROFILE_MAX_BYTES - *total, &buf, &len);
+	if (r == -EFBIG)
+		msgs_add(m, "%s:%u: @include \"%s\": the profile and its @include files are larger than %d bytes",
+			 file, line, name, PROFILE_MAX_BYTES);
+	else if (r < 0)
+		msgs_add(m, "%s:%u: @include \"%s\": %s", file, line, name, strerror(-r));
+	if (r < 0)
+		goto out;
+	*total += len;
+	r = includes_check(buf, dir, path, depth + 1, total, m);
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	free(buf);
+	free(path);
+	return r;
+}
+
+/*
+ * libconfig opens @include files itself, with no limit on size or type: a
+ * FIFO would hang the load and a huge file would get round the size limit.
+ * So look for the directives first (as libconfig 1.5 does: at the start of
+ * a line, the name relative to the include directory, also for nested
+ * ones) and check each file. *total counts the bytes of the profile and of
+ * every file it pulls in, each time it is pulled in. Comments are not
+ * skipped: a commented-out @include of a FIFO is refused too.
+ */
+static int includes_check(const char *text, const char *dir, const char *file, unsigned depth,
+			  size_t *total, struct msgs *m)
+{
+	unsigned line = 1;
+
+	for (const char *p = text; *p; line++) {
+		const char *q = p + strspn(p, " \t"), *eol = strchrnul(p, '\n'), *e;
+
+		p = *eol ? eol + 1 : eol;
+		if (strncmp(q, "@include", 8) != 0 || (q[8] != ' ' && q[8] != '\t'))
+			continue;
+		q += 8 + strspn(q + 8, " \t");
+		if (*q != '"')
+			continue;	/* libconfig's syntax error */
+		for (e = q + 1; e < eol && *e != '"' && *e != '\\'; e++)
+			;
+		if (e >= eol || *e != '"') {
+			msgs_add(m, "%s:%u: @include: the name must be a plain quoted file name", file, line);
+			return -EINVAL;
+		}
+		char *name = xstrndup(q + 1, (size_t)(e - q - 1));
+		int r = include_one(dir, name, file, line, depth, total, m);
+
+		free(name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Read and parse an opened profile; closes fd. Errors go to msgs. */
+static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
+{
+	char *buf = NULL, *wide, *dir;
+	size_t len = 0, total = 0;
+	unsigned bad_line;
+	int r;
+
+	r = read_capped(fd, PROFILE_MAX_BYTES, &buf, &len);
+	if (r == -EFBIG)
+		msgs_add(m, "%s: larger than %d bytes: not a profile", path, PROFILE_MAX_BYTES);
+	else if (r < 0)
+		msgs_add(m, "%s: %s", path, strerror(-r));
+	if (r < 0)
+		goto out;
 	if (memchr(buf, '\0', len)) {
 		msgs_add(m, "%s: contains a NUL byte: not a profile", path);
 		r = -EINVAL;
 		goto out;
 	}
-	wide = widen_ints(buf, &bad_line);
 	dir = dir_of(path);
+	total = len;
+	r = includes_check(buf, dir, path, 0, &total, m);
+	if (r < 0) {
+		free(dir);
+		goto out;
+	}
+	wide = widen_ints(buf, &bad_line);
 	config_init(c);
 	config_set_include_dir(c, dir);
 	free(dir);
