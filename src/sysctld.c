@@ -208,6 +208,26 @@ static bool odd_spelling(const char *key)
 }
 
 /*
+ * procps does not simplify either: "/proc/sys/.../tcp_sack/" names no
+ * file. glob() copes with "conf.e*.rp_filter." (it stats the literal last
+ * component) but lets "tcp_s*." match directories only.
+ */
+static bool procps_trailing_miss(const char *key, bool glob)
+{
+	size_t len = strlen(key);
+	const char *last;
+
+	if (!len || !strchr("./", key[len - 1]))
+		return false;
+	if (!glob)
+		return true;
+	last = key + len - 1;
+	while (last > key && !strchr("./", last[-1]))
+		last--;
+	return strcspn(last, "*?[") < (size_t)(key + len - 1 - last);
+}
+
+/*
  * Parse one file the way systemd's parse_file() does: strip, skip blank
  * and '#'/';' lines, split at the first '=', a leading '-' means "ignore
  * failure", or without '=' a "negative match" that keeps globs off a key.
@@ -257,8 +277,7 @@ static void parse_text(struct loader *L, struct pfile *pf, char *text)
 			msgs_add(&L->bv->warnings,
 				 "%s:%u: space after '-': `sysctl --system` (procps) takes it as part of the key and ignores the line",
 				 pf->path, no);
-		else if (!ln.glob && strchr("./", key[strlen(key) - 1])) {
-			/* procps does not simplify: ".../tcp_sack/" names no file (glob() copes) */
+		else if (procps_trailing_miss(key, ln.glob)) {
 			ln.procps_skip = true;
 			msgs_add(&L->bv->warnings,
 				 "%s:%u: trailing separator: `sysctl --system` (procps) finds no such key and ignores the line",

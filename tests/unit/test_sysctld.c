@@ -436,7 +436,8 @@ static void test_exclusion_cancels_pattern(void **state)
 /*
  * procps compares unsimplified paths as strings: a doubled or leading
  * separator spells a path no other line matches (sysctl 4.0.2 set
- * tcp_sack=7, tcp_ecn=4 and eth0 rp_filter=9 here; systemd 1, unset, 3).
+ * tcp_sack=7, tcp_ecn=4, eth0 rp_filter=9 and no tcp_fastopen here; systemd 1,
+ * unset, 3 and 5).
  */
 static void test_procps_odd_spellings(void **state)
 {
@@ -449,8 +450,8 @@ static void test_procps_odd_spellings(void **state)
 		 ".net.ipv4.tcp_e?n = 4\n"
 		 "net..ipv4.conf.eth0.rp_filter = 3\n"
 		 "net.ipv4.conf.*.rp_filter = 9\n"
-		 "net.ipv4.tcp_fastopen = 1\n"
-		 "net.ipv4.tcp_f*open. = 5\n");
+		 "net.ipv4.tcp_f*open. = 5\n"
+		 "net.ipv4.conf.l*.rp_filter. = 6\n");
 	load(f, NULL, NULL);
 	assert_sd(&f->bv, "net.ipv4.tcp_sack", "1", "/etc/sysctl.d/10-a.conf", 1);
 	assert_pp(&f->bv, "net.ipv4.tcp_sack", "7", "/etc/sysctl.d/10-a.conf", 2);
@@ -458,8 +459,14 @@ static void test_procps_odd_spellings(void **state)
 	assert_pp(&f->bv, "net.ipv4.tcp_ecn", "4", "/etc/sysctl.d/10-a.conf", 4);
 	assert_sd(&f->bv, "net.ipv4.conf.eth0.rp_filter", "3", "/etc/sysctl.d/10-a.conf", 5);
 	assert_pp(&f->bv, "net.ipv4.conf.eth0.rp_filter", "9", "/etc/sysctl.d/10-a.conf", 6);
-	/* one trailing separator on a glob is harmless: the exact line keeps it off */
-	assert_pp(&f->bv, "net.ipv4.tcp_fastopen", "1", "/etc/sysctl.d/10-a.conf", 7);
+	/* a trailing separator: glob() then matches only directories in that component */
+	assert_sd(&f->bv, "net.ipv4.tcp_fastopen", "5", "/etc/sysctl.d/10-a.conf", 7);
+	assert_pp(&f->bv, "net.ipv4.tcp_fastopen", NULL, NULL, 0);
+	assert_true(has_warning(&f->bv, "/etc/sysctl.d/10-a.conf:7: trailing separator"));
+	/* but stats a literal last component: both tools set lo */
+	assert_sd(&f->bv, "net.ipv4.conf.lo.rp_filter", "6", "/etc/sysctl.d/10-a.conf", 8);
+	assert_pp(&f->bv, "net.ipv4.conf.lo.rp_filter", "6", "/etc/sysctl.d/10-a.conf", 8);
+	assert_int_equal(f->bv.warnings.n, 1);
 	assert_true(f->bv.pp[1].odd_spelling);
 	assert_false(f->bv.pp[0].odd_spelling);
 }
