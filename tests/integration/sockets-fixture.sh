@@ -3,16 +3,9 @@
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_SOCKETS_SOURCE TCPTUNE_DIAG_FILE TCPTUNE_DIAG_RECORD
 R=$(tt_root sockets-proc)
-# The fd links of process 4242, made here: dist tarballs would dereference
-# (and drop) these dangling symlinks.
-mkdir "$R/proc/4242/fd" || fail "mkdir fd"
-ln -s /dev/null "$R/proc/4242/fd/0" && ln -s 'pipe:[1234]' "$R/proc/4242/fd/1" || fail "ln"
-i=3
-for ino in 30965 30966 30967 30971 30975 30969 30973 30977; do
-	ln -s "socket:[$ino]" "$R/proc/4242/fd/$i" || fail "ln"
-	i=$((i + 1))
-done
 PORTS=$(tt_root sockets-ports)
+# The fd links of process 4242 (a dist tarball drops them from the fixture).
+sh "$SRCDIR/tests/data/sockets-proc/mkfds.sh" "$R" || fail "mkfds"
 
 # 1. Counts from /proc/net/tcp{,6} below --root (the recorded scenario: 6 9 3).
 expect_exit 0 "$TCPTUNE" --root "$R" sockets
