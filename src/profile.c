@@ -157,9 +157,11 @@ static bool name_char(char c)
  * it carries an L suffix (5000000000 reads as 705032704). Append the L
  * where a literal needs it, so "file-max = 9223372036854775807;" means what
  * it says. Line numbers stay the same; strings and comments are skipped.
- * A literal beyond 64 bits is reported at its line (*ret_bad_line).
+ * A literal beyond 64 bits is reported at its line (*ret_bad_line), a
+ * string still open at the end at the line it starts (*ret_open_line):
+ * libconfig 1.5 leaks its buffer on that error, so we report it instead.
  */
-static char *widen_ints(const char *text, unsigned *ret_bad_line)
+static char *widen_ints(const char *text, unsigned *ret_bad_line, unsigned *ret_open_line)
 {
 	size_t len = strlen(text), n = 0;
 	char *out = xmalloc(len * 2 + 1);
@@ -167,8 +169,11 @@ static char *widen_ints(const char *text, unsigned *ret_bad_line)
 	const char *p = text;
 
 	*ret_bad_line = 0;
+	*ret_open_line = 0;
 	while (*p) {
 		if (*p == '"') {
+			unsigned start = line;
+
 			out[n++] = *p++;
 			while (*p && *p != '"') {
 				if (*p == '\\' && p[1])
@@ -179,6 +184,8 @@ static char *widen_ints(const char *text, unsigned *ret_bad_line)
 			}
 			if (*p)
 				out[n++] = *p++;
+			else if (!*ret_open_line)
+				*ret_open_line = start;
 		} else if (*p == '#' || (*p == '/' && p[1] == '/')) {
 			while (*p && *p != '\n')
 				out[n++] = *p++;
@@ -259,22 +266,31 @@ static int file_open(const char *path, struct stat *st, char *err, size_t errlen
  */
 static int read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len)
 {
-	char *buf = xmalloc(max + 1);
-	size_t len = 0;
+	/* grow as needed: most profiles are a few hundred bytes, not max */
+	size_t len = 0, cap = 4096 < max + 1 ? 4096 : max + 1;
+	char *buf = xmalloc(cap + 1);
 	ssize_t k;
 
-	*ret_buf = buf;
 	*ret_len = 0;
-	while ((k = read(fd, buf + len, max + 1 - len)) != 0) {
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+	for (;;) {
+		if (len == cap) {
+			cap = cap * 2 < max + 1 ? cap * 2 : max + 1;
+			buf = xrealloc(buf, cap + 1);
 		}
+		k = read(fd, buf + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
 		len += (size_t)k;
 		if (len > max)
-			return -EFBIG;
+			break;
 	}
+	*ret_buf = buf;
+	if (k < 0)
+		return -errno;
+	if (len > max)
+		return -EFBIG;
 	buf[len] = '\0';
 	*ret_len = len;
 	return 0;
@@ -288,6 +304,7 @@ static int include_one(const char *dir, const char *name, const char *file, unsi
 		       unsigned depth, size_t *total, struct msgs *m)
 {
 	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
+	unsigned bad_line, open_line;
 	struct stat st;
 	size_t len;
 	int fd, r = 0;
@@ -311,6 +328,12 @@ static int include_one(const char *dir, const char *name, const char *file, unsi
 	if (r < 0)
 		goto out;
 	*total += len;
+	free(widen_ints(buf, &bad_line, &open_line));
+	if (open_line) {
+		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
+		r = -EINVAL;
+		goto out;
+	}
 	r = includes_check(buf, dir, path, depth + 1, total, m);
 out:
 	if (fd >= 0)
@@ -364,7 +387,7 @@ static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
 {
 	char *buf = NULL, *wide, *dir;
 	size_t len = 0, total = 0;
-	unsigned bad_line;
+	unsigned bad_line, open_line;
 	int r;
 
 	r = read_capped(fd, PROFILE_MAX_BYTES, &buf, &len);
@@ -386,7 +409,14 @@ static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
 		free(dir);
 		goto out;
 	}
-	wide = widen_ints(buf, &bad_line);
+	wide = widen_ints(buf, &bad_line, &open_line);
+	if (open_line) {
+		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
+		free(wide);
+		free(dir);
+		r = -EINVAL;
+		goto out;
+	}
 	config_init(c);
 	config_set_include_dir(c, dir);
 	free(dir);
