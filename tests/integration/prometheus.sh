@@ -26,7 +26,15 @@ expect_exit 1 "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -o prometheus aud
 cp "$T/out" "$T/odd.prom" && valid "$T/odd.prom"
 
 # sockets: the recorded scenario, whose process name has control characters.
+# make dist drops dangling symlinks (tar -h), so PID 4242's fds are made
+# here: one per CLOSE_WAIT socket of the recorded /proc/net/tcp{,6}.
 S=$(tt_root sockets-proc)
+rm -rf "$S/proc/4242/fd" && mkdir "$S/proc/4242/fd" || fail "cannot reset the fds"
+n=3
+for ino in $(awk 'NR > 1 && $4 == "08" { print $10 }' "$S/proc/net/tcp" "$S/proc/net/tcp6"); do
+	ln -s "socket:[$ino]" "$S/proc/4242/fd/$n" && n=$((n + 1))
+done
+[ "$n" -eq 9 ] || fail "the fixture has $((n - 3)) CLOSE_WAIT sockets, not 6"
 expect_exit 0 "$TCPTUNE" --root "$S" -o prometheus sockets --top 2
 cp "$T/out" "$T/sockets.prom" && valid "$T/sockets.prom"
 expect_exit 0 "$TCPTUNE" --root "$S" -o prometheus sockets -4
