@@ -111,6 +111,7 @@ int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, s
 	struct msgs errors = { 0 };
 	int r = profile_load(&c->pp, &c->ps, names, n, ret, &errors);
 
+	tt_print_msgs(o, &ret->warnings, true);
 	tt_print_msgs(o, &errors, false);
 	if (r < 0) {
 		profile_free(ret);

@@ -68,22 +68,26 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct profile p = { 0 };
 		struct msgs errors = { 0 };
-		json_t *res = json_object(), *errs = json_array();
+		json_t *res = json_object(), *errs = json_array(), *warns = json_array();
 
 		if (profile_load(&c.pp, &c.ps, &files[i], 1, &p, &errors) < 0)
 			bad++;
 		for (size_t j = 0; j < errors.n; j++)
 			json_array_append_new(errs, json_string(errors.v[j]));
+		for (size_t j = 0; j < p.warnings.n; j++)
+			json_array_append_new(warns, json_string(p.warnings.v[j]));
 		json_object_set_new(res, "file", json_string(files[i]));
 		json_object_set_new(res, "valid", json_boolean(errors.n == 0));
 		json_object_set_new(res, "keys", json_integer((json_int_t)p.n_rules));
 		json_object_set_new(res, "errors", errs);
+		json_object_set_new(res, "warnings", warns);
 		json_array_append_new(results, res);
 		if (o->format == FMT_TABLE && !errors.n && !o->quiet) {
 			char *e = output_escape(files[i]);
 			printf("%s: ok, %zu keys\n", e, p.n_rules);
 			free(e);
 		}
+		tt_print_msgs(o, &p.warnings, true);
 		tt_print_msgs(o, &errors, false);
 		profile_free(&p);
 	}

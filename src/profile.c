@@ -451,6 +451,7 @@ struct loader {
 	const struct profile_path *pp;
 	const struct procsys *ps;
 	struct msgs *errors;
+	struct msgs warnings;
 	size_t n_errors;
 	struct frame *stack;          /* profiles being loaded, for cycles */
 	size_t n_stack;
@@ -1072,6 +1073,48 @@ static char *resolve(struct loader *l, const char *name, const char *reldir, con
 	return NULL;
 }
 
+/* The uid the kernel shows for an owner outside our user namespace. */
+static uid_t overflow_uid(void)
+{
+	char buf[32] = "";
+	int fd = open("/proc/sys/kernel/overflowuid", O_RDONLY | O_CLOEXEC);
+	long long v;
+
+	if (fd >= 0) {
+		ssize_t k = read(fd, buf, sizeof(buf) - 1);
+
+		buf[k > 0 ? k : 0] = '\0';
+		(void)close(fd);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	return parse_ll(buf, &v) == 0 && v >= 0 ? (uid_t)v : 65534;
+}
+
+/*
+ * Warn, as sudo and doas do for their configuration, when someone other
+ * than root or us could change what tcptune is about to apply: the file
+ * is writable by group or others or owned by another user, or its
+ * directory lets others replace it (writable and not sticky). An owner
+ * outside our user namespace shows as the overflow uid: unknowable, so no
+ * warning for that.
+ */
+static void check_perms(struct loader *l, const char *path, const struct stat *st)
+{
+	char *dir = dir_of(path);
+	struct stat ds;
+
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		msgs_add(&l->warnings, "%s: writable by %s: they can change what tcptune applies",
+			 path, st->st_mode & S_IWOTH ? "everyone" : "its group");
+	if (st->st_uid != 0 && st->st_uid != geteuid() && st->st_uid != overflow_uid())
+		msgs_add(&l->warnings, "%s: owned by uid %u, neither root nor you: they can change what tcptune applies",
+			 path, (unsigned)st->st_uid);
+	if (stat(dir, &ds) == 0 && (ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX))
+		msgs_add(&l->warnings, "%s: directory %s is writable by %s: they can replace the profile",
+			 path, dir, ds.st_mode & S_IWOTH ? "everyone" : "its group");
+	free(dir);
+}
+
 static void load_one(struct loader *l, const char *name, const char *reldir, const char *where,
 		     bool top)
 {
@@ -1092,6 +1135,8 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 		return;
 	}
 	pname = name_from_path(path);
+	if (!frame_has(l->done, l->n_done, &st, NULL))
+		check_perms(l, path, &st);
 	if (frame_has(l->stack, l->n_stack, &st, &at)) {
 		char *chain = cycle_text(l, at, pname);
 
@@ -1190,8 +1235,10 @@ int profile_load(const struct profile_path *pp, const struct procsys *ps,
 	msgs_free(&dropped);
 	if (l.n_errors) {
 		profile_free(ret);
+		ret->warnings = l.warnings;
 		return -EINVAL;
 	}
+	ret->warnings = l.warnings;
 	return 0;
 }
 
@@ -1205,6 +1252,7 @@ void profile_free(struct profile *p)
 	for (size_t i = 0; i < p->n_rules; i++)
 		rule_clear(&p->rules[i]);
 	free(p->rules);
+	msgs_free(&p->warnings);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -28,6 +28,12 @@ struct profile {
 	size_t n_files;
 	struct rule *rules;           /* merged, sorted by key */
 	size_t n_rules;
+	/*
+	 * "file: text" for a profile others could change (writable by group
+	 * or others, owned by another user, in a directory others can write
+	 * to); they do not fail the load and are kept when it fails.
+	 */
+	struct msgs warnings;
 };
 
 /* Where names are looked up: --profile-dir…, $TCPTUNE_PROFILE_PATH, /etc/tcptune/profiles, datadir. */
@@ -55,7 +61,8 @@ void profile_path_free(struct profile_path *pp);
  * Load and merge profiles left to right (later wins per key). A NAME with a
  * '/' or ending in ".conf" is a file. ps may be NULL (no live check; keys not
  * in the catalogue are then accepted). Every error goes to errors as
- * "file:line: key: text"; returns 0, or -EINVAL when any error was found.
+ * "file:line: key: text"; returns 0, or -EINVAL when any error was found
+ * (then only ret->warnings is left in ret: profile_free() it either way).
  */
 int profile_load(const struct profile_path *pp, const struct procsys *ps,
 		 char *const *names, size_t n, struct profile *ret, struct msgs *errors);
