@@ -28,9 +28,10 @@ static enum style status_style(enum audit_status s)
 	}
 }
 
+/* Profile text, file contents and paths may be invalid UTF-8: jansson drops those. */
 static json_t *jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return output_json_text(s);
 }
 
 static const char *rule_kind(const struct rule *r)
@@ -49,7 +50,7 @@ static json_t *profiles_json(const struct profile *p)
 	json_t *profiles = json_array();
 
 	for (size_t i = 0; i < p->n_names; i++)
-		json_array_append_new(profiles, json_string(p->names[i]));
+		json_array_append_new(profiles, jstr(p->names[i]));
 	return profiles;
 }
 
@@ -65,23 +66,23 @@ static void audit_json_into(json_t *doc, const struct audit *a)
 		json_t *k = json_object();
 		char *src = xasprintf("%s:%u", f->rule->file, f->rule->line);
 
-		json_object_set_new(k, "key", json_string(f->rule->key));
-		json_object_set_new(k, "rule", json_string(rule_kind(f->rule)));
-		json_object_set_new(k, "expected", json_string(f->expected));
+		json_object_set_new(k, "key", jstr(f->rule->key));
+		json_object_set_new(k, "rule", jstr(rule_kind(f->rule)));
+		json_object_set_new(k, "expected", jstr(f->expected));
 		json_object_set_new(k, "live", jstr(f->live));
 		json_object_set_new(k, "boot", jstr(f->boot));
 		json_object_set_new(k, "boot_source", jstr(f->boot_source));
-		json_object_set_new(k, "status", json_string(audit_status_name(f->status)));
+		json_object_set_new(k, "status", jstr(audit_status_name(f->status)));
 		json_object_set_new(k, "optional", json_boolean(f->rule->optional));
-		json_object_set_new(k, "profile", json_string(f->rule->profile));
-		json_object_set_new(k, "rule_source", json_string(src));
+		json_object_set_new(k, "profile", jstr(f->rule->profile));
+		json_object_set_new(k, "rule_source", jstr(src));
 		json_object_set_new(k, "note", jstr(f->rule->note));
 		if (f->rule->cat)
 			json_object_set_new(k, "scope",
-					    json_string(catalogue_scope_name(f->rule->cat->scope)));
+					    jstr(catalogue_scope_name(f->rule->cat->scope)));
 		if (f->procps_source) {
 			json_object_set_new(k, "procps_boot", jstr(f->procps_boot));
-			json_object_set_new(k, "procps_boot_source", json_string(f->procps_source));
+			json_object_set_new(k, "procps_boot_source", jstr(f->procps_source));
 		}
 		json_array_append_new(keys, k);
 		free(src);
@@ -212,12 +213,12 @@ static json_t *netns_json(const struct netns *ns)
 
 	json_object_set_new(j, "inode", json_integer((json_int_t)ns->ino));
 	json_object_set_new(j, "name", jstr(ns->name));
-	json_object_set_new(j, "path", json_string(ns->path));
+	json_object_set_new(j, "path", jstr(ns->path));
 	json_object_set_new(j, "self", json_boolean(ns->self));
 	for (size_t i = 0; i < ns->n_procs; i++) {
 		json_t *pr = json_object();
 		json_object_set_new(pr, "pid", json_integer(ns->procs[i].pid));
-		json_object_set_new(pr, "comm", json_string(ns->procs[i].comm));
+		json_object_set_new(pr, "comm", jstr(ns->procs[i].comm));
 		json_array_append_new(procs, pr);
 	}
 	json_object_set_new(j, "processes", procs);
@@ -278,7 +279,7 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 		if (r < 0) {
 			tt_error(o, "network namespace %llu (%s): %s", (unsigned long long)v[i].ino, v[i].path,
 				 strerror(-r));
-			json_object_set_new(j, "error", json_string(strerror(-r)));
+			json_object_set_new(j, "error", jstr(strerror(-r)));
 			compliant = false;
 		} else {
 			audit_run(p, &ps, v[i].self ? bv : &none, &a);

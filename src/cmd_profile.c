@@ -8,9 +8,10 @@
 #include "sysctld.h"
 #include "tcptune.h"
 
+/* Profile text, file contents and paths may be invalid UTF-8: jansson drops those. */
 static json_t *jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return output_json_text(s);
 }
 
 /* Commands without a Prometheus form say so instead of printing a table. */
@@ -73,10 +74,10 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 		if (profile_load(&c.pp, &c.ps, &files[i], 1, &p, &errors) < 0)
 			bad++;
 		for (size_t j = 0; j < errors.n; j++)
-			json_array_append_new(errs, json_string(errors.v[j]));
+			json_array_append_new(errs, jstr(errors.v[j]));
 		for (size_t j = 0; j < p.warnings.n; j++)
-			json_array_append_new(warns, json_string(p.warnings.v[j]));
-		json_object_set_new(res, "file", json_string(files[i]));
+			json_array_append_new(warns, jstr(p.warnings.v[j]));
+		json_object_set_new(res, "file", jstr(files[i]));
 		json_object_set_new(res, "valid", json_boolean(errors.n == 0));
 		json_object_set_new(res, "keys", json_integer((json_int_t)p.n_rules));
 		json_object_set_new(res, "errors", errs);
@@ -108,18 +109,18 @@ static json_t *rule_json(const struct rule *r)
 	json_t *k = json_object(), *one = json_array();
 	char *desc = rule_describe(r), *src = xasprintf("%s:%u", r->file, r->line);
 
-	json_object_set_new(k, "key", json_string(r->key));
-	json_object_set_new(k, "expected", json_string(desc));
+	json_object_set_new(k, "key", jstr(r->key));
+	json_object_set_new(k, "expected", jstr(desc));
 	json_object_set_new(k, "value", jstr(r->value));
 	json_object_set_new(k, "min", jstr(r->min));
 	json_object_set_new(k, "max", jstr(r->max));
 	for (size_t i = 0; i < r->n_one_of; i++)
-		json_array_append_new(one, json_string(r->one_of[i]));
+		json_array_append_new(one, jstr(r->one_of[i]));
 	json_object_set_new(k, "one_of", r->n_one_of ? one : (json_decref(one), json_null()));
 	json_object_set_new(k, "optional", json_boolean(r->optional));
 	json_object_set_new(k, "note", jstr(r->note));
-	json_object_set_new(k, "profile", json_string(r->profile));
-	json_object_set_new(k, "source", json_string(src));
+	json_object_set_new(k, "profile", jstr(r->profile));
+	json_object_set_new(k, "source", jstr(src));
 	free(desc);
 	free(src);
 	return k;
@@ -145,12 +146,12 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 	if (o->format == FMT_JSON) {
 		json_t *doc = json_object(), *a = json_array(), *keys = json_array();
 		for (size_t i = 0; i < p.n_names; i++)
-			json_array_append_new(a, json_string(p.names[i]));
+			json_array_append_new(a, jstr(p.names[i]));
 		json_object_set_new(doc, "profiles", a);
 		json_object_set_new(doc, "description", jstr(p.description));
 		a = json_array();
 		for (size_t i = 0; i < p.n_files; i++)
-			json_array_append_new(a, json_string(p.files[i]));
+			json_array_append_new(a, jstr(p.files[i]));
 		json_object_set_new(doc, "files", a);
 		for (size_t i = 0; i < p.n_rules; i++)
 			json_array_append_new(keys, rule_json(&p.rules[i]));
@@ -202,11 +203,11 @@ int cmd_profiles(const struct opts *o, int argc, char **argv)
 	if (o->format == FMT_JSON) {
 		json_t *doc = json_object(), *a = json_array(), *dirs = json_array();
 		for (size_t i = 0; i < c.pp.n; i++)
-			json_array_append_new(dirs, json_string(c.pp.dirs[i]));
+			json_array_append_new(dirs, jstr(c.pp.dirs[i]));
 		for (size_t i = 0; i < n; i++) {
 			json_t *e = json_object();
-			json_object_set_new(e, "name", json_string(v[i].name));
-			json_object_set_new(e, "file", json_string(v[i].file));
+			json_object_set_new(e, "name", jstr(v[i].name));
+			json_object_set_new(e, "file", jstr(v[i].file));
 			json_object_set_new(e, "description", jstr(v[i].description));
 			json_object_set_new(e, "inherits", jstr(v[i].inherits));
 			json_object_set_new(e, "shadowed", json_boolean(v[i].shadowed));
@@ -263,10 +264,10 @@ static int explain_one(const struct opts *o, struct ctx *c, const struct bootvie
 	}
 	boot = sysctld_find(bv, key);
 	json_t *k = json_object();
-	json_object_set_new(k, "key", json_string(key));
+	json_object_set_new(k, "key", jstr(key));
 	json_object_set_new(k, "catalogued", json_boolean(e != NULL));
 	if (e) {
-		json_object_set_new(k, "type", json_string(catalogue_type_name(e->type)));
+		json_object_set_new(k, "type", jstr(catalogue_type_name(e->type)));
 		json_object_set_new(k, "arity", json_integer(e->arity));
 		if (e->type != CAT_STR) {
 			json_object_set_new(k, "min", json_integer(e->min));
@@ -274,15 +275,15 @@ static int explain_one(const struct opts *o, struct ctx *c, const struct bootvie
 		}
 		json_object_set_new(k, "default", jstr(e->dflt));
 		json_object_set_new(k, "default_note", jstr(e->dflt_note));
-		json_object_set_new(k, "scope", json_string(catalogue_scope_name(e->scope)));
+		json_object_set_new(k, "scope", jstr(catalogue_scope_name(e->scope)));
 		json_object_set_new(k, "since", jstr(e->since));
 		json_object_set_new(k, "meaning", jstr(e->meaning));
 		json_object_set_new(k, "caveat", jstr(e->caveat));
 		json_object_set_new(k, "source", jstr(e->source));
 	}
-	json_object_set_new(k, "live", err ? json_null() : json_string(live));
-	json_object_set_new(k, "live_error", err ? json_string(strerror(-err)) : json_null());
-	json_object_set_new(k, "boot", boot ? json_string(boot->value) : json_null());
+	json_object_set_new(k, "live", err ? json_null() : jstr(live));
+	json_object_set_new(k, "live_error", err ? jstr(strerror(-err)) : json_null());
+	json_object_set_new(k, "boot", boot ? jstr(boot->value) : json_null());
 	json_object_set_new(k, "boot_source",
 			    boot ? json_sprintf("%s:%u", boot->file, boot->line) : json_null());
 	json_array_append_new(keys, k);

@@ -1,13 +1,15 @@
 /* output.c: tables, JSON and Prometheus text from the same data; escaping. */
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "output.h"
 #include "util.h"
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at s, or 0; C1 controls count as invalid unless c1_ok. */
+static size_t utf8_len_c1(const unsigned char *s, bool c1_ok)
 {
 	size_t n;
 	uint32_t cp;
@@ -29,9 +31,14 @@ static size_t utf8_len(const unsigned char *s)
 	}
 	/* overlong forms, surrogates, beyond Unicode, and C1 controls */
 	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp >= 0x80 && cp < 0xa0))
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (!c1_ok && cp >= 0x80 && cp < 0xa0))
 		return 0;
 	return n;
+}
+
+static size_t utf8_len(const unsigned char *s)
+{
+	return utf8_len_c1(s, false);
 }
 
 char *output_escape(const char *s)
@@ -156,6 +163,32 @@ void table_free(struct table *t)
 		free(t->cells[i].text);
 	free(t->cells);
 	free(t);
+}
+
+json_t *output_json_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out, *q;
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	out = q = xmalloc(strlen(s) * 4 + 1);
+	while (*p) {
+		size_t n = utf8_len_c1(p, true);
+
+		if (n) {
+			memcpy(q, p, n);
+			q += n;
+			p += n;
+		} else {
+			q += sprintf(q, "\\x%02x", *p++);
+		}
+	}
+	*q = '\0';
+	j = json_string(out);
+	free(out);
+	return j;
 }
 
 int output_json(FILE *f, json_t *doc)

@@ -27,6 +27,12 @@ void table_free(struct table *t);
  * indents, and ends with a newline. Steals the reference to doc.
  */
 int output_json(FILE *f, json_t *doc);
+/*
+ * A JSON string for untrusted text (file contents, paths, process names):
+ * jansson refuses invalid UTF-8, so each invalid byte becomes the four
+ * characters \xHH, as output_escape() writes it. NULL gives null.
+ */
+json_t *output_json_text(const char *s);
 
 /* Prometheus exposition: escape a label value (\\, \", \n). Caller frees. */
 char *output_prom_label(const char *s);
