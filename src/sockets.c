@@ -842,25 +842,46 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One share of one process's fds; several run at once on a big process. */
-struct fdscan {
-	int dirfd, pid;
-	const int *fds;
-	size_t nfds, start, step;
+/*
+ * Finding owners costs one readlink per fd, in the kernel (2.5-8 us each),
+ * so the order matters: without knowing which process holds the sockets,
+ * the search goes breadth-first, a chunk of fds from each process in turn
+ * (the processes running as the sockets' uids first), on a few threads
+ * sharing the count of inodes found. It stops when every inode has its
+ * process, however large the processes not yet read to the end.
+ */
+#define SCAN_CHUNK 256
+#define SCAN_THREADS 4
+
+struct proc {
+	int pid;
+	int *fds;
+	size_t nfds;
+};
+
+struct chunk {
+	uint32_t proc;
+	uint32_t start, end;
+};
+
+struct scan {
+	int procfd;
+	const struct proc *procs;
+	const struct chunk *chunks;
+	size_t nchunks, next;
 	const uint32_t *inodes;
 	size_t n;
 	int *ret_pid;
-	size_t *found;          /* shared by every share: stop when it reaches n */
+	size_t found;
 };
 
-static void *fdscan_run(void *arg)
+static void scan_chunk(struct scan *s, const struct chunk *c)
 {
-	struct fdscan *f = arg;
-	char name[16], link[64];
-	size_t i;
+	const struct proc *p = &s->procs[c->proc];
+	char path[48], link[64];
+	uint32_t i;
 
-	for (i = f->start; i < f->nfds && __atomic_load_n(f->found, __ATOMIC_RELAXED) < f->n;
-	     i += f->step) {
+	for (i = c->start; i < c->end && __atomic_load_n(&s->found, __ATOMIC_RELAXED) < s->n; i++) {
 		ssize_t l;
 		unsigned long ino;
 		const uint32_t *hit;
@@ -868,8 +889,8 @@ static void *fdscan_run(void *arg)
 		char *end;
 		int zero = 0;
 
-		(void)snprintf(name, sizeof(name), "%d", f->fds[i]);
-		l = readlinkat(f->dirfd, name, link, sizeof(link) - 1);
+		(void)snprintf(path, sizeof(path), "%d/fd/%d", p->pid, p->fds[i]);
+		l = readlinkat(s->procfd, path, link, sizeof(link) - 1);
 		if (l < 9 || memcmp(link, "socket:[", 8) != 0)
 			continue;
 		link[l] = '\0';
@@ -877,192 +898,183 @@ static void *fdscan_run(void *arg)
 		if (*end != ']' || ino > UINT32_MAX)
 			continue;
 		key = (uint32_t)ino;
-		hit = bsearch(&key, f->inodes, f->n, sizeof(*f->inodes), cmp_u32);
+		hit = bsearch(&key, s->inodes, s->n, sizeof(*s->inodes), cmp_u32);
 		/* a socket shared after fork() goes to whichever holder is seen first */
-		if (hit && __atomic_compare_exchange_n(&f->ret_pid[hit - f->inodes], &zero, f->pid, false,
+		if (hit && __atomic_compare_exchange_n(&s->ret_pid[hit - s->inodes], &zero, p->pid, false,
 						       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			__atomic_add_fetch(f->found, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&s->found, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void *scan_run(void *arg)
+{
+	struct scan *s = arg;
+
+	while (__atomic_load_n(&s->found, __ATOMIC_RELAXED) < s->n) {
+		size_t i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
+
+		if (i >= s->nchunks)
+			break;
+		scan_chunk(s, &s->chunks[i]);
 	}
 	return NULL;
 }
 
-/*
- * The cost is one readlink per fd, in the kernel (~2.5-8 us each): a
- * process with thousands of fds is split over the CPUs.
- */
-#define FDSCAN_SPLIT 4096
-#define FDSCAN_THREADS 4
-
-/* One process: 0, or -errno when it vanished or denies access. */
-static int scan_pid(int procfd, const char *pid, const uint32_t *inodes, size_t n, int *ret_pid,
-		    size_t *found, long ncpu)
+/* The fd numbers of one process: 0, or -errno when it vanished or denies access. */
+static int read_fds(int procfd, int pid, struct proc *ret)
 {
-	struct fdscan share[FDSCAN_THREADS];
-	pthread_t th[FDSCAN_THREADS];
-	bool started[FDSCAN_THREADS] = { false };
-	char path[300];
+	char path[32];
 	struct dirent *de;
-	int *fds = NULL, fd, nt = 1, t;
-	size_t nfds = 0, cap = 0;
+	size_t cap = 0;
 	DIR *d;
+	int fd;
 
-	(void)snprintf(path, sizeof(path), "%s/fd", pid);
+	(void)snprintf(path, sizeof(path), "%d/fd", pid);
 	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);
 	if (!d) {
+		int r = -errno;
+
 		(void)close(fd);
-		return -errno;
+		return r;
 	}
+	memset(ret, 0, sizeof(*ret));
+	ret->pid = pid;
 	while ((de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		if (nfds == cap) {
+		if (ret->nfds == cap) {
 			cap = cap ? cap * 2 : 64;
-			fds = xreallocarray(fds, cap, sizeof(*fds));
+			ret->fds = xreallocarray(ret->fds, cap, sizeof(*ret->fds));
 		}
-		fds[nfds++] = atoi(de->d_name);
-	}
-	if (nfds >= FDSCAN_SPLIT && ncpu > 1)
-		nt = ncpu < FDSCAN_THREADS ? (int)ncpu : FDSCAN_THREADS;
-	for (t = 0; t < nt; t++)
-		share[t] = (struct fdscan){ fd, atoi(pid), fds, nfds, (size_t)t, (size_t)nt,
-					    inodes, n, ret_pid, found };
-	for (t = 1; t < nt; t++)
-		started[t] = pthread_create(&th[t], NULL, fdscan_run, &share[t]) == 0;
-	(void)fdscan_run(&share[0]);
-	for (t = 1; t < nt; t++) {
-		if (started[t])
-			(void)pthread_join(th[t], NULL);
-		else
-			(void)fdscan_run(&share[t]);
+		ret->fds[ret->nfds++] = atoi(de->d_name);
 	}
 	(void)closedir(d);
-	free(fds);
 	return 0;
 }
 
-/*
- * Processes are scanned by a few threads at once, sharing the count of
- * inodes found: the scan stops as soon as every inode has its process,
- * whichever thread finds the last one.
- */
-struct pool {
-	int procfd;
-	const int *pids;
-	size_t npids, next;
-	const uint32_t *inodes;
-	size_t n;
-	int *ret_pid;
-	size_t found;
-	unsigned denied, vanished;
-	long ncpu;
-};
-
-static void *pool_run(void *arg)
+static bool uid_wanted(int procfd, int pid, const uint32_t *uids, size_t n_uids)
 {
-	struct pool *p = arg;
 	char name[16];
+	struct stat st;
+	size_t k;
 
-	while (__atomic_load_n(&p->found, __ATOMIC_RELAXED) < p->n) {
-		size_t i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
-		int r;
-
-		if (i >= p->npids)
-			break;
-		(void)snprintf(name, sizeof(name), "%d", p->pids[i]);
-		r = scan_pid(p->procfd, name, p->inodes, p->n, p->ret_pid, &p->found, p->ncpu);
-		if (r == -ENOENT || r == -ESRCH)
-			__atomic_add_fetch(&p->vanished, 1, __ATOMIC_RELAXED);
-		else if (r == -EACCES || r == -EPERM)
-			__atomic_add_fetch(&p->denied, 1, __ATOMIC_RELAXED);
-	}
-	return NULL;
+	(void)snprintf(name, sizeof(name), "%d", pid);
+	if (fstatat(procfd, name, &st, 0) < 0)
+		return false;
+	for (k = 0; k < n_uids; k++)
+		if (st.st_uid == uids[k])
+			return true;
+	return false;
 }
 
-/*
- * A socket's uid is its creator's, usually the uid of the process holding
- * it: read those processes first so the early stop comes sooner. Stable:
- * /proc order is kept within each class.
- */
-static void prefer_uids(int procfd, int *pids, size_t npids, const uint32_t *uids, size_t n_uids)
+/* Round-robin chunks over procs[from, to). */
+static size_t add_chunks(struct chunk *c, size_t nc, const struct proc *procs, size_t from, size_t to)
 {
-	int *first = xreallocarray(NULL, npids + 1, sizeof(*first));
-	int *rest = xreallocarray(NULL, npids + 1, sizeof(*rest));
-	size_t nf = 0, nr = 0, i, k;
-	char name[16];
+	size_t round, i;
+	bool more = true;
 
-	for (i = 0; i < npids; i++) {
-		struct stat st;
-		bool hit = false;
+	for (round = 0; more; round++) {
+		more = false;
+		for (i = from; i < to; i++) {
+			size_t start = round * SCAN_CHUNK;
 
-		(void)snprintf(name, sizeof(name), "%d", pids[i]);
-		if (fstatat(procfd, name, &st, 0) == 0)
-			for (k = 0; k < n_uids && !hit; k++)
-				hit = st.st_uid == uids[k];
-		if (hit)
-			first[nf++] = pids[i];
-		else
-			rest[nr++] = pids[i];
+			if (start >= procs[i].nfds)
+				continue;
+			c[nc].proc = (uint32_t)i;
+			c[nc].start = (uint32_t)start;
+			c[nc].end = (uint32_t)(procs[i].nfds - start > SCAN_CHUNK ? start + SCAN_CHUNK : procs[i].nfds);
+			nc++;
+			more = true;
+		}
 	}
-	memcpy(pids, first, nf * sizeof(*pids));
-	memcpy(pids + nf, rest, nr * sizeof(*pids));
-	free(first);
-	free(rest);
+	return nc;
 }
 
 int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, const uint32_t *uids, size_t n_uids,
 		   int *ret_pid, unsigned *ret_denied, unsigned *ret_vanished)
 {
-	struct pool p = { .inodes = inodes, .n = n, .ret_pid = ret_pid };
-	pthread_t th[FDSCAN_THREADS];
-	bool started[FDSCAN_THREADS] = { false };
+	struct scan s = { .inodes = inodes, .n = n, .ret_pid = ret_pid };
+	pthread_t th[SCAN_THREADS];
+	bool started[SCAN_THREADS] = { false };
+	struct proc *procs, *pref = NULL, *rest = NULL;
+	size_t np, npref = 0, nrest = 0, total = 0, i, nc;
+	struct chunk *chunks;
 	struct dirent *de;
-	size_t cap = 0;
-	int *pids = NULL, t, nt;
+	long ncpu;
+	int t, nt;
 	DIR *d;
 
 	*ret_denied = *ret_vanished = 0;
 	memset(ret_pid, 0, n * sizeof(*ret_pid));
 	if (n == 0)
 		return 0;
-	p.ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	p.procfd = openat(rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (p.procfd < 0)
+	s.procfd = openat(rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s.procfd < 0)
 		return -errno;
-	d = fdopendir(p.procfd);
+	d = fdopendir(dup(s.procfd));
 	if (!d) {
 		int r = -errno;
 
-		(void)close(p.procfd);
+		(void)close(s.procfd);
 		return r;
 	}
 	while ((de = readdir(d))) {
+		struct proc p = { 0, NULL, 0 };
 		long long pid;
+		int r;
 
 		if (!all_digits(de->d_name) || parse_ll(de->d_name, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
 			continue;
-		if (p.npids == cap) {
-			cap = cap ? cap * 2 : 256;
-			pids = xreallocarray(pids, cap, sizeof(*pids));
+		r = read_fds(s.procfd, (int)pid, &p);
+		if (r == -ENOENT || r == -ESRCH)
+			(*ret_vanished)++;
+		else if (r == -EACCES || r == -EPERM)
+			(*ret_denied)++;
+		if (r < 0 || p.nfds == 0) {
+			free(p.fds);
+			continue;
 		}
-		pids[p.npids++] = (int)pid;
+		total += p.nfds;
+		/* the sockets' uids first, /proc order kept within each class */
+		if (n_uids && uid_wanted(s.procfd, p.pid, uids, n_uids)) {
+			pref = xreallocarray(pref, npref + 1, sizeof(*pref));
+			pref[npref++] = p;
+		} else {
+			rest = xreallocarray(rest, nrest + 1, sizeof(*rest));
+			rest[nrest++] = p;
+		}
 	}
-	if (n_uids && p.npids)
-		prefer_uids(p.procfd, pids, p.npids, uids, n_uids);
-	p.pids = pids;
-	nt = p.ncpu > 1 ? (p.ncpu < FDSCAN_THREADS ? (int)p.ncpu : FDSCAN_THREADS) : 1;
+	(void)closedir(d);
+	np = npref + nrest;
+	procs = xreallocarray(NULL, np + 1, sizeof(*procs));
+	if (npref)
+		memcpy(procs, pref, npref * sizeof(*procs));
+	if (nrest)
+		memcpy(procs + npref, rest, nrest * sizeof(*procs));
+	free(pref);
+	free(rest);
+	chunks = xreallocarray(NULL, total / SCAN_CHUNK + np + 1, sizeof(*chunks));
+	nc = add_chunks(chunks, 0, procs, 0, npref);
+	nc = add_chunks(chunks, nc, procs, npref, np);
+	s.procs = procs;
+	s.chunks = chunks;
+	s.nchunks = nc;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	nt = ncpu > 1 ? (ncpu < SCAN_THREADS ? (int)ncpu : SCAN_THREADS) : 1;
 	for (t = 1; t < nt; t++)
-		started[t] = pthread_create(&th[t], NULL, pool_run, &p) == 0;
-	(void)pool_run(&p);
+		started[t] = pthread_create(&th[t], NULL, scan_run, &s) == 0;
+	(void)scan_run(&s);
 	for (t = 1; t < nt; t++)
 		if (started[t])
 			(void)pthread_join(th[t], NULL);
-	*ret_denied = p.denied;
-	*ret_vanished = p.vanished;
-	(void)closedir(d);
-	free(pids);
+	for (i = 0; i < np; i++)
+		free(procs[i].fds);
+	free(procs);
+	free(chunks);
+	(void)close(s.procfd);
 	return 0;
 }
 
