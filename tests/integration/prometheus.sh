@@ -74,4 +74,46 @@ assert 1 <= len(cw) <= 2, cw
 # Control characters reach the scraper as visible escapes, never raw.
 assert cw[0] == ('leaker\\x1b]0;pwned\\x07', '4242', 6), cw
 EOP
+
+# node_exporter's own textfile collector reads the files, on loopback in a
+# private network namespace, scraped once.
+NE=$(command -v prometheus-node-exporter || command -v node_exporter || true)
+if [ -z "$NE" ]; then
+	echo "note: node_exporter is not installed; its textfile collector was not tried" >&2
+	exit 0
+fi
+tt_need_sandbox
+W="$T/w"
+mkdir -p "$T/tf" && cp "$T/audit.prom" "$T/sockets.prom" "$T/odd.prom" "$T/tf/" &&
+	chmod -R a+rX "$T/tf" || fail "cannot make the textfile dir"
+cat >"$T/scrape.py" <<'EOP'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:9100/metrics', timeout=2).read().decode())
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit('node_exporter did not answer')
+EOP
+chmod 644 "$T/scrape.py"
+tt_sandbox "
+ip link set lo up || exit 99
+$NE --collector.disable-defaults --collector.textfile --collector.textfile.directory=$T/tf \
+	--web.listen-address=127.0.0.1:9100 >\$W/ne.log 2>&1 &
+pid=\$!
+python3 $T/scrape.py >\$W/scrape.txt; rc=\$?
+kill \$pid
+wait \$pid 2>/dev/null
+exit \$rc
+" || { cat "$T/err" "$W/ne.log" >&2; fail "scraping node_exporter"; }
+s="$W/scrape.txt"
+grep -q '^node_textfile_scrape_error 0$' "$s" || { cat "$s" "$W/ne.log" >&2; fail "node_exporter could not read the textfiles"; }
+grep -q '^tcptune_key_compliant{key="net.ipv4.tcp_tw_reuse",profile="crawler",status="drift"} 0$' "$s" ||
+	{ cat "$s" >&2; fail "no tcptune_key_compliant in the scrape"; }
+# The label with a quote and a backslash, as node_exporter writes it back.
+grep -qF "tcptune_drift_keys{profile=\"$(printf '%s' "$T" | sed 's/\\/\\\\/g')/we\\\"i\\\\rd/x.conf,baseline\"} 7" "$s" ||
+	{ cat "$s" >&2; fail "the escaped profile label did not survive node_exporter"; }
+grep -q '^tcptune_close_wait_by_process{comm="leaker\\\\x1b\]0;pwned\\\\x07",pid="4242"} 6$' "$s" ||
+	{ cat "$s" >&2; fail "no tcptune_close_wait_by_process in the scrape"; }
 exit 0
