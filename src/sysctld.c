@@ -63,9 +63,11 @@ struct line {
 
 struct pfile {
 	char *path;
-	struct line *lines;
+	struct line *lines;     /* as systemd splits the text */
 	size_t n;
-	int err;            /* not readable: nothing applies */
+	struct line *pp_lines;  /* as procps does; the same array unless the text has CR or NUL */
+	size_t n_pp;
+	int err;                /* not readable: nothing applies */
 };
 
 /* A systemd-sysctl hashmap entry, with the raw value it compares on. */
@@ -227,36 +229,53 @@ static bool procps_trailing_miss(const char *key, bool glob)
 	return strcspn(last, "*?[") < (size_t)(key + len - 1 - last);
 }
 
+enum {
+	WARN_COMMON = 1,    /* what both tools would complain about */
+	WARN_PROCPS = 2,    /* lines only procps gets wrong */
+	SPLIT_SYSTEMD = 4,  /* read_line(): "\n", "\r", "\r\n" and NUL end a line; procps: "\n" only */
+};
+
+/* Where the line starting at text[i] ends, and where the next one starts. */
+static size_t line_end(const char *text, size_t len, size_t i, int flags, size_t *ret_next)
+{
+	size_t e = i;
+
+	while (e < len && text[e] != '\n' && !((flags & SPLIT_SYSTEMD) && (text[e] == '\r' || !text[e])))
+		e++;
+	*ret_next = e + (e < len);
+	if ((flags & SPLIT_SYSTEMD) && e < len && text[e] == '\r' && e + 1 < len && text[e + 1] == '\n')
+		(*ret_next)++;
+	return e;
+}
+
 /*
  * Parse one file the way systemd's parse_file() does: strip, skip blank
  * and '#'/';' lines, split at the first '=', a leading '-' means "ignore
  * failure", or without '=' a "negative match" that keeps globs off a key.
  * procps's parse_setting_line() agrees except that it does not strip
- * after the '-' (so "- key = v" names a key with a leading space).
+ * after the '-' (so "- key = v" names a key with a leading space), and a
+ * NUL cuts its line short (it works on C strings).
  */
-static void parse_text(struct loader *L, struct pfile *pf, char *text)
+static void parse_text(struct loader *L, const char *path, const char *text, size_t len, int flags,
+		       struct line **ret, size_t *ret_n)
 {
 	unsigned no = 0;
-	char *save = NULL;
 
-	for (char *l = text; l; l = save) {
-		char *nl = strchr(l, '\n'), *p, *eq, *value = NULL, *key;
+	for (size_t i = 0, next; i < len; i = next) {
+		size_t e = line_end(text, len, i, flags, &next);
+		char *buf = xstrndup(text + i, e - i), *p, *eq, *value = NULL, *key;
 		struct line ln = { 0 };
 
-		save = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
-		else if (!*l)
-			break;
 		ln.no = ++no;
-		p = strip(l);
+		p = strip(buf);
 		if (!*p || *p == '#' || *p == ';')
-			continue;
+			goto next;
 		eq = strchr(p, '=');
 		if (!eq && *p != '-') {
-			msgs_add(&L->bv->warnings, "%s:%u: line is not an assignment, ignored: %.200s",
-				 pf->path, no, p);
-			continue;
+			if (flags & WARN_COMMON)
+				msgs_add(&L->bv->warnings, "%s:%u: line is not an assignment, ignored: %.200s",
+					 path, no, p);
+			goto next;
 		}
 		if (*p == '-') {
 			ln.ignore_failure = eq != NULL;
@@ -269,39 +288,47 @@ static void parse_text(struct loader *L, struct pfile *pf, char *text)
 		}
 		key = strip(p);
 		if (conf_key(key, &ln.key, &ln.glob) < 0) {
-			msgs_add(&L->bv->warnings, "%s:%u: '%.200s' is not a sysctl name tcptune can resolve, ignored",
-				 pf->path, no, key);
-			continue;
+			if (flags & WARN_COMMON)
+				msgs_add(&L->bv->warnings,
+					 "%s:%u: '%.200s' is not a sysctl name tcptune can resolve, ignored",
+					 path, no, key);
+			goto next;
 		}
-		if (ln.procps_skip)
-			msgs_add(&L->bv->warnings,
-				 "%s:%u: space after '-': `sysctl --system` (procps) takes it as part of the key and ignores the line",
-				 pf->path, no);
-		else if (procps_trailing_miss(key, ln.glob)) {
+		if (ln.procps_skip) {
+			if (flags & WARN_PROCPS)
+				msgs_add(&L->bv->warnings,
+					 "%s:%u: space after '-': `sysctl --system` (procps) takes it as part of the key and ignores the line",
+					 path, no);
+		} else if (procps_trailing_miss(key, ln.glob)) {
 			ln.procps_skip = true;
-			msgs_add(&L->bv->warnings,
-				 "%s:%u: trailing separator: `sysctl --system` (procps) finds no such key and ignores the line",
-				 pf->path, no);
+			if (flags & WARN_PROCPS)
+				msgs_add(&L->bv->warnings,
+					 "%s:%u: trailing separator: `sysctl --system` (procps) finds no such key and ignores the line",
+					 path, no);
 		}
 		ln.odd = odd_spelling(key);
 		ln.raw = value ? xstrdup(value) : NULL;
-		pf->lines = xreallocarray(pf->lines, pf->n + 1, sizeof(*pf->lines));
-		pf->lines[pf->n++] = ln;
+		*ret = xreallocarray(*ret, *ret_n + 1, sizeof(**ret));
+		(*ret)[(*ret_n)++] = ln;
+next:
+		free(buf);
 	}
 }
 
 /* Read a whole file below the root; the overlay replaces it by name or by inode. */
-static int read_text(struct loader *L, const struct entry *e, char **ret)
+static int read_text(struct loader *L, const struct entry *e, char **ret, size_t *ret_len)
 {
 	struct stat st;
 	char *buf;
 	size_t len = 0;
 	int fd;
 
+	*ret_len = 0;
 	if (e->overlay) {
 		if (!L->ov_text)
 			return -ENOENT;
 		*ret = xstrdup(L->ov_text);
+		*ret_len = strlen(L->ov_text);
 		return 0;
 	}
 	if (e->devnull) {
@@ -327,6 +354,7 @@ static int read_text(struct loader *L, const struct entry *e, char **ret)
 		if (!L->ov_text)
 			return -ENOENT;
 		*ret = xstrdup(L->ov_text);
+		*ret_len = strlen(L->ov_text);
 		return 0;
 	}
 	if (st.st_size > MAX_FILE_SIZE) {
@@ -359,6 +387,7 @@ static int read_text(struct loader *L, const struct entry *e, char **ret)
 	(void)close(fd);
 	buf[len] = '\0';
 	*ret = buf;
+	*ret_len = len;
 	return 0;
 }
 
@@ -367,6 +396,7 @@ static struct pfile *load_file(struct loader *L, const struct entry *e, bool qui
 {
 	struct pfile *pf;
 	char *text = NULL;
+	size_t len = 0;
 	int r;
 
 	for (size_t i = 0; i < L->n_files; i++)
@@ -375,7 +405,7 @@ static struct pfile *load_file(struct loader *L, const struct entry *e, bool qui
 	L->files = xreallocarray(L->files, L->n_files + 1, sizeof(*L->files));
 	pf = &L->files[L->n_files++];
 	*pf = (struct pfile){ .path = xstrdup(e->path) };
-	r = read_text(L, e, &text);
+	r = read_text(L, e, &text, &len);
 	if (r < 0) {
 		pf->err = r;
 		/* both tools skip a dangling name silently */
@@ -383,7 +413,14 @@ static struct pfile *load_file(struct loader *L, const struct entry *e, bool qui
 			msgs_add(&L->bv->warnings, "%s: %s, not read", e->path, strerror(-r));
 		return pf;
 	}
-	parse_text(L, pf, text);
+	if (!memchr(text, '\r', len) && !memchr(text, '\0', len)) {
+		parse_text(L, pf->path, text, len, WARN_COMMON | WARN_PROCPS, &pf->lines, &pf->n);
+		pf->pp_lines = pf->lines;
+		pf->n_pp = pf->n;
+	} else {
+		parse_text(L, pf->path, text, len, WARN_COMMON | SPLIT_SYSTEMD, &pf->lines, &pf->n);
+		parse_text(L, pf->path, text, len, WARN_PROCPS, &pf->pp_lines, &pf->n_pp);
+	}
 	free(text);
 	return pf;
 }
@@ -615,9 +652,8 @@ static void procps_file(struct loader *L, const struct entry *e)
 
 	bv->pp_files = xreallocarray(bv->pp_files, bv->n_pp_files + 1, sizeof(*bv->pp_files));
 	bv->pp_files[bv->n_pp_files++] = xstrdup(e->path);
-	for (size_t j = 0; j < pf->n; j++) {
-		const struct line *l = &pf->lines[j];
-
+	for (size_t j = 0; j < pf->n_pp; j++) {
+		const struct line *l = &pf->pp_lines[j];
 		struct sysctl_assign a;
 
 		if (l->procps_skip || (!l->raw && l->odd))
@@ -642,6 +678,15 @@ static void load_procps(struct loader *L)
 	free_entries(v, n);
 	if (procps_conf_present(L, &conf))
 		procps_file(L, &conf);
+}
+
+static void lines_free(struct line *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].raw);
+	}
+	free(v);
 }
 
 static int overlay_init(struct loader *L, const char *path, const char *text)
@@ -690,12 +735,12 @@ int sysctld_load(int rootfd, const char *overlay_path, const char *overlay_text,
 	load_systemd(&L);
 	load_procps(&L);
 	for (size_t i = 0; i < L.n_files; i++) {
-		for (size_t j = 0; j < L.files[i].n; j++) {
-			free(L.files[i].lines[j].key);
-			free(L.files[i].lines[j].raw);
-		}
-		free(L.files[i].lines);
-		free(L.files[i].path);
+		struct pfile *pf = &L.files[i];
+
+		if (pf->pp_lines != pf->lines)
+			lines_free(pf->pp_lines, pf->n_pp);
+		lines_free(pf->lines, pf->n);
+		free(pf->path);
 	}
 	free(L.files);
 	free(L.ov_dir);

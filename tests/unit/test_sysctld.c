@@ -507,6 +507,35 @@ static void test_comments_and_garbage(void **state)
 	assert_null(sysctld_find(&f->bv, "net.ipv4.tcp_sack"));
 }
 
+/* systemd's read_line() ends a line at CR and NUL too; procps's getline() only at LF. */
+static void test_line_ends(void **state)
+{
+	struct fx *f = *state;
+	static const char nul[] = "net.ipv4.conf.all.rp_filter = 1\0net.ipv4.conf.eth0.rp_filter = 2\n";
+	char *path = xasprintf("%s/etc/sysctl.d/30-nul.conf", f->root);
+	FILE *fp;
+
+	tl_write(f->root, "etc/sysctl.d/10-crlf.conf", "net.ipv4.tcp_sack = 1\r\nnet.ipv4.tcp_ecn = 2\r\n");
+	tl_write(f->root, "etc/sysctl.d/20-cr.conf", "net.ipv4.tcp_fastopen = 3\rnet.ipv4.conf.lo.rp_filter = 2\n");
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, fp), sizeof(nul) - 1);
+	assert_int_equal(fclose(fp), 0);
+	load(f, NULL, NULL);
+	assert_sd(&f->bv, "net.ipv4.tcp_ecn", "2", "/etc/sysctl.d/10-crlf.conf", 2);
+	assert_pp(&f->bv, "net.ipv4.tcp_ecn", "2", "/etc/sysctl.d/10-crlf.conf", 2);
+	assert_sd(&f->bv, "net.ipv4.tcp_fastopen", "3", "/etc/sysctl.d/20-cr.conf", 1);
+	assert_sd(&f->bv, "net.ipv4.conf.lo.rp_filter", "2", "/etc/sysctl.d/20-cr.conf", 2);
+	assert_pp(&f->bv, "net.ipv4.tcp_fastopen", "3 net.ipv4.conf.lo.rp_filter = 2", NULL, 0);
+	assert_pp(&f->bv, "net.ipv4.conf.lo.rp_filter", NULL, NULL, 0);
+	assert_sd(&f->bv, "net.ipv4.conf.all.rp_filter", "1", "/etc/sysctl.d/30-nul.conf", 1);
+	assert_sd(&f->bv, "net.ipv4.conf.eth0.rp_filter", "2", "/etc/sysctl.d/30-nul.conf", 2);
+	assert_pp(&f->bv, "net.ipv4.conf.all.rp_filter", "1", NULL, 0);
+	assert_pp(&f->bv, "net.ipv4.conf.eth0.rp_filter", NULL, NULL, 0);
+	assert_int_equal(f->bv.warnings.n, 0);
+	free(path);
+}
+
 static void test_hidden_dirs_and_odd_files(void **state)
 {
 	struct fx *f = *state;
@@ -674,6 +703,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exclusion_cancels_pattern, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_procps_odd_spellings, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_comments_and_garbage, setup_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_line_ends, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_dirs_and_odd_files, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_debian_99_sysctl_link, setup_basic, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_escaping_root, setup_basic, teardown),
