@@ -27,6 +27,15 @@ echo "anon=$anon"
 echo "== apply"; tt --netns kid apply t >/dev/null 2>&1; echo "rc=$?"
 echo "kid=$(ip netns exec kid cat /proc/sys/net/ipv4/tcp_keepalive_time)"
 echo "parent=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+ip netns exec kid ip link set lo up
+ip netns exec kid python3 -c "
+import socket, time
+s = socket.socket(); s.bind((\"127.0.0.1\", 5555)); s.listen(); time.sleep(20)" &
+lis=$!
+i=0; until ip netns exec kid "$TCPTUNE" -o json sockets | grep -q "\"LISTEN\": 1" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+tt --netns kid -o json sockets > $W/kid-sockets.json; echo "rc=$?"
+tt -o json sockets > $W/parent-sockets.json
+kill $lis
 echo "== bad"; tt --netns /proc/self/status audit t; echo "rc=$?"
 tt --root / --netns kid audit --all-netns t; echo "rc=$?"
 kill $anon
@@ -37,6 +46,12 @@ sed -n '/^== pid/,/^== path/p' "$T/out" | grep -Eq '^  live +444$' || fail "--ne
 grep_out '^kid=200$'
 grep_out '^parent=7200$'
 sed -n '/^== bad/,$p' "$T/out" | grep -c '^rc=2$' | grep -q '^2$' || fail "bad --netns uses did not exit 2"
+python3 - "$T/w/kid-sockets.json" "$T/w/parent-sockets.json" <<'EOP' || fail "sockets --netns counted the wrong namespace"
+import json, sys
+kid, parent = (json.load(open(f)) for f in sys.argv[1:3])
+assert kid["states"]["LISTEN"] == 1, kid["states"]
+assert parent["states"]["LISTEN"] == 0, parent["states"]
+EOP
 python3 - "$T/w/kid.json" "$T/w/all.json" "$(sed -n 's/^anon=//p' "$T/out")" <<'EOP' || fail "namespace JSON"
 import json, sys
 kid = json.load(open(sys.argv[1]))
