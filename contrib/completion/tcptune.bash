@@ -5,7 +5,7 @@
 
 _tcptune_commands="audit apply plan rollback render profiles show validate explain sockets doctor"
 # Global options that take a value (also accepted after the command).
-_tcptune_global_arg="--root --netns --fragment --profile-dir -o --format --color --colour"
+_tcptune_global_arg="--root --netns --fragment --profile-dir -o --format --output --color --colour"
 _tcptune_global_flag="-q --quiet -v --verbose -h --help -V --version"
 
 # _tcptune_profiles WORD...: profile names on the profile path tcptune would
@@ -99,7 +99,7 @@ _tcptune()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
-	--fragment)
+	--fragment | --output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
@@ -145,6 +145,7 @@ _tcptune()
 	if [[ $cur == -* ]]; then
 		local opts="$_tcptune_global_arg $_tcptune_global_flag"
 		case $cmd in
+		audit) opts+=" --all-netns" ;;
 		apply | rollback) opts+=" --dry-run -n --check --wait" ;;
 		sockets) opts+=" --by --state --top --watch --exact --source -4 -6" ;;
 		doctor) opts+=" --source" ;;

@@ -109,6 +109,18 @@ if [ -r /proc/sys/net/core/somaxconn ]; then
 fi
 # Directories for --root, formats after the command.
 comp "$T/files/sub" tcptune --root "$T/files/s"
+# Every long option --help names is offered: the global ones anywhere, a
+# command's own after that command.
+"$T/bin/tcptune" --help >"$T/help" || exit 1
+for o in $(sed -n '/^options:/,/^$/p' "$T/help" | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+	has "$o" tcptune -
+	has "$o" tcptune sockets -
+done
+for cmd in $(sed -n '/^commands:/,/^$/p' "$T/help" | awk '/^  [a-z]/ { print $1 }'); do
+	for o in $(sed -n '/^commands:/,/^$/p' "$T/help" | grep -E "^  $cmd( |$)" | grep -oE -- '--[a-z][a-z-]*'); do
+		has "$o" tcptune "$cmd" -
+	done
+done
 exit $bad
 EOF
 
@@ -124,6 +136,12 @@ fi
 # zsh: syntax, then a real interactive zsh in a zpty, listing candidates.
 command -v zsh >/dev/null 2>&1 || { echo "note: zsh is not installed; zsh completion untested" >&2; exit 0; }
 zsh -n "$ZSHCOMP" || fail "zsh -n $ZSHCOMP"
+# Every long option of --help is in the zsh specs.
+"$TCPTUNE" --help | sed -n '/^commands:/,$p' | grep -oE -- '--[a-z][a-z-]*' | sort -u >"$T/opts"
+while read -r o; do
+	grep -q -- "'[^']*$o[]=[+]" "$ZSHCOMP" || grep -q -- "[{,]$o[,}=+]" "$ZSHCOMP" ||
+		fail "_tcptune does not know $o"
+done <"$T/opts"
 mkdir -p "$T/fpath" && cp "$ZSHCOMP" "$T/fpath/_tcptune"
 cat >"$T/t.zsh" <<'EOF'
 # zsh t.zsh T LINE...: print what zsh lists (^D) at the end of each LINE.
