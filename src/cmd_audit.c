@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "apply.h"
 #include "audit.h"
 #include "netns.h"
 #include "output.h"
@@ -166,47 +165,6 @@ static void audit_table(FILE *out, const struct opts *o, const struct profile *p
 		"not compliant: `tcptune plan` shows what apply would change");
 }
 
-/*
- * The journal of the last apply: its profiles when none are given, and a
- * warning when an apply or rollback died half-way.
- */
-static int last_apply(const struct opts *o, struct ctx *c, bool want_profiles, char ***ret,
-		      size_t *n)
-{
-	struct apply_last last = { 0 };
-	char err[256];
-	char *advice;
-	int r = apply_last_read(c->rootfd, &last, err, sizeof(err));
-
-	if (r < 0) {
-		if (want_profiles) {
-			tt_error(o, "audit: %s", err);
-			return EXIT_USAGE;
-		}
-		tt_warn(o, "%s", err);
-		return EXIT_OK;
-	}
-	advice = apply_last_advice(&last);
-	if (advice)
-		tt_warn(o, "%s", advice);
-	free(advice);
-	if (want_profiles) {
-		if (last.state == APPLY_STATE_NONE || !last.n_profiles ||
-		    last.state == APPLY_STATE_ROLLED_BACK) {
-			tt_error(o, "audit: no PROFILE given and no apply recorded in %s%s", TT_JOURNAL_PATH,
-				 last.state == APPLY_STATE_ROLLED_BACK ? " (the last one was rolled back)" : "");
-			apply_last_free(&last);
-			return EXIT_USAGE;
-		}
-		*ret = last.profiles;
-		*n = last.n_profiles;
-		last.profiles = NULL;
-		last.n_profiles = 0;
-	}
-	apply_last_free(&last);
-	return EXIT_OK;
-}
-
 static json_t *netns_json(const struct netns *ns)
 {
 	json_t *j = json_object(), *procs = json_array();
@@ -351,11 +309,18 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 	r = ctx_open(o, &c);
 	if (r != EXIT_OK)
 		return r;
-	r = last_apply(o, &c, n == 0, &recorded, &n);
-	if (r != EXIT_OK)
-		goto out;
-	if (recorded)
+	if (n == 0) {
+		char *why;
+
+		ctx_recorded_profiles(o, &c, &recorded, &n, &why);
+		if (!recorded) {
+			tt_error(o, "audit: no PROFILE given and %s", why);
+			free(why);
+			r = EXIT_USAGE;
+			goto out;
+		}
 		names = recorded;
+	}
 	r = ctx_load_profiles(o, &c, names, n, &p);
 	if (r != EXIT_OK)
 		goto out;

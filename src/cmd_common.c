@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "apply.h"
 #include "netns.h"
 #include "output.h"
 #include "tcptune.h"
@@ -118,4 +119,38 @@ int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, s
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
+}
+
+void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *ret_n,
+			   char **ret_why)
+{
+	struct apply_last last = { 0 };
+	char err[512];
+	char *advice;
+
+	*ret = NULL;
+	*ret_n = 0;
+	*ret_why = NULL;
+	if (apply_last_read(c->rootfd, &last, err, sizeof(err)) < 0) {
+		*ret_why = xstrdup(err);
+		return;
+	}
+	advice = apply_last_advice(&last);
+	if (advice)
+		tt_warn(o, "%s", advice);
+	free(advice);
+	/* after a rollback the recorded profiles are no longer what the admin wants */
+	if (last.state == APPLY_STATE_NONE)
+		*ret_why = xasprintf("no apply recorded in %s", TT_JOURNAL_PATH);
+	else if (last.state == APPLY_STATE_ROLLED_BACK)
+		*ret_why = xstrdup("the last apply was rolled back");
+	else if (!last.n_profiles)
+		*ret_why = xasprintf("%s names no profiles", TT_JOURNAL_PATH);
+	if (!*ret_why) {
+		*ret = last.profiles;
+		*ret_n = last.n_profiles;
+		last.profiles = NULL;
+		last.n_profiles = 0;
+	}
+	apply_last_free(&last);
 }

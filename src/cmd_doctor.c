@@ -82,45 +82,34 @@ static int gather(const struct opts *o, const struct ctx *cx, enum sockets_sourc
 }
 
 /*
- * The profiles named, or those of the last complete apply, audited. The
- * findings point into p: the caller frees both after use.
+ * The profiles named, or those of the last apply, audited. The findings
+ * point into p: the caller frees both after use.
  */
 static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, size_t n,
 			  struct profile *p, struct audit *a, bool *ret_have)
 {
-	struct apply_last last = { 0 };
 	struct bootview bv = { 0 };
-	char err[512] = "", *advice;
+	char **recorded = NULL, *why = NULL;
 	int r;
 
 	*ret_have = false;
 	if (n == 0) {
-		if (apply_last_read(cx->rootfd, &last, err, sizeof(err)) < 0) {
-			tt_warn(o, "doctor: %s; settings are not audited", err);
+		ctx_recorded_profiles(o, cx, &recorded, &n, &why);
+		if (!recorded) {
+			if (o->verbose)
+				tt_warn(o, "doctor: %s; settings are not audited", why);
+			free(why);
 			return EXIT_OK;
 		}
-		advice = apply_last_advice(&last);
-		if (advice) {
-			tt_warn(o, "doctor: %s", advice);
-			free(advice);
-		}
-		/* after a rollback the recorded profiles are no longer what the admin wants */
-		if (last.state != APPLY_STATE_COMPLETE || last.n_profiles == 0) {
-			apply_last_free(&last);
-			return EXIT_OK;
-		}
-		names = last.profiles;
-		n = last.n_profiles;
+		names = recorded;
 	}
 	r = ctx_load_profiles(o, cx, names, n, p);
+	strv_free(recorded, recorded ? n : 0);
 	/* the sockets still deserve a diagnosis when the recorded profiles are gone */
-	if (r != EXIT_OK && last.n_profiles) {
+	if (r != EXIT_OK && recorded) {
 		tt_warn(o, "doctor: the profiles of the last apply could not be loaded; settings are not audited");
-		r = EXIT_OK;
-		apply_last_free(&last);
-		return r;
+		return EXIT_OK;
 	}
-	apply_last_free(&last);
 	if (r != EXIT_OK)
 		return r;
 	r = sysctld_load(cx->rootfd, NULL, NULL, &bv);

@@ -66,6 +66,14 @@ void ctx_close(struct ctx *c);
 /* Load profiles; prints every error on stderr. EXIT_OK or EXIT_USAGE. */
 int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, size_t n,
 		      struct profile *ret);
+/*
+ * The profiles of the last apply, from its journal, for audit and doctor
+ * run without a PROFILE. Warns (once) when an apply or rollback died
+ * half-way. *ret is NULL when there are none to use, and *ret_why says
+ * why (no journal, rolled back, unreadable); the caller frees both.
+ */
+void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *ret_n,
+			   char **ret_why);
 /* "tcptune: message" on stderr (with colour when enabled). */
 void tt_error(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
 void tt_warn(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
