@@ -185,6 +185,19 @@ static bool same_bytes(const char *a, size_t la, const char *b, size_t lb)
 	return la == lb && memcmp(a, b, la) == 0;
 }
 
+/* Does path hold exactly data with mode (data NULL: is it absent)? */
+static bool file_holds(int rootfd, const char *path, const char *data, size_t len, unsigned mode)
+{
+	char *cur = NULL;
+	size_t cur_len = 0;
+	unsigned cur_mode = 0;
+	bool same = read_file(rootfd, path, &cur, &cur_len, &cur_mode) == 0 &&
+		    same_bytes(cur, cur_len, data, len) && (!data || cur_mode == (mode ? mode : 0644));
+
+	free(cur);
+	return same;
+}
+
 static char *join(char *const *v, size_t n)
 {
 	char *s = xstrdup("");
@@ -751,7 +764,8 @@ static int undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool 
 		}
 		free(seen);
 	}
-	if (frag_touched) {
+	/* a replace that failed before its rename left the old file: nothing to put back */
+	if (frag_touched && !file_holds(rootfd, tx->fragment, tx->frag_old, tx->frag_old_len, tx->frag_old_mode)) {
 		int r = put_file(rootfd, tx->fragment, tx->frag_old, tx->frag_old_len, tx->frag_old_mode);
 		if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
