@@ -24,9 +24,10 @@ static void say_notes(const struct opts *o, struct msgs *m)
 	msgs_free(m);
 }
 
+/* Live values, paths and messages may be invalid UTF-8: jansson would drop them. */
 static json_t *jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return output_json_text(s);
 }
 
 static json_t *jmsgs(const struct msgs *m)
@@ -34,7 +35,7 @@ static json_t *jmsgs(const struct msgs *m)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < m->n; i++)
-		json_array_append_new(a, json_string(m->v[i]));
+		json_array_append_new(a, jstr(m->v[i]));
 	return a;
 }
 
@@ -55,7 +56,7 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 
 	json_object_set_new(doc, "changed", json_boolean(mode == MODE_PLAN ? pending(tx) : tx->changed));
 	for (size_t i = 0; i < tx->n_profiles; i++)
-		json_array_append_new(profiles, json_string(tx->profiles[i]));
+		json_array_append_new(profiles, jstr(tx->profiles[i]));
 	json_object_set_new(doc, "profiles", profiles);
 	json_object_set_new(doc, "fragment", jstr(tx->fragment));
 	json_object_set_new(doc, "fragment_changed", json_boolean(tx->frag_changes));
@@ -65,15 +66,15 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 
 		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE) {
 			o = json_object();
-			json_object_set_new(o, "key", json_string(k->key));
-			json_object_set_new(o, "reason", json_string(skip_reason(k->action)));
+			json_object_set_new(o, "key", jstr(k->key));
+			json_object_set_new(o, "reason", jstr(skip_reason(k->action)));
 			json_array_append_new(skipped, o);
 			continue;
 		}
 		if (k->action != APPLY_SET)
 			continue;
 		o = json_object();
-		json_object_set_new(o, "key", json_string(k->key));
+		json_object_set_new(o, "key", jstr(k->key));
 		json_object_set_new(o, "before", jstr(k->before));
 		json_object_set_new(o, "after", jstr(k->after));
 		json_array_append_new(keys, o);
@@ -356,8 +357,8 @@ int cmd_render(const struct opts *o, int argc, char **argv)
 		text = apply_render(&p, &c.ps);
 		if (o->format == FMT_JSON) {
 			json_t *doc = json_object();
-			json_object_set_new(doc, "fragment", json_string(o->fragment));
-			json_object_set_new(doc, "text", json_string(text));
+			json_object_set_new(doc, "fragment", jstr(o->fragment));
+			json_object_set_new(doc, "text", jstr(text));
 			output_json(stdout, doc);
 		} else {
 			/* exactly the bytes apply writes */
