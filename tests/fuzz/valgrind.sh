@@ -79,7 +79,7 @@ vg "audit prometheus" "$TCPTUNE" --root "$R" $P -o prometheus audit web-server
 vg show "$TCPTUNE" --root "$R" $P show crawler high-bandwidth
 vg profiles "$TCPTUNE" --root "$R" $P profiles
 vg explain "$TCPTUNE" --root "$R" explain net.ipv4.tcp_tw_reuse net.ipv4.tcp_rmem net.ipv4.tcp_keepalive_tme
-vg validate "$TCPTUNE" --root "$R" validate "$SRCDIR"/tests/data/profiles-good/*.conf
+vg validate "$TCPTUNE" --root "$R" --profile-dir "$SRCDIR/tests/data/profiles-good" validate "$SRCDIR"/tests/data/profiles-good/*.conf
 vg "validate bad" "$TCPTUNE" --root "$R" validate "$SRCDIR"/tests/data/profiles-bad/*.conf
 vg render "$TCPTUNE" --root "$A" $P render crawler
 vg plan "$TCPTUNE" --root "$A" $P plan crawler
