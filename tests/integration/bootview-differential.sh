@@ -1,0 +1,119 @@
+#!/bin/sh
+# bootview-differential.sh: the boot view against what the real systemd-sysctl and procps sysctl --system write.
+#
+# For a set of sysctl.d trees (hand-written tricky cases plus random ones
+# from a fixed seed, made by bootview-gen.py) each tool runs in the
+# sandbox with the tree copied over tmpfs on its directories and a tmpfs
+# over /proc/sys that holds one file per key, "-" until a tool writes it.
+# A fake /proc/sys, not the netns's real one, because it shows exactly
+# what each tool wrote: multi-field values, odd whitespace and "wrote
+# nothing" are all visible, where the kernel would reject or normalize
+# them. tests/bootview_drv prints what sysctld_find (systemd) and
+# sysctld_find_procps (procps) predict for the same keys; any difference
+# fails the test with a diff per tree and tool.
+#
+# BOOTVIEW_SEED and BOOTVIEW_TREES change the random trees (default 40
+# from seed 1); BOOTVIEW_ANY_VERSION=1 runs against other tool versions
+# than the ones sysctld.c models (systemd 252, procps-ng 4.0.2).
+. "$SRCDIR/tests/integration/lib.sh"
+
+SEED=${BOOTVIEW_SEED:-1}
+NTREES=${BOOTVIEW_TREES:-40}
+DRV=${BUILDDIR:?}/tests/bootview_drv
+
+SD=
+for p in /lib/systemd/systemd-sysctl /usr/lib/systemd/systemd-sysctl; do
+	[ -x "$p" ] && { SD=$p; break; }
+done
+[ -n "$SD" ] || skip "no systemd-sysctl"
+PP=$(command -v sysctl) || skip "no sysctl"
+"$PP" --version 2>/dev/null | grep -q procps || skip "$PP is not procps sysctl"
+command -v python3 >/dev/null 2>&1 || skip "no python3"
+[ -e /etc/sysctl.conf ] || skip "no /etc/sysctl.conf to bind a tree's over"
+[ -d /usr/lib/sysctl.d ] || skip "no /usr/lib/sysctl.d to mount over"
+if [ "${BOOTVIEW_ANY_VERSION:-0}" != 1 ]; then
+	"$SD" --version 2>/dev/null | head -n1 | grep -q '^systemd 252 ' ||
+		skip "systemd-sysctl is not systemd 252 (BOOTVIEW_ANY_VERSION=1 to run anyway)"
+	"$PP" --version 2>/dev/null | grep -q 'procps-ng 4\.0\.2$' ||
+		skip "sysctl is not procps-ng 4.0.2 (BOOTVIEW_ANY_VERSION=1 to run anyway)"
+fi
+[ -x "$DRV" ] || fail "no $DRV: run through make check"
+tt_need_sandbox
+
+python3 "$SRCDIR/tests/integration/bootview-gen.py" "$T/trees" "$SEED" "$NTREES" ||
+	fail "cannot generate the trees"
+: >"$T/empty.conf"
+chmod -R a+rX "$T/trees" "$T/empty.conf"
+
+# Both tools on one tree, in a mount namespace of its own so that nothing
+# of the tree before is left: sh one.sh TREEDIR. Forks are what cost here
+# (25 ms each on a loaded CI machine), so the tree's directories are bound
+# over the real ones rather than copied, and each tool gets a fresh tmpfs
+# stacked on /proc/sys.
+cat >"$T/one.sh" <<EOS
+set -e
+D=\$1
+for d in etc/sysctl.d run/sysctl.d usr/lib/sysctl.d usr/local/lib/sysctl.d; do
+	mount --bind "\$D/root/\$d" "/\$d"
+done
+if [ -e "\$D/root/etc/sysctl.conf" ]; then
+	mount --bind "\$D/root/etc/sysctl.conf" /etc/sysctl.conf
+else
+	mount --bind "$T/empty.conf" /etc/sysctl.conf
+fi
+for tool in sd pp; do
+	mount -t tmpfs tmpfs /proc/sys
+	# Never let a tool write the real /proc/sys: procfs refuses new files.
+	: >/proc/sys/.tt-fake
+	cp -R "\$D/proc/." /proc/sys/
+	if [ \$tool = sd ]; then
+		"$SD" >/dev/null 2>&1 || :
+	else
+		"$PP" --system >/dev/null 2>&1 || :
+	fi
+	while read -r p; do
+		v=
+		IFS= read -r v <"/proc/sys/\$p" || :
+		printf '%s %s=%s\\n' \$tool "\$p" "\$v"
+	done <"\$D/paths"
+done >"$T/w/\${D##*/}.real"
+EOS
+# The directories one.sh binds over must exist: /run is a fresh tmpfs,
+# /usr/local/lib/sysctl.d and a /lib/sysctl.d of a split /usr may not.
+cat >"$T/all.sh" <<EOS
+set -e
+mkdir -p /run/sysctl.d
+if [ -d /lib/sysctl.d ] && ! [ /lib/sysctl.d -ef /usr/lib/sysctl.d ]; then
+	mount -t tmpfs tmpfs /lib/sysctl.d
+fi
+if ! [ -d /usr/local/lib/sysctl.d ]; then
+	mount -t tmpfs tmpfs /usr/local/lib
+	mkdir /usr/local/lib/sysctl.d
+fi
+for d in "$T/trees"/*; do
+	unshare -m --propagation private sh "$T/one.sh" "\$d" || { echo "run on \$d failed"; exit 1; }
+done
+EOS
+chmod 644 "$T/one.sh" "$T/all.sh"
+tt_sandbox "sh $T/all.sh" || { cat "$T/out" "$T/err" >&2; fail "cannot run the tools in the sandbox"; }
+
+n=0 bad=0
+for d in "$T/trees"/*; do
+	name=${d##*/}
+	[ -s "$T/w/$name.real" ] || fail "no output from the run on $name"
+	for tool in sd pp; do
+		"$DRV" "$d/root" $tool <"$d/keys" || fail "bootview_drv failed on $name"
+	done >"$T/ours"
+	n=$((n + 1))
+	if ! tr -s ' \t\r' '   ' <"$T/w/$name.real" | diff -u --label "real $name" \
+		--label "tcptune $name" - "$T/ours" >"$T/diff"; then
+		bad=$((bad + 1))
+		echo "--- $name differs (sd: systemd-sysctl, pp: sysctl --system); the tree:" >&2
+		(cd "$d/root" && find . \( -type f -o -type l \) | sort | while read -r f; do
+			if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f:"; od -An -c "$f"; fi
+		done) >&2
+		cat "$T/diff" >&2
+	fi
+done
+[ "$bad" -eq 0 ] || fail "$bad of $n trees differ from the real tools (seed $SEED)"
+echo "ok: $n trees match systemd-sysctl and sysctl --system (seed $SEED)"
