@@ -106,9 +106,15 @@ static const char *fragment_verb(const struct apply_tx *tx, bool done)
 static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode mode, bool dry_run)
 {
 	static const char *const head[] = { "KEY", "BEFORE", "", "AFTER" };
-	struct table *t = table_new(4, head);
+	struct table *t;
 	size_t keep = 0, skip = 0;
-	char *names = xstrdup("");
+	char *names;
+
+	/* -q: a change that was made is success, and success prints nothing */
+	if (o->quiet && mode != MODE_PLAN && !dry_run)
+		return;
+	t = table_new(4, head);
+	names = xstrdup("");
 
 	for (size_t i = 0; i < tx->n_profiles; i++) {
 		char *s = xasprintf("%s%s%s", names, i ? ", " : "", tx->profiles[i]);

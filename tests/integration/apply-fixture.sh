@@ -139,4 +139,16 @@ echo '{ garbage' >"$JOURNAL"
 expect_exit 3 tt apply crawler
 grep_err 'move it aside'
 expect_exit 2 tt rollback
+
+# -q: success prints nothing, a pending plan still shows what is pending.
+Q=$(tt_root apply-root quiet)
+qt() { "$TCPTUNE" --root "$Q" --profile-dir "$PROFILES" -q "$@"; }
+expect_exit 1 qt plan crawler
+grep_out '^net\.ipv4\.tcp_keepalive_time '
+expect_exit 0 qt apply crawler
+[ -s "$T/out" ] && fail "apply -q printed on success: $(cat "$T/out")"
+expect_exit 0 qt plan crawler
+[ -s "$T/out" ] && fail "plan -q printed with nothing pending"
+expect_exit 0 qt rollback
+[ -s "$T/out" ] && fail "rollback -q printed on success"
 exit 0

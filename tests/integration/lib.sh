@@ -20,11 +20,13 @@ skip() {
 	exit 77
 }
 
-# tt_root FIXTURE: a writable copy of tests/data/FIXTURE; prints its path.
+# tt_root FIXTURE [NAME]: a writable copy of tests/data/FIXTURE in $T/NAME
+# (default: $T/FIXTURE); prints its path.
 tt_root() {
-	mkdir -p "$T/$1" && cp -R "$SRCDIR/tests/data/$1/." "$T/$1/" && chmod -R u+w "$T/$1" ||
+	_d="$T/${2:-$1}"
+	mkdir -p "$_d" && cp -R "$SRCDIR/tests/data/$1/." "$_d/" && chmod -R u+w "$_d" ||
 		fail "cannot copy fixture $1"
-	echo "$T/$1"
+	echo "$_d"
 }
 
 # expect_exit CODE COMMAND...: stdout to $T/out, stderr to $T/err.

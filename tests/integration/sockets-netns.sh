@@ -29,8 +29,8 @@ TCPTUNE_SOCKETS_SOURCE=proc "$TCPTUNE" -o json sockets --by owner > $W/owner-pro
 "$TCPTUNE" -o prometheus sockets > $W/prom.txt
 TCPTUNE_DIAG_RECORD=$W/rec.nl "$TCPTUNE" -o json sockets > $W/recorded.json
 TCPTUNE_DIAG_FILE=$W/rec.nl "$TCPTUNE" -o json sockets --by owner > $W/replayed.json
-timeout --preserve-status -s INT 2.5 "$TCPTUNE" sockets --watch 1 > $W/watch.txt; echo $? > $W/watch.rc
-timeout --preserve-status -s TERM 1.5 "$TCPTUNE" sockets --by owner --watch 1 > /dev/null; echo $? > $W/watch-term.rc
+timeout --foreground --preserve-status -k 10 -s INT 2.5 "$TCPTUNE" sockets --watch 1 > $W/watch.txt; echo $? > $W/watch.rc
+timeout --foreground --preserve-status -k 10 -s TERM 1.5 "$TCPTUNE" sockets --by owner --watch 1 > /dev/null; echo $? > $W/watch-term.rc
 kill $P
 ' || fail "sandbox script failed: $(cat "$T/err")"
 W=$T/w
