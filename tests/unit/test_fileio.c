@@ -85,6 +85,16 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...)
 	return __real_openat(dirfd, path, flags, mode);
 }
 
+/*
+ * With _FORTIFY_SOURCE (Debian's build flags), the library calls
+ * __openat_2 for three-argument opens: watch that door too.
+ */
+int __wrap___openat_2(int dirfd, const char *path, int flags);
+int __wrap___openat_2(int dirfd, const char *path, int flags)
+{
+	return __wrap_openat(dirfd, path, flags);
+}
+
 /* --- helpers --- */
 static char *root;
 static int rootfd = -1;
