@@ -3,14 +3,16 @@
 #
 # For a set of sysctl.d trees (hand-written tricky cases plus random ones
 # from a fixed seed, made by bootview-gen.py) each tool runs in the
-# sandbox with the tree copied over tmpfs on its directories and a tmpfs
+# sandbox with the tree's directories bound over the real ones and a tmpfs
 # over /proc/sys that holds one file per key, "-" until a tool writes it.
 # A fake /proc/sys, not the netns's real one, because it shows exactly
 # what each tool wrote: multi-field values, odd whitespace and "wrote
 # nothing" are all visible, where the kernel would reject or normalize
 # them. tests/bootview_drv prints what sysctld_find (systemd) and
 # sysctld_find_procps (procps) predict for the same keys; any difference
-# fails the test with a diff per tree and tool.
+# fails the test with a diff per tree and tool. One more tree, "live",
+# runs the tools on the kernel's own /proc/sys of fresh network namespaces
+# and reads the values back.
 #
 # BOOTVIEW_SEED and BOOTVIEW_TREES change the random trees (default 40
 # from seed 1); BOOTVIEW_ANY_VERSION=1 runs against other tool versions
@@ -49,10 +51,36 @@ chmod -R a+rX "$T/trees" "$T/empty.conf"
 # of the tree before is left: sh one.sh TREEDIR. Forks are what cost here
 # (25 ms each on a loaded CI machine), so the tree's directories are bound
 # over the real ones rather than copied, and each tool gets a fresh tmpfs
-# stacked on /proc/sys.
+# stacked on /proc/sys. The "live" tree instead runs each tool in a fresh
+# network namespace on the kernel's own /proc/sys ("base": no tool, the
+# defaults): sh one.sh TREEDIR base|sd|pp, run by one.sh itself.
 cat >"$T/one.sh" <<EOS
 set -e
 D=\$1
+run() {
+	if [ \$1 = sd ]; then
+		"$SD" >/dev/null 2>&1 || :
+	elif [ \$1 = pp ]; then
+		"$PP" --system >/dev/null 2>&1 || :
+	fi
+	while read -r p; do
+		# procfs answers only a read at offset 0: the shell's
+		# byte-by-byte read would see one character.
+		if [ -n "\$LIVE" ]; then
+			v=\$(cat "/proc/sys/\$p")
+		else
+			v=
+			IFS= read -r v <"/proc/sys/\$p" || :
+		fi
+		printf '%s %s=%s\\n' \$1 "\$p" "\$v"
+	done <"\$D/paths"
+}
+LIVE=
+if [ \$# = 2 ]; then
+	LIVE=1
+	run \$2
+	exit 0
+fi
 for d in etc/sysctl.d run/sysctl.d usr/lib/sysctl.d usr/local/lib/sysctl.d; do
 	mount --bind "\$D/root/\$d" "/\$d"
 done
@@ -61,21 +89,18 @@ if [ -e "\$D/root/etc/sysctl.conf" ]; then
 else
 	mount --bind "$T/empty.conf" /etc/sysctl.conf
 fi
+if [ "\${D##*/}" = live ]; then
+	for tool in base sd pp; do
+		unshare -n sh "$T/one.sh" "\$D" \$tool
+	done >"$T/w/live.real"
+	exit 0
+fi
 for tool in sd pp; do
 	mount -t tmpfs tmpfs /proc/sys
 	# Never let a tool write the real /proc/sys: procfs refuses new files.
 	: >/proc/sys/.tt-fake
 	cp -R "\$D/proc/." /proc/sys/
-	if [ \$tool = sd ]; then
-		"$SD" >/dev/null 2>&1 || :
-	else
-		"$PP" --system >/dev/null 2>&1 || :
-	fi
-	while read -r p; do
-		v=
-		IFS= read -r v <"/proc/sys/\$p" || :
-		printf '%s %s=%s\\n' \$tool "\$p" "\$v"
-	done <"\$D/paths"
+	run \$tool
 done >"$T/w/\${D##*/}.real"
 EOS
 # The directories one.sh binds over must exist: /run is a fresh tmpfs,
@@ -101,12 +126,20 @@ n=0 bad=0
 for d in "$T/trees"/*; do
 	name=${d##*/}
 	[ -s "$T/w/$name.real" ] || fail "no output from the run on $name"
-	for tool in sd pp; do
-		"$DRV" "$d/root" $tool <"$d/keys" || fail "bootview_drv failed on $name"
-	done >"$T/ours"
+	"$DRV" "$d/root" sd pp <"$d/keys" >"$T/ours" || fail "bootview_drv failed on $name"
+	tr -s ' \t\r' '   ' <"$T/w/$name.real" >"$T/real"
+	if [ "$name" = live ]; then
+		# What tcptune predicts, or the default where it predicts no write.
+		grep -v '^base ' "$T/real" >"$T/real.tools"
+		awk 'NR == FNR { if ($1 == "base") { sub(/^base /, ""); i = index($0, "=");
+				base[substr($0, 1, i - 1)] = substr($0, i + 1) } next }
+			{ i = index($0, "="); k = substr($0, 1, i - 1); v = substr($0, i + 1)
+				split(k, w, " "); print k "=" (v == "-" ? base[w[2]] : v) }' \
+			"$T/real" "$T/ours" >"$T/ours.live"
+		mv "$T/real.tools" "$T/real" && mv "$T/ours.live" "$T/ours"
+	fi
 	n=$((n + 1))
-	if ! tr -s ' \t\r' '   ' <"$T/w/$name.real" | diff -u --label "real $name" \
-		--label "tcptune $name" - "$T/ours" >"$T/diff"; then
+	if ! diff -u --label "real $name" --label "tcptune $name" "$T/real" "$T/ours" >"$T/diff"; then
 		bad=$((bad + 1))
 		echo "--- $name differs (sd: systemd-sysctl, pp: sysctl --system); the tree:" >&2
 		(cd "$d/root" && find . \( -type f -o -type l \) | sort | while read -r f; do

@@ -127,6 +127,30 @@ HAND = {
     },
 }
 
+# Run against the real /proc/sys of a fresh network namespace instead of a
+# fake one, to show that globs expand over the kernel's own directories
+# and the values go in as the fake tree says: valid values only, keys a
+# new netns has, values other than the defaults. Both tools write in a
+# new netns of their own; where tcptune predicts no write, the value of
+# yet another new netns is expected.
+LIVE_KEYS = ["net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter",
+             "net.ipv4.conf.lo.rp_filter", "net.ipv4.conf.all.accept_redirects",
+             "net.ipv4.conf.lo.accept_redirects", "net.ipv4.tcp_keepalive_time",
+             "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_fin_timeout",
+             "net.ipv4.ip_local_port_range", "net.ipv4.tcp_sack"]
+LIVE = {
+    "etc/sysctl.conf": "net.ipv4.tcp_keepalive_intvl = 44\n",
+    "etc/sysctl.d/10-a.conf": "net.ipv4.tcp_keepalive_time = 333\n-net.ipv4.conf.lo.rp_filter\n"
+                              "net.ipv4.conf.*.accept_redirects = 0\n",
+    "etc/sysctl.d/20-b.conf": ("link", "/dev/null"),
+    "run/sysctl.d/30-c.conf": "net.ipv4.ip_local_port_range = 20000\t30000\r\n",
+    "usr/lib/sysctl.d/10-a.conf": "net.ipv4.tcp_keepalive_time = 111\nnet.ipv4.tcp_fin_timeout = 22\n",
+    # Not conf.default.rp_filter: the kernel copies a write there to every
+    # interface not written yet, lo included, which is no tool's doing.
+    "usr/lib/sysctl.d/15-g.conf": "net.ipv4.conf.[al]*.rp_filter = 2\n-net.ipv4.tcp_sack = 0\n",
+    "usr/lib/sysctl.d/20-b.conf": "net.ipv4.tcp_fin_timeout = 23\n",
+}
+
 RKEYS = ["net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter",
          "net.ipv4.conf.eth0.rp_filter", "net.ipv4.conf.lo.rp_filter",
          "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl",
@@ -202,8 +226,8 @@ def tree(name, keys):
     return os.path.join(d, "root")
 
 
-for name, files in HAND.items():
-    root = tree(name, HAND_KEYS)
+for name, files in list(HAND.items()) + [("live", LIVE)]:
+    root = tree(name, LIVE_KEYS if name == "live" else HAND_KEYS)
     for d in DIRS:
         os.makedirs(os.path.join(root, d), exist_ok=True)
     for rel, what in files.items():
