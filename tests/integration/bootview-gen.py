@@ -2,8 +2,9 @@
 #
 # bootview-gen.py OUT SEED N writes OUT/NAME/root (a tree below a --root),
 # OUT/NAME/keys (the keys to compare, one a line), OUT/NAME/paths (the
-# same as paths below /proc/sys) and OUT/NAME/proc (a fake /proc/sys with
-# a file holding "-" for each key, to copy into a tmpfs) for a set of
+# same as paths below /proc/sys) and OUT/NAME/proc (a link to a fake
+# /proc/sys with a file holding "-" for each key, to copy into a tmpfs;
+# shared by the trees with the same keys) for a set of
 # hand-written trees, one per known tricky case, and N random trees from a
 # fixed SEED. Trees are made here, not committed under tests/data, because
 # they hold /dev/null links, CR and NUL bytes that make dist and git mangle.
@@ -213,6 +214,9 @@ def rtree(r, root):
             write(root, "etc/sysctl.d/99-sysctl.conf", ("link", "../sysctl.conf"))
 
 
+SKELS = {}
+
+
 def tree(name, keys):
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "root"))
@@ -221,8 +225,11 @@ def tree(name, keys):
     paths = [k.replace(".", "/") for k in keys]
     with open(os.path.join(d, "paths"), "w") as f:
         f.write("\n".join(paths) + "\n")
-    for p in paths:
-        write(os.path.join(d, "proc"), p, "-\n")
+    skel = SKELS.setdefault(tuple(keys), os.path.join(out, ".proc-%d" % len(SKELS)))
+    if not os.path.exists(skel):
+        for p in paths:
+            write(skel, p, "-\n")
+    os.symlink(os.path.relpath(skel, d), os.path.join(d, "proc"))
     return os.path.join(d, "root")
 
 
