@@ -50,8 +50,8 @@ chmod -R a+rX "$T/trees" "$T/empty.conf"
 # Both tools on one tree, in a mount namespace of its own so that nothing
 # of the tree before is left: sh one.sh TREEDIR. Forks are what cost here
 # (25 ms each on a loaded CI machine), so the tree's directories are bound
-# over the real ones rather than copied, and each tool gets a fresh tmpfs
-# stacked on /proc/sys. The "live" tree instead runs each tool in a fresh
+# over the real ones rather than copied, and the fake /proc/sys is reset
+# to "-" with shell builtins between the tools. The "live" tree instead runs each tool in a fresh
 # network namespace on the kernel's own /proc/sys ("base": no tool, the
 # defaults): sh one.sh TREEDIR base|sd|pp, run by one.sh itself.
 cat >"$T/one.sh" <<EOS
