@@ -97,54 +97,19 @@ static int check_target(int dirfd, const char *name)
 
 int fileio_read_at(int dirfd, const char *name, char **ret_data, size_t *ret_len)
 {
-	size_t cap = 4096, len = 0;
 	struct stat st;
-	char *buf;
-	int fd, r = 0;
+	int fd, r;
 
 	/* O_NONBLOCK: a FIFO in place of the file must not hang us */
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0)
 		r = -errno;
-		goto fail_fd;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto fail_fd;
-	}
-	buf = xmalloc(cap);
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 2)
-			buf = xrealloc(buf, cap *= 2);
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > FILEIO_READ_MAX) {
-			r = -EFBIG;
-			break;
-		}
-	}
-	(void)close(fd);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*ret_data = buf;
-	*ret_len = len;
-	return 0;
-fail_fd:
+	else
+		r = read_all(fd, FILEIO_READ_MAX, ret_data, ret_len);
 	(void)close(fd);
 	return r;
 }

@@ -10,6 +10,8 @@
 #include "util.h"
 
 #define DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+/* Kernel values are at most a few pages; a fixture file beyond this is not one. */
+#define PROCSYS_VALUE_MAX (1u << 20)
 
 int procsys_open(int rootfd, struct procsys *ret)
 {
@@ -125,34 +127,17 @@ static int open_leaf(const struct procsys *ps, const char *key, int flags)
 
 int procsys_read(const struct procsys *ps, const char *key, char **ret_value)
 {
-	size_t cap = 4096, len = 0;
+	size_t len;
 	char *buf;
-	int fd;
+	int fd, r;
 
 	fd = open_leaf(ps, key, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	buf = xmalloc(cap);
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 2)
-			buf = xrealloc(buf, cap *= 2);
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			int r = -errno;
-			if (r == -EINTR)
-				continue;
-			free(buf);
-			(void)close(fd);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = read_all(fd, PROCSYS_VALUE_MAX, &buf, &len);
 	(void)close(fd);
-	buf[len] = '\0';
+	if (r < 0)
+		return r;
 	/* A NUL inside the text would silently truncate the value: not a sysctl. */
 	if (strlen(buf) != len) {
 		free(buf);

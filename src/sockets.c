@@ -377,31 +377,21 @@ static int set_err(char *err, size_t errlen, int r, const char *what)
 	return r;
 }
 
+/* A recorded dump of a million sockets is ~100 MB; more is not a recording. */
+#define REPLAY_MAX (1u << 30)
+
 static int walk_replay(const struct sockets_query *q, sockets_visit_fn visit, void *data,
 		       char *err, size_t errlen)
 {
 	struct filter f = { q, visit, data };
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
+	size_t len = 0;
 	int fd, r;
 
 	fd = open(q->replay, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return set_err(err, errlen, -errno, q->replay);
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 65536;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	r = n < 0 ? -errno : 0;
+	r = read_all(fd, REPLAY_MAX, &buf, &len);
 	(void)close(fd);
 	if (r == 0) {
 		r = sockets_parse_nl(buf, len, filter_visit, &f);

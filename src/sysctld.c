@@ -319,9 +319,7 @@ next:
 static int read_text(struct loader *L, const struct entry *e, char **ret, size_t *ret_len)
 {
 	struct stat st;
-	char *buf;
-	size_t len = 0;
-	int fd;
+	int fd, r;
 
 	*ret_len = 0;
 	if (e->overlay) {
@@ -339,7 +337,7 @@ static int read_text(struct loader *L, const struct entry *e, char **ret, size_t
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int r = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		r = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		(void)close(fd);
 		/* /dev/null reached through a chain of links (with --root /) */
 		if (r == -EINVAL && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
@@ -357,38 +355,9 @@ static int read_text(struct loader *L, const struct entry *e, char **ret, size_t
 		*ret_len = strlen(L->ov_text);
 		return 0;
 	}
-	if (st.st_size > MAX_FILE_SIZE) {
-		(void)close(fd);
-		return -EFBIG;
-	}
-	buf = xmalloc((size_t)st.st_size + 4096);
-	for (;;) {
-		size_t cap = (size_t)st.st_size + 4096;
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			(void)close(fd);
-			free(buf);
-			return -EFBIG;	/* grew while we read it */
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-			(void)close(fd);
-			free(buf);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = read_all(fd, MAX_FILE_SIZE, ret, ret_len);
 	(void)close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	return r;
 }
 
 /* Parse a file once; systemd and procps usually read the same ones. */

@@ -51,5 +51,12 @@ size_t value_split(const char *text, char ***ret_tokens);
 /* Strict integer parse of a whole string: 0 or -EINVAL / -ERANGE. */
 int parse_ll(const char *s, long long *ret);
 
+/*
+ * Read fd to its end into a NUL-terminated buffer (the NUL is not counted
+ * in *ret_len; the data may hold NULs). 0, -EFBIG past max bytes, or the
+ * read's -errno; on error nothing is returned. The caller closes fd.
+ */
+int read_all(int fd, size_t max, char **ret_buf, size_t *ret_len);
+
 /* Damerau-less Levenshtein distance, for "did you mean". */
 size_t edit_distance(const char *a, const char *b);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "testlib.h"
 #include "util.h"
 
@@ -94,6 +95,50 @@ static void test_msgs(void **state)
 	assert_null(m.v);
 }
 
+/* read_all from a pipe holding `len` bytes of `c`. */
+static int read_pipe(size_t len, size_t max, char **buf, size_t *got)
+{
+	int p[2], r;
+	char *data = xmalloc(len + 1);
+
+	memset(data, 'x', len);
+	if (len)
+		data[len / 2] = '\0';
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], data, len), (ssize_t)len);
+	close(p[1]);
+	r = read_all(p[0], max, buf, got);
+	close(p[0]);
+	free(data);
+	return r;
+}
+
+static void test_read_all(void **state)
+{
+	char *buf;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(read_pipe(0, 10, &buf, &len), 0);
+	assert_int_equal(len, 0);
+	assert_string_equal(buf, "");
+	free(buf);
+	assert_int_equal(read_pipe(10, 10, &buf, &len), 0);	/* exactly max */
+	assert_int_equal(len, 10);
+	assert_int_equal(buf[5], '\0');			/* NULs kept */
+	assert_int_equal(buf[9], 'x');
+	assert_int_equal(buf[10], '\0');
+	free(buf);
+	buf = NULL;
+	assert_int_equal(read_pipe(11, 10, &buf, &len), -EFBIG);
+	assert_null(buf);
+	assert_int_equal(read_pipe(60000, 65536, &buf, &len), 0);	/* grows past 4096 */
+	assert_int_equal(len, 60000);
+	free(buf);
+	assert_int_equal(read_pipe(5000, 4999, &buf, &len), -EFBIG);
+	assert_int_equal(read_all(-1, 10, &buf, &len), -EBADF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_parse_ll),
 		cmocka_unit_test(test_edit_distance),
 		cmocka_unit_test(test_msgs),
+		cmocka_unit_test(test_read_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
