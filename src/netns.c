@@ -14,21 +14,12 @@
 #include "netns.h"
 #include "util.h"
 
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
 
 char *netns_path(const char *spec)
 {
 	if (strchr(spec, '/'))
 		return xstrdup(spec);
-	if (all_digits(spec))
+	if (str_digits(spec))
 		return xasprintf("/proc/%s/ns/net", spec);
 	return xasprintf("/run/netns/%s", spec);
 }
@@ -145,7 +136,7 @@ int netns_list(const char *proc, const char *run_netns, struct netns **ret, size
 		struct stat st;
 		char *path;
 
-		if (!all_digits(de->d_name) || kernel_thread(proc, de->d_name))
+		if (!str_digits(de->d_name) || kernel_thread(proc, de->d_name))
 			continue;
 		path = xasprintf("%s/%s/ns/net", proc, de->d_name);
 		if (stat(path, &st) < 0) {

@@ -815,15 +815,6 @@ int sockets_port_range(const struct procsys *ps, struct portrange *ret)
 
 /* --- owners ---------------------------------------------------------------- */
 
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -1016,7 +1007,7 @@ int sockets_owners(int rootfd, const uint32_t *inodes, size_t n, const uint32_t 
 		long long pid;
 		int r;
 
-		if (!all_digits(de->d_name) || parse_ll(de->d_name, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
+		if (!str_digits(de->d_name) || parse_ll(de->d_name, &pid) < 0 || pid <= 0 || pid > INT32_MAX)
 			continue;
 		r = read_fds(s.procfd, (int)pid, &p);
 		if (r == -ENOENT || r == -ESRCH)

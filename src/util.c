@@ -222,6 +222,16 @@ bool value_equal(const char *a, const char *b)
 	return eq;
 }
 
+bool str_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
 int parse_ll(const char *s, long long *ret)
 {
 	char *end;

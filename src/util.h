@@ -48,6 +48,8 @@ char *value_normalize(const char *text);
 bool value_equal(const char *a, const char *b);
 /* Split a normalized value; returns the count, *ret_tokens owned by caller. */
 size_t value_split(const char *text, char ***ret_tokens);
+/* A non-empty string of decimal digits (a PID in /proc, say). */
+bool str_digits(const char *s);
 /* Strict integer parse of a whole string: 0 or -EINVAL / -ERANGE. */
 int parse_ll(const char *s, long long *ret);
 

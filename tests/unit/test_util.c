@@ -70,6 +70,10 @@ static void test_parse_ll(void **state)
 	assert_int_equal(parse_ll(" 1", &v), -EINVAL);
 	assert_int_equal(parse_ll("1x", &v), -EINVAL);
 	assert_int_equal(parse_ll("99999999999999999999", &v), -ERANGE);
+	assert_true(str_digits("4242"));
+	assert_false(str_digits(""));
+	assert_false(str_digits("42a"));
+	assert_false(str_digits("-1"));
 }
 
 static void test_edit_distance(void **state)
