@@ -1,5 +1,5 @@
 #!/bin/sh
-# Two applies of different profiles at once (real kernel, sandbox): one waits or fails cleanly,
+# Two, then eight, applies of different profiles at once (real kernel, sandbox): one waits or fails cleanly,
 # and the end state is one whole profile, live and in the fragment.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS
@@ -51,6 +51,30 @@ while [ $i -lt 5 ]; do
 	echo "wait$i=$ra,$rb,$(whole)"
 done
 
+# eight at once, alternating profiles, each waiting at most 1 s: every run
+# succeeds or gives up with the lock error; the end is one whole profile
+r=0
+while [ $r -lt 3 ]; do
+	r=$((r + 1))
+	pids=""
+	j=0
+	while [ $j -lt 8 ]; do
+		p=a; [ $((j % 2)) -eq 1 ] && p=b
+		env TCPTUNE_TEST_DELAY_MS=60 "$TCPTUNE" apply --wait 1 "$W/$p.conf" >"$W/c$j.out" 2>&1 &
+		pids="$pids $!"
+		j=$((j + 1))
+	done
+	codes=""
+	j=0
+	for pid in $pids; do
+		wait $pid; c=$?
+		if [ $c -eq 3 ] && ! grep -q "another tcptune (pid" "$W/c$j.out"; then c="3-not-lock"; fi
+		codes="$codes$c "
+		j=$((j + 1))
+	done
+	echo "eight$r=${codes% },$(whole)"
+done
+
 # one holds the lock for long; the other gives up at once, names the holder, touches nothing
 [ "$(cat "$W/hooks")" = 1 ] || exit 0
 "$TCPTUNE" apply "$W/b.conf" >/dev/null 2>&1 || echo "setup-failed"
@@ -73,6 +97,11 @@ cat "$T/out"
 i=1
 while [ $i -le 5 ]; do
 	grep -Eq "^wait$i=0,0,(a|b)$" "$T/out" || fail "run $i: $(grep "^wait$i=" "$T/out")"
+	i=$((i + 1))
+done
+i=1
+while [ $i -le 3 ]; do
+	grep -Eq "^eight$i=([03] ){7}[03],(a|b)$" "$T/out" || fail "eight at once, round $i: $(grep "^eight$i=" "$T/out")"
 	i=$((i + 1))
 done
 [ "$(cat "$W/hooks")" = 1 ] || skip "built without --enable-test-hooks: only the waiting half ran"
