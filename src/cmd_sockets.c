@@ -219,18 +219,32 @@ static void limits_lines(const struct census *c, const struct tcpenv *e)
 	(void)c;
 }
 
+/* Append a header for each state column in m; returns the new count. */
+static size_t state_headers(const char **h, size_t nc, uint32_t m)
+{
+	for (int s = 1; s < TCPS_MAX; s++)
+		if (m & (1u << s))
+			h[nc++] = sockets_state_name(s);
+	return nc;
+}
+
+/* One cell per state column in m; CLOSE_WAIT stands out where warn_cw. */
+static void state_cells(struct table *t, uint32_t m, const unsigned long long *states, bool warn_cw)
+{
+	for (int s = 1; s < TCPS_MAX; s++)
+		if (m & (1u << s))
+			table_cellf(t, warn_cw && s == TCPS_CLOSE_WAIT && states[s] ? STYLE_WARN : STYLE_PLAIN,
+				    "%llu", states[s]);
+}
+
 static void table_owners(const struct census *c, const struct census *prev, const struct sopts *so,
 			 const struct opts *o)
 {
 	uint32_t m = columns(so, c);
 	const char *h[TCPS_MAX + 4] = { "PID", "COMMAND", "TOTAL" };
-	size_t nc = 3, i, j;
+	size_t nc = state_headers(h, 3, m), i, j;
 	struct table *t;
-	int s;
 
-	for (s = 1; s < TCPS_MAX; s++)
-		if (m & (1u << s))
-			h[nc++] = sockets_state_name(s);
 	if (so->watch)
 		h[nc++] = "CHANGE";
 	t = table_new(nc, h);
@@ -245,10 +259,7 @@ static void table_owners(const struct census *c, const struct census *prev, cons
 		table_cellf(t, STYLE_PLAIN, "%d", w->pid);
 		table_cell(t, STYLE_PLAIN, w->comm);         /* table_cell escapes */
 		table_cellf(t, STYLE_BOLD, "%llu", census_owner_total(w));
-		for (s = 1; s < TCPS_MAX; s++)
-			if (m & (1u << s))
-				table_cellf(t, s == TCPS_CLOSE_WAIT && w->states[s] ? STYLE_WARN : STYLE_PLAIN,
-					    "%llu", w->states[s]);
+		state_cells(t, m, w->states, true);
 		if (so->watch)
 			delta_cell(t, prev, pw != NULL, (long long)census_owner_total(w),
 				   pw ? (long long)census_owner_total(pw) : 0);
@@ -270,13 +281,9 @@ static void table_remotes(const struct census *c, const struct census *prev, con
 {
 	uint32_t m = columns(so, c);
 	const char *h[TCPS_MAX + 5] = { "REMOTE", "TOTAL" };
-	size_t nc = 2, i, j;
+	size_t nc = state_headers(h, 2, m), i, j;
 	struct table *t;
-	int s;
 
-	for (s = 1; s < TCPS_MAX; s++)
-		if (m & (1u << s))
-			h[nc++] = sockets_state_name(s);
 	h[nc++] = "EPHEMERAL-PORTS";
 	if (so->watch)
 		h[nc++] = "CHANGE";
@@ -292,9 +299,7 @@ static void table_remotes(const struct census *c, const struct census *prev, con
 		table_row(t);
 		table_cell(t, STYLE_PLAIN, sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)));
 		table_cellf(t, STYLE_BOLD, "%llu", r->total);
-		for (s = 1; s < TCPS_MAX; s++)
-			if (m & (1u << s))
-				table_cellf(t, STYLE_PLAIN, "%llu", r->states[s]);
+		state_cells(t, m, r->states, false);
 		if (e->range.usable && r->ports_used) {
 			double share = (double)r->ports_used / e->range.usable;
 
@@ -315,13 +320,9 @@ static void table_lports(const struct census *c, const struct census *prev, cons
 {
 	uint32_t m = columns(so, c);
 	const char *h[TCPS_MAX + 4] = { "LOCAL-PORT", "TOTAL" };
-	size_t nc = 2, i, j;
+	size_t nc = state_headers(h, 2, m), i, j;
 	struct table *t;
-	int s;
 
-	for (s = 1; s < TCPS_MAX; s++)
-		if (m & (1u << s))
-			h[nc++] = sockets_state_name(s);
 	if (so->watch)
 		h[nc++] = "CHANGE";
 	t = table_new(nc, h);
@@ -334,9 +335,7 @@ static void table_lports(const struct census *c, const struct census *prev, cons
 		table_row(t);
 		table_cellf(t, STYLE_PLAIN, "%u", l->port);
 		table_cellf(t, STYLE_BOLD, "%llu", l->total);
-		for (s = 1; s < TCPS_MAX; s++)
-			if (m & (1u << s))
-				table_cellf(t, STYLE_PLAIN, "%llu", l->states[s]);
+		state_cells(t, m, l->states, false);
 		if (so->watch)
 			delta_cell(t, prev, pl != NULL, (long long)l->total, pl ? (long long)pl->total : 0);
 	}
