@@ -45,7 +45,8 @@ _tcptune_profiles()
 			done
 		done
 	fi
-	printf '%s\n' $names
+	# a name shadowed further down the path is still one name
+	printf '%s\n' $names | sort -u
 }
 
 # _tcptune_keys ROOT: dotted sysctl keys tcptune knows about, from ROOT/proc/sys.

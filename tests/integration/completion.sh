@@ -78,7 +78,8 @@ comp "baseline crawler high-bandwidth mine web-server" tcptune --profile-dir="$T
 PATH=/usr/bin:/bin
 comp "baseline crawler high-bandwidth mine web-server" tcptune --profile-dir "$T/mine" render ""
 unset TCPTUNE_PROFILE_PATH
-comp "mine" tcptune --profile-dir "$T/mine" audit ""
+# (below an empty --root, so profiles installed on this machine stay out of it)
+comp "mine" tcptune --root "$T/files" --profile-dir "$T/mine" audit ""
 PATH=$T/bin:/usr/bin:/bin
 # A PROFILE with a slash is a file.
 comp "$T/files/a.conf $T/files/sub/" tcptune audit "$T/files/"
