@@ -15,9 +15,26 @@ fail() {
 	exit 1
 }
 
+# skip WHY: the test cannot run here (exit 77). Under CI=true a skip hides
+# evidence and is an error (exit 99): the README's test command installs
+# everything every test needs.
 skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "SKIP, an error under CI=true: $*" >&2
+		exit 99
+	fi
 	echo "SKIP: $*" >&2
 	exit 77
+}
+
+# tt_want COMMAND PACKAGE WHAT: true when COMMAND is installed. Otherwise
+# a note and false, for the part WHAT of a test that needs it; under
+# CI=true the missing tool fails the test instead.
+tt_want() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	[ "${CI:-}" = true ] && fail "$3 needs $1 (apt-get install -y $2), which the README's test command installs"
+	echo "note: $1 is not installed (apt-get install -y $2): $3 untested" >&2
+	return 1
 }
 
 # tt_root FIXTURE [NAME]: a writable copy of tests/data/FIXTURE in $T/NAME
@@ -73,32 +90,55 @@ sandbox_cmd() {
 	fi
 }
 
+# sandbox_mounts: the sh lines that give a sandbox its own empty
+# /etc/sysctl.d, /run and /var/lib. A directory the host lacks (a minimal
+# root without procps has no /etc/sysctl.d) is made on a private overlay of
+# its parent, so nothing depends on what the host happens to have installed.
+sandbox_mounts() {
+	cat <<EOS
+tt_private_dir() {
+	if [ ! -d "\$1" ]; then
+		_p=\$(dirname "\$1"); _o=$T/ovl/\$(echo "\$_p" | tr / _)
+		mkdir -p "\$_o/u" "\$_o/w" &&
+			mount -t overlay overlay -o "lowerdir=\$_p,upperdir=\$_o/u,workdir=\$_o/w" "\$_p" &&
+			mkdir "\$1" || { echo "sandbox: cannot make \$1" >&2; return 1; }
+	fi
+	mount -t tmpfs tmpfs "\$1"
+}
+mount -t tmpfs tmpfs $T/ovl || exit 99
+tt_private_dir /etc/sysctl.d || exit 99
+tt_private_dir /run || exit 99
+tt_private_dir /var/lib || exit 99
+mkdir -p /run/lock
+EOS
+}
+
 # tt_need_sandbox: skip the test (77) when such a namespace cannot be made.
 tt_need_sandbox() {
 	command -v unshare >/dev/null 2>&1 || skip "no unshare"
+	command -v setpriv >/dev/null 2>&1 || skip "no setpriv"
 	# The binary, profiles and scripts must be readable by the unprivileged
 	# user, wherever the build tree lives: copy them into $T.
-	mkdir -p "$T/bin" "$T/profiles" "$T/w" && chmod 1777 "$T/w"
+	mkdir -p "$T/bin" "$T/profiles" "$T/w" "$T/ovl" && chmod 1777 "$T/w"
 	cp "$TCPTUNE" "$T/bin/tcptune" && chmod 755 "$T/bin/tcptune" || fail "cannot copy the binary"
 	cp "$PROFILES"/*.conf "$T/profiles/" && chmod -R a+rX "$T/profiles"
-	$(sandbox_cmd) sh -c 'mount -t tmpfs tmpfs /etc/sysctl.d && mount -t tmpfs tmpfs /run &&
-		mount -t tmpfs tmpfs /var/lib && echo 1 >/proc/sys/net/ipv4/tcp_tw_reuse' \
-		>/dev/null 2>&1 || skip "cannot make a user+net+mount namespace here"
+	{ sandbox_mounts; echo 'echo 1 >/proc/sys/net/ipv4/tcp_tw_reuse'; } >"$T/probe.sh"
+	chmod 644 "$T/probe.sh"
+	$(sandbox_cmd) sh "$T/probe.sh" >"$T/probe.err" 2>&1 ||
+		skip "cannot make a user+net+mount namespace here: $(tr '\n' ' ' <"$T/probe.err")"
 }
 
 # tt_sandbox SCRIPT: run the sh SCRIPT in a fresh sandbox, with TCPTUNE and
 # PROFILES pointing at the copies, W a directory shared with the outside,
 # and stdout/stderr to $T/out and $T/err. Returns the script's status.
 tt_sandbox() {
-	cat >"$T/sandbox.sh" <<EOS
-mount -t tmpfs tmpfs /etc/sysctl.d || exit 99
-mount -t tmpfs tmpfs /run || exit 99
-mount -t tmpfs tmpfs /var/lib || exit 99
-mkdir -p /run/lock
+	mkdir -p "$T/ovl"
+	{ sandbox_mounts; cat <<EOS
 TCPTUNE=$T/bin/tcptune PROFILES=$T/profiles W=$T/w
 export TCPTUNE PROFILES W
 $1
 EOS
+	} >"$T/sandbox.sh"
 	chmod 644 "$T/sandbox.sh"
 	$(sandbox_cmd) sh "$T/sandbox.sh" >"$T/out" 2>"$T/err"
 }
