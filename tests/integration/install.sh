@@ -48,7 +48,7 @@ for f in $(grep -v '/sbin/' "$T/want"); do
 done
 bash -c ". '$D$datadir/bash-completion/completions/tcptune' && complete -p tcptune" 2>&1 |
 	grep -qx 'complete -F _tcptune tcptune' || fail "the installed bash completion does not register"
-if command -v zsh >/dev/null 2>&1; then
+if tt_want zsh zsh "zsh -n on the installed completion"; then
 	zsh -n "$D$datadir/zsh/vendor-completions/_tcptune" || fail "zsh -n on the installed _tcptune"
 fi
 if [ -n "$unitdir" ] && [ "$unitdir" != no ]; then
@@ -59,7 +59,7 @@ if [ -n "$unitdir" ] && [ "$unitdir" != no ]; then
 		grep -q '@[a-z]*@' "$D$unitdir/$u" && fail "$u: a @variable@ is left"
 	done
 	# systemd-analyze verify wants the binary to exist: point the units into DESTDIR.
-	if command -v systemd-analyze >/dev/null 2>&1; then
+	if tt_want systemd-analyze systemd "systemd-analyze verify of the installed units"; then
 		mkdir -p "$T/units"
 		for u in tcptune-audit.service tcptune-metrics.service tcptune-metrics.timer; do
 			sed "s|$sbindir/tcptune|$D$sbindir/tcptune|g" "$D$unitdir/$u" >"$T/units/$u"

@@ -12,7 +12,7 @@ $CHECK --self-test || fail "promcheck.py accepts bad input"
 # valid FILE: the strict checker, and promtool's when it is there.
 valid() {
 	$CHECK "$1" >"$T/why" || { cat "$T/why" "$1" >&2; fail "$1 is not valid exposition format"; }
-	if command -v promtool >/dev/null 2>&1; then
+	if tt_want promtool prometheus "promtool check metrics"; then
 		promtool check metrics <"$1" >"$T/why" 2>&1 || { cat "$T/why" >&2; fail "promtool: $1"; }
 	fi
 }
@@ -77,11 +77,8 @@ EOP
 
 # node_exporter's own textfile collector reads the files, on loopback in a
 # private network namespace, scraped once.
-NE=$(command -v prometheus-node-exporter || command -v node_exporter || true)
-if [ -z "$NE" ]; then
-	echo "note: node_exporter is not installed; its textfile collector was not tried" >&2
-	exit 0
-fi
+tt_want prometheus-node-exporter prometheus-node-exporter "node_exporter's textfile collector" || exit 0
+NE=$(command -v prometheus-node-exporter)
 tt_need_sandbox
 W="$T/w"
 mkdir -p "$T/tf" && cp "$T/audit.prom" "$T/sockets.prom" "$T/odd.prom" "$T/tf/" &&

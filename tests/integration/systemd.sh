@@ -17,7 +17,7 @@ cp "$U/tcptune-metrics.timer" "$T/units/"
 
 # verify: syntax, the executables, and the man page of Documentation=.
 cp "$SRCDIR/man/tcptune.8" "$T/man/man8/"
-if command -v man >/dev/null 2>&1; then
+if tt_want man man-db "the units' Documentation= man page"; then
 	MANPATH="$T/man" systemd-analyze verify "$T"/units/* >"$T/verify" 2>&1
 else
 	systemd-analyze verify --man=no "$T"/units/* >"$T/verify" 2>&1
