@@ -30,7 +30,7 @@ cache=${FRESH_ROOT_CACHE:-/var/tmp/tcptune-minbase.tar}
 host_mirror() {
 	{ grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
 	  grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}'; } |
-		grep -v -e security -e '^$' | head -n 1
+		grep -v -e security -e '^$' | head -n 1 || true
 }
 mirror=${MIRROR:-$(host_mirror)}
 [ -n "$mirror" ] || die "no Debian mirror in this host's apt sources: give MIRROR=URL"
