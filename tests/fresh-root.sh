@@ -77,9 +77,17 @@ set -e
 export DEBIAN_FRONTEND=noninteractive CI=true
 cd /src/tcptune
 echo "+ \$(sed -n 1p /fresh-cmds)"
-bash -c "\$(sed -n 1p /fresh-cmds)" >/fresh-first.log 2>&1 ||
-	{ tail -n 40 /fresh-first.log; echo "fresh-root: the README's first command failed"; exit 1; }
+# It ends with the audit: 0 compliant, 1 drift (a fresh host drifts from
+# crawler); anything else, or no audit summary, is a failure.
+st=0
+bash -c "\$(sed -n 1p /fresh-cmds)" >/fresh-first.log 2>&1 || st=\$?
 tail -n 12 /fresh-first.log
+if [ "\$st" -gt 1 ] || ! grep -q '^[0-9]* keys: ' /fresh-first.log; then
+	tail -n 40 /fresh-first.log
+	echo "fresh-root: the README's first command failed (exit \$st)"
+	exit 1
+fi
+echo "fresh-root: the README's first command: exit \$st"
 echo "+ bash .ci/run"
 bash .ci/run
 EOF
