@@ -57,6 +57,9 @@ cleanup() {
 trap cleanup EXIT
 mkdir "$root"
 tar -C "$root" -xf "$cache"
+# tar gave / the mode of debootstrap's mktemp directory (0700): the tests'
+# unprivileged user could not reach /usr/lib.
+chmod 755 "$root"
 
 # The same package sources as this host (bookworm, updates, security), so
 # that the root gets the versions CI's machine gets.
