@@ -69,19 +69,27 @@ void profile_path_free(struct profile_path *pp)
 	pp->n = 0;
 }
 
+/* "A, B, C": where names are looked up, for messages. */
 static char *path_joined(const struct profile_path *pp)
 {
-	size_t len = 1;
-	char *s, *q;
+	char *s = xstrdup("");
 
-	for (size_t i = 0; i < pp->n; i++)
-		len += strlen(pp->dirs[i]) + 1;
-	s = q = xmalloc(len);
-	*q = '\0';
 	for (size_t i = 0; i < pp->n; i++) {
-		if (i)
-			*q++ = ':';
-		q = stpcpy(q, pp->dirs[i]);
+		char *t = xasprintf("%s%s%s", s, i ? ", " : "", pp->dirs[i]);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+char *profile_path_text(const struct profile_path *pp)
+{
+	char *s = path_joined(pp);
+
+	if (!*s) {
+		free(s);
+		s = xstrdup("(empty profile path)");
 	}
 	return s;
 }
@@ -1041,6 +1049,77 @@ static char *cycle_text(const struct loader *l, size_t from, const char *again)
 	return t;
 }
 
+static bool dir_on_path(const struct profile_path *pp, const char *dir)
+{
+	char *rd = realpath(dir, NULL);
+	bool on = false;
+
+	for (size_t i = 0; i < pp->n && !on; i++) {
+		char *rp = rd ? realpath(pp->dirs[i], NULL) : NULL;
+
+		on = strcmp(pp->dirs[i], dir) == 0 || (rp && strcmp(rp, rd) == 0);
+		free(rp);
+	}
+	free(rd);
+	return on;
+}
+
+/* The profile names (without .conf) in dir, added to *v. */
+static void names_in(const char *dir, char ***v, size_t *n)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp)))
+		if (de->d_name[0] != '.' && ends_with(de->d_name, ".conf") && strlen(de->d_name) > 5) {
+			*v = xreallocarray(*v, *n + 1, sizeof(**v));
+			(*v)[(*n)++] = name_from_path(de->d_name);
+		}
+	(void)closedir(dp);
+}
+
+/*
+ * "NAME: no such profile; looked in A, B; did you mean X?" plus the way
+ * to add a directory: what a newcomer in a fresh checkout needs.
+ */
+static char *not_found_text(const struct profile_path *pp, const char *name, const char *reldir)
+{
+	char **names = NULL, *where = profile_path_text(pp), *s;
+	const char *near;
+	size_t n = 0;
+	struct stat st;
+
+	if (reldir && !dir_on_path(pp, reldir)) {
+		char *t = xasprintf("%s (beside the file that inherits it), %s", reldir, where);
+
+		free(where);
+		where = t;
+		names_in(reldir, &names, &n);
+	}
+	for (size_t i = 0; i < pp->n; i++)
+		names_in(pp->dirs[i], &names, &n);
+	near = suggest_word(name, (const char *const *)names, n);
+	s = xasprintf("%s: no such profile; looked in %s%s%s%s", name, where,
+		      near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+	free(where);
+	where = xasprintf("profiles/%s.conf", name);
+	if (!near && stat(where, &st) == 0) {
+		char *t = xasprintf("%s; ./%s exists: add --profile-dir ./profiles", s, where);
+		free(s);
+		s = t;
+	} else if (!near) {
+		char *t = xasprintf("%s; add a directory with --profile-dir DIR or TCPTUNE_PROFILE_PATH, "
+				    "or name the file (./%s.conf)", s, name);
+		free(s);
+		s = t;
+	}
+	free(where);
+	strv_free(names, n);
+	return s;
+}
+
 /*
  * Find a profile by name on the path, or take a path (relative to reldir
  * when it comes from an inherits line). where is "" on the command line,
@@ -1059,6 +1138,20 @@ static char *resolve(struct loader *l, const char *name, const char *reldir, con
 		lerr(l, "%s%s: invalid profile name", where, name);
 		return NULL;
 	}
+	/*
+	 * A parent beside a child that is not on the path first, so that a
+	 * checkout or a copied pair works as it is; on the path, the path's
+	 * order decides, so that a local baseline shadows the shipped one
+	 * for the shipped crawler too.
+	 */
+	if (reldir && !dir_on_path(l->pp, reldir)) {
+		char *p = xasprintf("%s/%s.conf", reldir, name);
+		struct stat st;
+
+		if (stat(p, &st) == 0)
+			return p;
+		free(p);
+	}
 	for (size_t i = 0; i < l->pp->n; i++) {
 		char *p = xasprintf("%s/%s.conf", l->pp->dirs[i], name);
 		struct stat st;
@@ -1067,8 +1160,8 @@ static char *resolve(struct loader *l, const char *name, const char *reldir, con
 			return p;
 		free(p);
 	}
-	dirs = path_joined(l->pp);
-	lerr(l, "%s%s: no such profile in %s", where, name, *dirs ? dirs : "(empty profile path)");
+	dirs = not_found_text(l->pp, name, reldir);
+	lerr(l, "%s%s", where, dirs);
 	free(dirs);
 	return NULL;
 }
