@@ -390,6 +390,121 @@ static int includes_check(const char *text, const char *dir, const char *file, u
 	return 0;
 }
 
+/* Line n (from 1) of text, without its newline; NULL past the end. */
+static char *line_at(const char *text, int n)
+{
+	for (int i = 1; i < n && text; i++) {
+		text = strchr(text, '\n');
+		if (text)
+			text++;
+	}
+	return text ? xstrndup(text, strcspn(text, "\n")) : NULL;
+}
+
+/* { and } before line n outside strings and comments: is the line inside a group? */
+static int depth_before(const char *text, int n)
+{
+	int depth = 0, line = 1;
+	char q = 0;
+
+	for (const char *p = text; *p && line < n; p++) {
+		if (*p == '\n') {
+			line++;
+			continue;
+		}
+		if (q) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == q)
+				q = 0;
+		} else if (*p == '"') {
+			q = '"';
+		} else if (*p == '#' || (*p == '/' && p[1] == '/')) {
+			p += strcspn(p, "\n") - 1;
+		} else if (*p == '{') {
+			depth++;
+		} else if (*p == '}') {
+			depth--;
+		}
+	}
+	return depth;
+}
+
+/*
+ * Admins coming from sysctl.conf write "net.ipv4.tcp_sack = 1;", which
+ * libconfig cannot parse (names have no dots): for such a line, the text
+ * to add to the syntax error, with the line rewritten as nested groups.
+ */
+static char *dotted_hint(const char *text, int n)
+{
+	char *line = NULL, *key, *val, *nested, *tail, *out = NULL;
+	char **parts = NULL, **toks = NULL;
+	size_t np = 0, nt = 0, klen;
+	const char *v;
+
+	/* libconfig may stop on the line after one without a ';' */
+	for (int k = n; k >= 1 && k >= n - 1 && !out; k--) {
+		free(line);
+		line = line_at(text, k);
+		if (!line)
+			continue;
+		key = line + strspn(line, " \t");
+		klen = strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./");
+		v = key + klen + strspn(key + klen, " \t");
+		if (!memchr(key, '.', klen) || (*v != '=' && *v != ':'))
+			continue;
+		key = xstrndup(key, klen);
+		if (key_normalize(key, &nested) < 0) {
+			free(key);
+			continue;
+		}
+		free(key);
+		val = xstrndup(v + 1, strcspn(v + 1, ";#\n"));
+		toks = NULL;
+		nt = value_split(val, &toks);
+		np = 0;
+		parts = NULL;
+		for (char *save = NULL, *c = strtok_r(nested, ".", &save); c; c = strtok_r(NULL, ".", &save)) {
+			parts = xreallocarray(parts, np + 1, sizeof(*parts));
+			parts[np++] = xstrdup(c);
+		}
+		/* "4096 87380 6291456" is a vector: an array in libconfig */
+		char *value = xstrdup("");
+		for (size_t i = 0; i < nt; i++) {
+			char *t = xasprintf("%s%s%s", value, i ? ", " : "", toks[i]);
+			free(value);
+			value = t;
+		}
+		if (nt > 1) {
+			char *t = xasprintf("[ %s ]", value);
+			free(value);
+			value = t;
+		}
+		bool top = depth_before(text, k) == 0 && strcmp(parts[0], "sysctl") != 0;
+		tail = xasprintf("%s = %s;", parts[np - 1], value);
+		for (size_t i = np - 1; i-- > 0;) {
+			char *t = xasprintf("%s = { %s };", parts[i], tail);
+			free(tail);
+			tail = t;
+		}
+		if (top) {
+			char *t = xasprintf("sysctl = { %s };", tail);
+			free(tail);
+			tail = t;
+		}
+		out = xasprintf(" (libconfig needs nested groups, not dotted names: write line %d as %s)",
+				k, tail);
+		free(tail);
+		free(value);
+		free(val);
+		free(nested);
+		strv_free(parts, np);
+		strv_free(toks, nt);
+	}
+	free(line);
+	return out;
+}
+
 /* Read and parse an opened profile; closes fd. Errors go to msgs. */
 static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
 {
@@ -431,7 +546,11 @@ static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
 	if (!config_read_string(c, wide)) {
 		const char *f = config_error_file(c);
 
-		msgs_add(m, "%s:%d: %s", f ? f : path, config_error_line(c), config_error_text(c));
+		char *hint = dotted_hint(buf, config_error_line(c));
+
+		msgs_add(m, "%s:%d: %s%s", f ? f : path, config_error_line(c), config_error_text(c),
+			 hint ? hint : "");
+		free(hint);
 		config_destroy(c);
 		r = -EINVAL;
 	} else if (bad_line) {

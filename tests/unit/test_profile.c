@@ -822,6 +822,30 @@ static void test_parent_beside(void **state)
 	tl_rmroot(root);
 }
 
+/* sysctl.conf habits: a dotted key gets the line rewritten as nested groups. */
+static void test_dotted_keys(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_load(&f, "description = \"x\";\n"
+		    "net.ipv4.tcp_sack = 1;\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_count(&f.errors, 1);
+	expect_at(&f, 2, "syntax error (libconfig needs nested groups, not dotted names: write line 2 as "
+			 "sysctl = { net = { ipv4 = { tcp_sack = 1; }; }; };)");
+	fx_free(&f);
+
+	/* inside the sysctl group, without the ';', a vector */
+	fx_load(&f, "sysctl = {\n"
+		    "  net.ipv4.tcp_rmem = 4096 87380 6291456\n"
+		    "};\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_count(&f.errors, 1);
+	expect_msg_part(&f.errors, f.file, "write line 2 as net = { ipv4 = { tcp_rmem = [ 4096, 87380, 6291456 ]; }; };)");
+	fx_free(&f);
+}
+
 /* The fixture files the integration tests use: pin their messages here. */
 static void test_fixtures(void **state)
 {
@@ -1058,6 +1082,7 @@ int main(void)
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_parent_beside),
+		cmocka_unit_test(test_dotted_keys),
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_describe),
