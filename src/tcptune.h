@@ -44,6 +44,9 @@ int cmd_rollback(const struct opts *o, int argc, char **argv);
 int cmd_render(const struct opts *o, int argc, char **argv);
 int cmd_sockets(const struct opts *o, int argc, char **argv);
 int cmd_doctor(const struct opts *o, int argc, char **argv);
+/* cmd_help.c: a command's usage line, options with their values, an example; -1 if unknown. */
+#include <stdio.h>
+int cmd_help_print(FILE *f, const char *name, const char *args, const char *summary);
 
 /*
  * What every command needs, opened once from the options (cmd_common.c):
