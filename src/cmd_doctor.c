@@ -201,6 +201,28 @@ static void print_text(const struct opts *o, const struct doctor *d)
 		       n[SEV_CRITICAL], n[SEV_WARNING], n[SEV_INFO]);
 }
 
+/*
+ * The audit findings' fix names the profile that set the key, which may be
+ * a parent (apply baseline would drop the rest of crawler) and lacks the
+ * run's --root, --netns…: name the profiles doctor audited, as they paste.
+ */
+static void complete_fixes(const struct opts *o, const struct profile *p, struct doctor *d)
+{
+	char *apply = tt_hint(o, "apply", p->names, p->n_names);
+	char *plan = tt_hint(o, "plan", p->names, p->n_names);
+
+	for (size_t i = 0; i < d->n; i++) {
+		struct dfinding *f = &d->f[i];
+
+		if (strcmp(f->id, "audit-drift") && strcmp(f->id, "audit-boot-drift"))
+			continue;
+		free(f->fix);
+		f->fix = xasprintf("`%s` (`%s` shows the change first)", apply, plan);
+	}
+	free(apply);
+	free(plan);
+}
+
 int cmd_doctor(const struct opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -234,6 +256,8 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 	r = gather(o, &cx, src, &e, &c);
 	if (r == EXIT_OK) {
 		doctor_run(&c, &e, have_audit ? &a : NULL, &d);
+		if (have_audit)
+			complete_fixes(o, &p, &d);
 		if (o->format == FMT_JSON)
 			print_json(&d, &c);
 		else if (o->format == FMT_PROMETHEUS)
