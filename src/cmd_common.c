@@ -214,7 +214,7 @@ static bool takes_profiles(const char *cmd)
 /* "tcptune" and the global options this run used that the command needs to look at the same thing. */
 static char *hint_head(const struct opts *o, const char *cmd)
 {
-	char *s = xstrdup("tcptune");
+	char *s = shell_word(o->progname ? o->progname : "tcptune");
 
 	if (o->root && strcmp(o->root, "/"))
 		append(&s, "--root", o->root);
@@ -253,7 +253,9 @@ char *tt_hint_complete(const struct opts *o, const char *msg)
 
 	while ((at = strstr(p, mark))) {
 		const char *cmd = at + strlen(mark);
-		char *head = *cmd == '-' ? xstrdup("tcptune") : hint_head(o, cmd);	/* complete already */
+		/* "`tcptune --root ...": complete already but for the program's name */
+		char *head = *cmd == '-' ? shell_word(o->progname ? o->progname : "tcptune") :
+					   hint_head(o, cmd);
 		char *t = xasprintf("%s%.*s`%s ", out, (int)(at - p), p, head);
 
 		free(head);

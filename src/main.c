@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,6 +299,20 @@ static int output_end(char *tmp, int r)
 	return r;
 }
 
+/*
+ * How hints name the program: "tcptune" when it was found on $PATH, else
+ * the absolute path it was run by (./tcptune in a build tree is not on
+ * $PATH, and a hint must paste from anywhere).
+ */
+static const char *program_name(const char *argv0)
+{
+	static char path[PATH_MAX];
+
+	if (!argv0 || !strchr(argv0, '/') || !realpath(argv0, path))
+		return "tcptune";
+	return path;
+}
+
 /* "tcptune sockets --help" and "tcptune help sockets": the command's own options, then the global ones. */
 static int command_help(const struct command *cmd)
 {
@@ -344,7 +359,7 @@ int main(int argc, char **argv)
 	bool help = false;
 	int c;
 
-	opts.progname = "tcptune";
+	opts.progname = program_name(argv[0]);
 	while ((c = getopt_long(argc, argv, "+o:qvhV", global_options, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);

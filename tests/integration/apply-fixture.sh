@@ -22,7 +22,7 @@ expect_exit 2 tt render no-such-profile
 
 # plan = apply --dry-run = apply --check: exit 1 with changes pending, nothing touched
 expect_exit 1 tt plan crawler
-sed "s|$PROFILES|@PROFILES@|g; s|$R|@ROOT@|g" "$T/out" >"$T/pinned"
+sed "s|$(realpath "$TCPTUNE") |tcptune |g; s|$PROFILES|@PROFILES@|g; s|$R|@ROOT@|g" "$T/out" >"$T/pinned"
 diff -u "$G/plan-crawler.txt" "$T/pinned" || fail "plan table differs"
 grep_err 'per network namespace'
 expect_exit 1 tt apply --dry-run crawler

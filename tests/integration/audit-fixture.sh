@@ -5,7 +5,9 @@ unset TCPTUNE_PROFILE_PATH NO_COLOR
 R=$(tt_root root-basic)
 tt() { "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" "$@"; }
 # The profile directory differs between trees: pin it in the golden files.
-pin() { sed "s|$PROFILES|@PROFILES@|g; s|$R|@ROOT@|g" "$T/out" >"$T/pinned"; }
+# Hints name the binary as it was run: pin that too.
+BIN=$(realpath "$TCPTUNE")
+pin() { sed "s|$BIN |tcptune |g; s|$PROFILES|@PROFILES@|g; s|$R|@ROOT@|g" "$T/out" >"$T/pinned"; }
 
 expect_exit 1 tt audit crawler
 pin

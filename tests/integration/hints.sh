@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every command that any output suggests (`tcptune ...` in a message, doctor's
-# fix) runs as printed, from another directory: exit 0 or 1, never 2. Fixture
+# fix) runs as printed, from another directory: exit 0 or 1, never 2. Hints
+# name the binary as it was run (here by its absolute path). Fixture
 # roots only: a hint without the run's --root would touch the host and fails
 # the test unrun.
 . "$SRCDIR/tests/integration/lib.sh"
@@ -10,6 +11,7 @@ export NO_COLOR
 
 mkdir -p "$T/cwd/profiles" "$T/elsewhere" || exit 99
 cp "$PROFILES"/*.conf "$T/cwd/profiles/" || exit 99
+BIN=$(realpath "$TCPTUNE")
 R=$(tt_root apply-root cwd/root)
 cp -R "$SRCDIR/tests/data/sockets-proc/proc/net" "$R/proc/" || exit 99
 cp -R "$SRCDIR/tests/data/sockets-proc/proc/4242" "$R/proc/" || exit 99
@@ -23,7 +25,7 @@ scenario() {
 	shift
 	(cd "$T/cwd" && "$TCPTUNE" "$@") >"$T/s.out" 2>"$T/s.err"
 	echo "scenario $name: exit $?" >&2
-	cat "$T/s.out" "$T/s.err" | grep -o '`tcptune [^`]*`' | tr -d '`' >>"$T/hints"
+	cat "$T/s.out" "$T/s.err" | grep -oE '`[^` ]*tcptune [^`]*`' | tr -d '`' >>"$T/hints"
 }
 
 scenario audit --root root --profile-dir profiles audit crawler
@@ -61,19 +63,19 @@ while :; do
 	[ -n "$h" ] || break
 	printf '%s\n' "$h" >>"$T/done"
 	case "$h" in
-	"tcptune --root $R "* | "tcptune --root ${R2:-$R} "*) ;;
+	"$BIN --root $R "* | "$BIN --root ${R2:-$R} "*) ;;
 	*) fail "hint does not name the root this run looked at: $h" ;;
 	esac
 	runs=$((runs + 1))
 	[ $runs -le 40 ] || fail "more than 40 hints: a loop?"
-	(cd "$T/elsewhere" && eval "\"\$TCPTUNE\" ${h#tcptune }") >"$T/h.out" 2>"$T/h.err"
+	(cd "$T/elsewhere" && eval "$h") >"$T/h.out" 2>"$T/h.err"
 	rc=$?
 	echo "hint: $h -> exit $rc" >&2
 	if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
 		cat "$T/h.out" "$T/h.err" >&2
 		fail "hint exited $rc: $h"
 	fi
-	cat "$T/h.out" "$T/h.err" | grep -o '`tcptune [^`]*`' | tr -d '`' >>"$T/hints"
+	cat "$T/h.out" "$T/h.err" | grep -oE '`[^` ]*tcptune [^`]*`' | tr -d '`' >>"$T/hints"
 done
 [ $runs -ge 4 ] || fail "only $runs hints found"
 echo "hints: $runs run, all exit 0 or 1"
