@@ -14,9 +14,7 @@
 
 static void vsay(const struct opts *o, enum style st, const char *what, const char *fmt, va_list ap)
 {
-	char *msg;
-
-	char *full;
+	char *msg, *full;
 
 	if (vasprintf(&msg, fmt, ap) < 0)
 		return;
@@ -191,10 +189,18 @@ static char *abs_word(const char *path)
 	return w;
 }
 
-static void append(char **s, const char *opt, const char *val)
+/* A relative path would not be found from elsewhere; a name (--netns web1, a profile) is a name. */
+static bool is_path(const char *v)
 {
-	char *w = val ? abs_word(val) : NULL;
-	char *t = xasprintf("%s %s%s%s", *s, opt, w ? " " : "", w ? w : "");
+	size_t n = strlen(v);
+
+	return strchr(v, '/') || (n > 5 && !strcmp(v + n - 5, ".conf"));
+}
+
+static void append(char **s, const char *opt, const char *val, bool path)
+{
+	char *w = path || is_path(val) ? abs_word(val) : shell_word(val);
+	char *t = xasprintf("%s %s %s", *s, opt, w);
 
 	free(w);
 	free(*s);
@@ -217,14 +223,14 @@ static char *hint_head(const struct opts *o, const char *cmd)
 	char *s = shell_word(o->progname ? o->progname : "tcptune");
 
 	if (o->root && strcmp(o->root, "/"))
-		append(&s, "--root", o->root);
+		append(&s, "--root", o->root, true);
 	if (o->netns)
-		append(&s, "--netns", o->netns);
+		append(&s, "--netns", o->netns, false);
 	if (o->fragment && strcmp(o->fragment, TT_FRAGMENT_DEFAULT))
-		append(&s, "--fragment", o->fragment);
+		append(&s, "--fragment", o->fragment, true);
 	if (takes_profiles(cmd))
 		for (size_t i = 0; i < o->n_profile_dirs; i++)
-			append(&s, "--profile-dir", o->profile_dirs[i]);
+			append(&s, "--profile-dir", o->profile_dirs[i], true);
 	return s;
 }
 
@@ -234,8 +240,7 @@ char *tt_hint(const struct opts *o, const char *cmd, char *const *names, size_t 
 
 	free(head);
 	for (size_t i = 0; i < n; i++) {
-		/* a relative file path would not be found from elsewhere; a name is a name */
-		char *w = strchr(names[i], '/') ? abs_word(names[i]) : shell_word(names[i]);
+		char *w = is_path(names[i]) ? abs_word(names[i]) : shell_word(names[i]);
 		char *t = xasprintf("%s %s", s, w);
 
 		free(w);
