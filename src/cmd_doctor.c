@@ -205,19 +205,23 @@ static void print_text(const struct opts *o, const struct doctor *d)
  * The audit findings' fix names the profile that set the key, which may be
  * a parent (apply baseline would drop the rest of crawler) and lacks the
  * run's --root, --netns…: name the profiles doctor audited, as they paste.
+ * Every other "`tcptune ..." in a fix gets the run's global options.
  */
 static void complete_fixes(const struct opts *o, const struct profile *p, struct doctor *d)
 {
-	char *apply = tt_hint(o, "apply", p->names, p->n_names);
-	char *plan = tt_hint(o, "plan", p->names, p->n_names);
+	char *apply = p ? tt_hint(o, "apply", p->names, p->n_names) : NULL;
+	char *plan = p ? tt_hint(o, "plan", p->names, p->n_names) : NULL;
 
 	for (size_t i = 0; i < d->n; i++) {
 		struct dfinding *f = &d->f[i];
+		char *fix;
 
-		if (strcmp(f->id, "audit-drift") && strcmp(f->id, "audit-boot-drift"))
-			continue;
+		if (p && (!strcmp(f->id, "audit-drift") || !strcmp(f->id, "audit-boot-drift")))
+			fix = xasprintf("`%s` (`%s` shows the change first)", apply, plan);
+		else
+			fix = tt_hint_complete(o, f->fix);
 		free(f->fix);
-		f->fix = xasprintf("`%s` (`%s` shows the change first)", apply, plan);
+		f->fix = fix;
 	}
 	free(apply);
 	free(plan);
@@ -256,8 +260,7 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 	r = gather(o, &cx, src, &e, &c);
 	if (r == EXIT_OK) {
 		doctor_run(&c, &e, have_audit ? &a : NULL, &d);
-		if (have_audit)
-			complete_fixes(o, &p, &d);
+		complete_fixes(o, have_audit ? &p : NULL, &d);
 		if (o->format == FMT_JSON)
 			print_json(&d, &c);
 		else if (o->format == FMT_PROMETHEUS)

@@ -50,6 +50,12 @@ else
 	echo "built without test hooks: no interrupted-apply scenario" >&2
 fi
 
+# doctor's own fixes: TIME_WAIT near tcp_max_tw_buckets names sockets --by remote
+R3=$(tt_root sockets-proc cwd/root3)
+echo 5 >"$R3/proc/sys/net/ipv4/tcp_max_tw_buckets" || exit 99
+scenario doctor-tw --root root3 doctor --source proc
+grep -q "root3 sockets --by remote\$" "$T/hints" || fail "doctor's tw-buckets fix is not a complete command"
+
 grep -q ' plan crawler$' "$T/hints" || fail "audit does not suggest plan with the profile"
 grep -q ' apply crawler$' "$T/hints" || fail "plan does not suggest apply with the profile"
 grep -q 'fragment /etc/sysctl.d/50-alt.conf .*apply crawler baseline$' "$T/hints" ||
@@ -63,7 +69,7 @@ while :; do
 	[ -n "$h" ] || break
 	printf '%s\n' "$h" >>"$T/done"
 	case "$h" in
-	"$BIN --root $R "* | "$BIN --root ${R2:-$R} "*) ;;
+	"$BIN --root $R "* | "$BIN --root ${R2:-$R} "* | "$BIN --root $R3 "*) ;;
 	*) fail "hint does not name the root this run looked at: $h" ;;
 	esac
 	runs=$((runs + 1))
