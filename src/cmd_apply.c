@@ -197,10 +197,25 @@ static int outcome_exit(const struct apply_tx *tx)
 	return EXIT_BROKEN;
 }
 
+/* The hints in the messages get this run's global options in the JSON too. */
+static void complete_msgs(const struct opts *o, struct msgs *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		char *c = tt_hint_complete(o, m->v[i]);
+
+		free(m->v[i]);
+		m->v[i] = c;
+	}
+}
+
 /* Print the result in the chosen format and map it to the exit status. */
 static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, bool dry_run)
 {
 	int code = outcome_exit(tx);
+
+	complete_msgs(o, &tx->errors);
+	complete_msgs(o, &tx->warnings);
+	complete_msgs(o, &tx->notes);
 
 	if (o->format == FMT_JSON)
 		output_json(stdout, tx_json(tx, dry_run ? MODE_PLAN : mode));

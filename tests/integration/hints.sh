@@ -56,6 +56,20 @@ echo 5 >"$R3/proc/sys/net/ipv4/tcp_max_tw_buckets" || exit 99
 scenario doctor-tw --root root3 doctor --source proc
 grep -q "root3 sockets --by remote\$" "$T/hints" || fail "doctor's tw-buckets fix is not a complete command"
 
+# a rollback that cannot restore a key (exit 4): its retry hint, in the JSON
+# too; once the key is back, the hint finishes the rollback
+R4=$(tt_root apply-root cwd/root4)
+(cd "$T/cwd" && "$TCPTUNE" --root root4 --profile-dir profiles apply crawler) >/dev/null 2>&1 ||
+	fail "apply on root4 failed"
+K=$R4/proc/sys/net/ipv4/tcp_keepalive_time
+rm "$K" && mkdir "$K" || exit 99
+(cd "$T/cwd" && "$TCPTUNE" --root root4 -o json rollback) >"$T/s.out" 2>/dev/null
+[ $? -eq 4 ] || fail "rollback with a key turned into a directory did not exit 4"
+grep -o '"[^"]*`[^`]*tcptune [^`]*`' "$T/s.out" | grep -q "root4 rollback" ||
+	fail "the JSON errors lack a complete rollback hint"
+cat "$T/s.out" | grep -oE '`[^` ]*tcptune [^`]*`' | tr -d '`' >>"$T/hints"
+rmdir "$K" && echo 7200 >"$K" || exit 99
+
 grep -q ' plan crawler$' "$T/hints" || fail "audit does not suggest plan with the profile"
 grep -q ' apply crawler$' "$T/hints" || fail "plan does not suggest apply with the profile"
 grep -q 'fragment /etc/sysctl.d/50-alt.conf .*apply crawler baseline$' "$T/hints" ||
@@ -69,7 +83,7 @@ while :; do
 	[ -n "$h" ] || break
 	printf '%s\n' "$h" >>"$T/done"
 	case "$h" in
-	"$BIN --root $R "* | "$BIN --root ${R2:-$R} "* | "$BIN --root $R3 "*) ;;
+	"$BIN --root $R "* | "$BIN --root ${R2:-$R} "* | "$BIN --root $R3 "* | "$BIN --root $R4 "*) ;;
 	*) fail "hint does not name the root this run looked at: $h" ;;
 	esac
 	runs=$((runs + 1))
