@@ -210,6 +210,19 @@ static char *join(char *const *v, size_t n)
 	return s;
 }
 
+/* "a b c" for a command line: the profile names of a journal, for a hint. */
+static char *join_words(char *const *v, size_t n)
+{
+	char *s = xstrdup("");
+
+	for (size_t i = 0; i < n; i++) {
+		char *t = xasprintf("%s%s%s", s, i ? " " : "", v[i]);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 static struct apply_key *add_key(struct apply_tx *tx, const char *key)
 {
 	struct apply_key *k;
@@ -557,11 +570,15 @@ char *apply_last_advice(const struct apply_last *l)
 	if (!interrupted(l->state))
 		return NULL;
 	names = join(l->profiles, l->n_profiles);
-	if (l->state == APPLY_STATE_INCOMPLETE)
+	if (l->state == APPLY_STATE_INCOMPLETE) {
+		char *words = join_words(l->profiles, l->n_profiles);
+
 		s = xasprintf("the apply of %s by pid %lld did not finish (%s says \"incomplete\"): "
 			      "settings may be half applied; run `tcptune rollback` to restore the "
-			      "state before it, or `tcptune apply` to restore it and apply again",
-			      names, l->pid, TT_JOURNAL_PATH);
+			      "state before it, or `tcptune apply %s` to restore it and apply again",
+			      names, l->pid, TT_JOURNAL_PATH, words);
+		free(words);
+	}
 	else
 		s = xasprintf("the rollback of %s by pid %lld did not finish (%s says \"rolling-back\"): "
 			      "run `tcptune rollback` again to complete it", names, l->pid,

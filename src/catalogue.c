@@ -507,12 +507,6 @@ static const char *last_component(const char *key)
 	return dot ? dot + 1 : key;
 }
 
-/* Close means a few edits, and well under half the word: "foo" is not "ecn". */
-static bool close_enough(size_t d, size_t len)
-{
-	return d <= 3 && d * 2 < len;
-}
-
 /* The entry nearest to `key`, comparing whole keys or only last components. */
 static const char *nearest(const char *key, bool last_only)
 {
@@ -523,7 +517,7 @@ static const char *nearest(const char *key, bool last_only)
 		const char *c = last_only ? last_component(entries[i].key) : entries[i].key;
 		size_t d = edit_distance(k, c);
 
-		if (close_enough(d, len) && d < best_d) {
+		if (edit_close(d, len) && d < best_d) {
 			best = entries[i].key;
 			best_d = d;
 		}

@@ -103,6 +103,22 @@ static const char *fragment_verb(const struct apply_tx *tx, bool done)
 	return done ? "rewritten" : "would be rewritten";
 }
 
+/* "; `tcptune … apply crawler` makes these changes", complete enough to paste. */
+static char *next_step(const struct opts *o, const struct apply_tx *tx, enum mode mode)
+{
+	char *cmd, *s, *e;
+
+	if (!pending(tx))
+		return xstrdup("; nothing to do");
+	cmd = mode == MODE_ROLLBACK ? tt_hint(o, "rollback", NULL, 0) :
+				      tt_hint(o, "apply", tx->profiles, tx->n_profiles);
+	e = output_escape(cmd);
+	s = xasprintf("; `%s` makes these changes", e);
+	free(e);
+	free(cmd);
+	return s;
+}
+
 static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode mode, bool dry_run)
 {
 	static const char *const head[] = { "KEY", "BEFORE", "", "AFTER" };
@@ -148,19 +164,20 @@ static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode 
 		return;
 	}
 	char *en = output_escape(names);
+	char *next = next_step(o, tx, mode);
 	if (mode == MODE_ROLLBACK && dry_run)
 		printf("rollback of %s: %zu key%s to restore%s\n", en, tx->n_set, tx->n_set == 1 ? "" : "s",
-		       pending(tx) ? "; `tcptune rollback` makes these changes" : "; nothing to do");
+		       next);
 	else if (mode == MODE_PLAN || dry_run)
 		printf("%s: %zu key%s to change, %zu already set, %zu skipped%s\n", en, tx->n_set,
-		       tx->n_set == 1 ? "" : "s", keep, skip,
-		       pending(tx) ? "; `tcptune apply` makes these changes" : "; nothing to do");
+		       tx->n_set == 1 ? "" : "s", keep, skip, next);
 	else if (mode == MODE_APPLY)
 		printf("%s: %s%zu key%s changed, %zu already set, %zu skipped\n", en,
 		       tx->changed ? "applied; " : "already applied, nothing changed; ", tx->n_set,
 		       tx->n_set == 1 ? "" : "s", keep, skip);
 	else
 		printf("rolled back %s: %zu key%s restored\n", en, tx->n_set, tx->n_set == 1 ? "" : "s");
+	free(next);
 	free(en);
 	free(names);
 }
@@ -180,10 +197,25 @@ static int outcome_exit(const struct apply_tx *tx)
 	return EXIT_BROKEN;
 }
 
+/* The hints in the messages get this run's global options in the JSON too. */
+static void complete_msgs(const struct opts *o, struct msgs *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		char *c = tt_hint_complete(o, m->v[i]);
+
+		free(m->v[i]);
+		m->v[i] = c;
+	}
+}
+
 /* Print the result in the chosen format and map it to the exit status. */
 static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, bool dry_run)
 {
 	int code = outcome_exit(tx);
+
+	complete_msgs(o, &tx->errors);
+	complete_msgs(o, &tx->warnings);
+	complete_msgs(o, &tx->notes);
 
 	if (o->format == FMT_JSON)
 		output_json(stdout, tx_json(tx, dry_run ? MODE_PLAN : mode));

@@ -161,8 +161,14 @@ static void audit_table(FILE *out, const struct opts *o, const struct profile *p
 		count[AUDIT_MISSING], count[AUDIT_UNREADABLE], count[AUDIT_NOT_IN_NETNS]);
 	if (a->child_netns)
 		fputs("This is a child network namespace: host-wide keys are audited on the host.\n", out);
-	fprintf(out, "%s\n", a->compliant ? "compliant" :
-		"not compliant: `tcptune plan` shows what apply would change");
+	if (a->compliant) {
+		fputs("compliant\n", out);
+	} else {
+		char *plan = tt_hint(o, "plan", p->names, p->n_names);
+
+		fprintf(out, "not compliant: `%s` shows what apply would change\n", plan);
+		free(plan);
+	}
 }
 
 static json_t *netns_json(const struct netns *ns)
@@ -246,8 +252,12 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 			if (o->format == FMT_TABLE) {
 				if (i)
 					putchar('\n');
+				struct opts here = *o;	/* the hint names this namespace */
+
+				if (!v[i].self)
+					here.netns = v[i].path;
 				netns_heading(stdout, o, &v[i]);
-				audit_table(stdout, o, p, &a);
+				audit_table(stdout, &here, p, &a);
 			}
 		}
 		json_array_append_new(list, j);

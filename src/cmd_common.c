@@ -1,6 +1,7 @@
 /* cmd_common.c: what every command opens first; error printing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,14 @@
 
 static void vsay(const struct opts *o, enum style st, const char *what, const char *fmt, va_list ap)
 {
-	char *msg;
+	char *msg, *full;
 
 	if (vasprintf(&msg, fmt, ap) < 0)
 		return;
+	full = tt_hint_complete(o, msg);
 	fprintf(stderr, "tcptune: %s%s%s%s\n", output_style_on(st, o->color), what,
-		output_style_off(o->color), msg);
+		output_style_off(o->color), full);
+	free(full);
 	free(msg);
 }
 
@@ -153,4 +156,119 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 		last.n_profiles = 0;
 	}
 	apply_last_free(&last);
+}
+
+/* A word the shell takes as it is, else in single quotes. */
+static char *shell_word(const char *s)
+{
+	char *out, *q;
+
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+,-") ==
+			  strlen(s))
+		return xstrdup(s);
+	out = q = xmalloc(strlen(s) * 4 + 3);
+	*q++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'')
+			q = stpcpy(q, "'\\''");
+		else
+			*q++ = *s;
+	}
+	*q++ = '\'';
+	*q = '\0';
+	return out;
+}
+
+/* A path as typed, made absolute so that a hint also runs from another directory. */
+static char *abs_word(const char *path)
+{
+	char *r = path[0] == '/' ? NULL : realpath(path, NULL);
+	char *w = shell_word(r ? r : path);
+
+	free(r);
+	return w;
+}
+
+/* A relative path would not be found from elsewhere; a name (--netns web1, a profile) is a name. */
+static bool is_path(const char *v)
+{
+	size_t n = strlen(v);
+
+	return strchr(v, '/') || (n > 5 && !strcmp(v + n - 5, ".conf"));
+}
+
+static void append(char **s, const char *opt, const char *val, bool path)
+{
+	char *w = path || is_path(val) ? abs_word(val) : shell_word(val);
+	char *t = xasprintf("%s %s %s", *s, opt, w);
+
+	free(w);
+	free(*s);
+	*s = t;
+}
+
+static bool takes_profiles(const char *cmd)
+{
+	static const char *const v[] = { "audit", "apply", "plan", "render", "show", "doctor" };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (!strncmp(cmd, v[i], strlen(v[i])) && (!cmd[strlen(v[i])] || cmd[strlen(v[i])] == ' '))
+			return true;
+	return false;
+}
+
+/* "tcptune" and the global options this run used that the command needs to look at the same thing. */
+static char *hint_head(const struct opts *o, const char *cmd)
+{
+	char *s = shell_word(o->progname ? o->progname : "tcptune");
+
+	if (o->root && strcmp(o->root, "/"))
+		append(&s, "--root", o->root, true);
+	if (o->netns)
+		append(&s, "--netns", o->netns, false);
+	if (o->fragment && strcmp(o->fragment, TT_FRAGMENT_DEFAULT))
+		append(&s, "--fragment", o->fragment, true);
+	if (takes_profiles(cmd))
+		for (size_t i = 0; i < o->n_profile_dirs; i++)
+			append(&s, "--profile-dir", o->profile_dirs[i], true);
+	return s;
+}
+
+char *tt_hint(const struct opts *o, const char *cmd, char *const *names, size_t n)
+{
+	char *head = hint_head(o, cmd), *s = xasprintf("%s %s", head, cmd);
+
+	free(head);
+	for (size_t i = 0; i < n; i++) {
+		char *w = is_path(names[i]) ? abs_word(names[i]) : shell_word(names[i]);
+		char *t = xasprintf("%s %s", s, w);
+
+		free(w);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+char *tt_hint_complete(const struct opts *o, const char *msg)
+{
+	static const char mark[] = "`tcptune ";
+	char *out = xstrdup("");
+	const char *p = msg, *at;
+
+	while ((at = strstr(p, mark))) {
+		const char *cmd = at + strlen(mark);
+		/* "`tcptune --root ...": complete already but for the program's name */
+		char *head = *cmd == '-' ? shell_word(o->progname ? o->progname : "tcptune") :
+					   hint_head(o, cmd);
+		char *t = xasprintf("%s%.*s`%s ", out, (int)(at - p), p, head);
+
+		free(head);
+		free(out);
+		out = t;
+		p = cmd;
+	}
+	char *t = xasprintf("%s%s", out, p);
+	free(out);
+	return t;
 }

@@ -201,6 +201,32 @@ static void print_text(const struct opts *o, const struct doctor *d)
 		       n[SEV_CRITICAL], n[SEV_WARNING], n[SEV_INFO]);
 }
 
+/*
+ * The audit findings' fix names the profile that set the key, which may be
+ * a parent (apply baseline would drop the rest of crawler) and lacks the
+ * run's --root, --netns…: name the profiles doctor audited, as they paste.
+ * Every other "`tcptune ..." in a fix gets the run's global options.
+ */
+static void complete_fixes(const struct opts *o, const struct profile *p, struct doctor *d)
+{
+	char *apply = p ? tt_hint(o, "apply", p->names, p->n_names) : NULL;
+	char *plan = p ? tt_hint(o, "plan", p->names, p->n_names) : NULL;
+
+	for (size_t i = 0; i < d->n; i++) {
+		struct dfinding *f = &d->f[i];
+		char *fix;
+
+		if (p && (!strcmp(f->id, "audit-drift") || !strcmp(f->id, "audit-boot-drift")))
+			fix = xasprintf("`%s` (`%s` shows the change first)", apply, plan);
+		else
+			fix = tt_hint_complete(o, f->fix);
+		free(f->fix);
+		f->fix = fix;
+	}
+	free(apply);
+	free(plan);
+}
+
 int cmd_doctor(const struct opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -234,6 +260,7 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 	r = gather(o, &cx, src, &e, &c);
 	if (r == EXIT_OK) {
 		doctor_run(&c, &e, have_audit ? &a : NULL, &d);
+		complete_fixes(o, have_audit ? &p : NULL, &d);
 		if (o->format == FMT_JSON)
 			print_json(&d, &c);
 		else if (o->format == FMT_PROMETHEUS)

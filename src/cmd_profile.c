@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "catalogue.h"
 #include "output.h"
 #include "sysctld.h"
@@ -183,6 +184,8 @@ out:
 	return r;
 }
 
+static int profiles_none(const struct opts *o, const struct profile_path *pp);
+
 int cmd_profiles(const struct opts *o, int argc, char **argv)
 {
 	struct ctx c;
@@ -216,7 +219,7 @@ int cmd_profiles(const struct opts *o, int argc, char **argv)
 		json_object_set_new(doc, "path", dirs);
 		json_object_set_new(doc, "profiles", a);
 		output_json(stdout, doc);
-	} else {
+	} else if (n) {
 		static const char *const head[] = { "NAME", "DESCRIPTION", "INHERITS", "FILE" };
 		struct table *t = table_new(4, head);
 		for (size_t i = 0; i < n; i++) {
@@ -228,9 +231,25 @@ int cmd_profiles(const struct opts *o, int argc, char **argv)
 		table_print(t, stdout, o->color);
 		table_free(t);
 	}
+	if (!n)
+		r = profiles_none(o, &c.pp);
 	profile_info_free(v, n);
 	ctx_close(&c);
-	return EXIT_OK;
+	return r;
+}
+
+/* An empty listing is not success: say where tcptune looked and how to add a directory. */
+static int profiles_none(const struct opts *o, const struct profile_path *pp)
+{
+	char *where = profile_path_text(pp);
+	struct stat st;
+
+	tt_error(o, "profiles: no profiles found; looked in %s; %s", where,
+		 stat("profiles/baseline.conf", &st) == 0 ?
+			 "./profiles has some: add --profile-dir ./profiles" :
+			 "add a directory with --profile-dir DIR or TCPTUNE_PROFILE_PATH");
+	free(where);
+	return EXIT_FINDINGS;
 }
 
 /* One key for explain: the catalogue facts plus what this host says. */

@@ -33,7 +33,18 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static const char *by_names[] = { "state", "owner", "remote", "local-port" };
+static const char *const by_names[] = { "state", "owner", "remote", "local-port" };
+
+/* The netstat names, for "did you mean": "close_wiat", "TIMEWAIT". */
+static const char *state_suggest(const char *word)
+{
+	const char *names[TCPS_MAX];
+	size_t n = 0;
+
+	for (int s = 1; s < TCPS_MAX; s++)
+		names[n++] = sockets_state_name(s);
+	return suggest_word(word, names, n);
+}
 
 static int parse_states(const struct opts *o, const char *arg, uint32_t *states)
 {
@@ -46,7 +57,10 @@ static int parse_states(const struct opts *o, const char *arg, uint32_t *states)
 		if (st < 0) {
 			char *e = output_escape(tok);
 
-			tt_error(o, "sockets: --state %s: not a TCP state (ESTABLISHED, close-wait, time-wait, …)", e);
+			const char *near = state_suggest(tok);
+
+			tt_error(o, "sockets: --state %s: not a TCP state (ESTABLISHED, close-wait, time-wait, …)%s%s%s",
+				 e, near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 			free(e);
 			r = -EINVAL;
 			break;
@@ -62,7 +76,7 @@ static int parse_args(const struct opts *o, int argc, char **argv, struct sopts 
 	static const struct option lo[] = {
 		{ "by", required_argument, NULL, 'b' },
 		{ "state", required_argument, NULL, 's' },
-		{ "top", required_argument, NULL, 'n' },
+		{ "top", required_argument, NULL, 'N' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "exact", no_argument, NULL, 'x' },
 		{ "source", required_argument, NULL, 'S' },
@@ -74,7 +88,7 @@ static int parse_args(const struct opts *o, int argc, char **argv, struct sopts 
 	int c;
 
 	memset(so, 0, sizeof(*so));
-	while ((c = getopt_long(argc, argv, "46b:s:n:w:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "46b:s:N:n:w:", lo, NULL)) != -1) {
 		switch (c) {
 		case '4': v4 = true; break;
 		case '6': v6 = true; break;
@@ -83,7 +97,10 @@ static int parse_args(const struct opts *o, int argc, char **argv, struct sopts 
 			for (i = 0; i < 4 && strcmp(optarg, by_names[i]) != 0; i++)
 				;
 			if (i == 4) {
-				tt_error(o, "sockets: --by wants state, owner, remote or local-port");
+				const char *near = suggest_word(optarg, by_names, 4);
+
+				tt_error(o, "sockets: --by wants state, owner, remote or local-port%s%s%s",
+					 near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 				return EXIT_USAGE;
 			}
 			so->by = (enum by)i;
@@ -93,6 +110,10 @@ static int parse_args(const struct opts *o, int argc, char **argv, struct sopts 
 				return EXIT_USAGE;
 			break;
 		case 'n':
+			/* -n is --dry-run for apply and rollback: kept here, not taught */
+			tt_warn(o, "sockets: -n N is an older spelling of -N N (--top N)");
+			/* fall through */
+		case 'N':
 			if (parse_ll(optarg, &n) < 0 || n < 1) {
 				tt_error(o, "sockets: --top wants a positive number");
 				return EXIT_USAGE;

@@ -220,7 +220,7 @@ static void rule_tw_buckets(const struct census *c, const struct tcpenv *e, stru
 	long long tw = e->ss.tw >= 0 ? e->ss.tw : (long long)c->states[TCPS_TIME_WAIT];
 	static const char fix[] =
 		"Raise net.ipv4.tcp_max_tw_buckets (each bucket costs a few hundred bytes) and find "
-		"who closes so many connections first (sockets --by remote); never lower it: "
+		"who closes so many connections first (`tcptune sockets --by remote`); never lower it: "
 		"sockets past the limit skip TIME_WAIT and lose its protection against old "
 		"duplicates.";
 	bool near = e->max_tw_buckets > 0 && tw >= e->max_tw_buckets * 8 / 10;

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tcptune.h"
@@ -31,6 +33,24 @@ static const struct command commands[] = {
 	{ "doctor",   cmd_doctor,   "[--source SRC] [PROFILE...]", "sockets and settings turned into a diagnosis" },
 };
 
+static void usage_options(FILE *f, const char *heading)
+{
+	fprintf(f, "\n%s:\n", heading);
+	fputs("  --root DIR            take /proc, /etc, /run and /var/lib below DIR\n"
+	      "  --netns NAME|PATH|PID work inside that network namespace\n"
+	      "  --fragment PATH       the sysctl.d file apply writes (" TT_FRAGMENT_DEFAULT ")\n"
+	      "  --profile-dir DIR     look for profiles in DIR first (repeatable)\n"
+	      "  -o, --format FORMAT   table, json or prometheus\n"
+	      "  --output FILE         write to FILE atomically (for the textfile collector)\n"
+	      "  --color WHEN          auto, always or never (NO_COLOR is honoured)\n"
+	      "  -q, --quiet           print nothing on success\n"
+	      "  -v, --verbose         say more\n"
+	      "  -h, --help            this help;  -V, --version  the version\n"
+	      "  tcptune help COMMAND  (or COMMAND --help) a command's options and their values\n"
+	      "\nexit status: 0 ok, 1 drift/changes pending/problems, 2 bad usage or input,\n"
+	      "3 failed and restored, 4 failed and not fully restored.  See tcptune(8).\n", f);
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: tcptune [-hqVv] [--color when] [--fragment path] [--netns name]\n"
@@ -46,19 +66,7 @@ static void usage(FILE *f)
 			fprintf(f, "  %-22s %s\n", head, c->summary);
 		free(head);
 	}
-	fputs("\noptions:\n"
-	      "  --root DIR            take /proc, /etc, /run and /var/lib below DIR\n"
-	      "  --netns NAME|PATH|PID work inside that network namespace\n"
-	      "  --fragment PATH       the sysctl.d file apply writes (" TT_FRAGMENT_DEFAULT ")\n"
-	      "  --profile-dir DIR     look for profiles in DIR first (repeatable)\n"
-	      "  -o, --format FORMAT   table, json or prometheus\n"
-	      "  --output FILE         write to FILE atomically (for the textfile collector)\n"
-	      "  --color WHEN          auto, always or never (NO_COLOR is honoured)\n"
-	      "  -q, --quiet           print nothing on success\n"
-	      "  -v, --verbose         say more\n"
-	      "  -h, --help            this help;  -V, --version  the version\n"
-	      "\nexit status: 0 ok, 1 drift/changes pending/problems, 2 bad usage or input,\n"
-	      "3 failed and restored, 4 failed and not fully restored.  See tcptune(8).\n", f);
+	usage_options(f, "options");
 }
 
 enum { OPT_ROOT = 256, OPT_NETNS, OPT_FRAGMENT, OPT_PROFILE_DIR, OPT_COLOR, OPT_OUTPUT };
@@ -86,6 +94,36 @@ static struct opts opts = {
 };
 static const char *color_when = "auto";
 static const char *output_file;
+
+static const char *const formats[] = { "table", "json", "prometheus" };
+
+/*
+ * kubectl and gh users write "--output json" for the format; tcptune's
+ * --output is a FILE. A value that is a format name, or close to one, or
+ * kubectl's "jsonpath=..." is refused rather than written to a file named
+ * "json": ./json still names that file.
+ */
+static bool output_is_format(const char *arg)
+{
+	static const char *const others[] = {
+		"yaml", "yml", "text", "txt", "wide", "csv", "tsv", "prom", "name",
+		"jsonpath", "go-template", "template", "custom-columns", "plain", "human",
+	};
+	const char *near = suggest_word(arg, formats, 3);
+	size_t n = strcspn(arg, "=");
+	bool other = false;
+
+	if (strchr(arg, '/'))
+		return false;
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (!strncasecmp(arg, others[i], n) && !others[i][n])
+			other = true;
+	if (!near && !other)
+		return false;
+	fprintf(stderr, "tcptune: --output takes a FILE to write, not a format: did you mean -o %s?"
+		" (to write a file named %s, say --output ./%s)\n", near ? near : "json", arg, arg);
+	return true;
+}
 
 static int set_option(int c, const char *arg)
 {
@@ -116,7 +154,10 @@ static int set_option(int c, const char *arg)
 		else if (!strcmp(arg, "prometheus"))
 			opts.format = FMT_PROMETHEUS;
 		else {
-			fprintf(stderr, "tcptune: -o: '%s' is not one of table, json, prometheus\n", arg);
+			const char *near = suggest_word(arg, formats, 3);
+
+			fprintf(stderr, "tcptune: -o: '%s' is not one of table, json, prometheus%s%s%s\n",
+				arg, near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 			return -1;
 		}
 		break;
@@ -128,6 +169,8 @@ static int set_option(int c, const char *arg)
 		color_when = arg;
 		break;
 	case OPT_OUTPUT:
+		if (output_is_format(arg))
+			return -1;
 		output_file = arg;
 		break;
 	case 'q':
@@ -256,12 +299,67 @@ static int output_end(char *tmp, int r)
 	return r;
 }
 
+/*
+ * How hints name the program: "tcptune" when it was found on $PATH, else
+ * the absolute path it was run by (./tcptune in a build tree is not on
+ * $PATH, and a hint must paste from anywhere).
+ */
+static const char *program_name(const char *argv0)
+{
+	static char path[PATH_MAX];
+
+	if (!argv0 || !strchr(argv0, '/') || !realpath(argv0, path))
+		return "tcptune";
+	return path;
+}
+
+/* "tcptune sockets --help" and "tcptune help sockets": the command's own options, then the global ones. */
+static int command_help(const struct command *cmd)
+{
+	if (cmd_help_print(stdout, cmd->name, cmd->args, cmd->summary) < 0)
+		printf("usage: tcptune [GLOBAL] %s %s\n  %s\n", cmd->name, cmd->args, cmd->summary);
+	usage_options(stdout, "global options (before or after the command)");
+	return EXIT_OK;
+}
+
+static int not_a_command(const char *name)
+{
+	const char *names[sizeof(commands) / sizeof(commands[0]) + 1];
+	const char *near;
+	size_t n = 0;
+
+	for (; n < sizeof(commands) / sizeof(commands[0]); n++)
+		names[n] = commands[n].name;
+	names[n++] = "help";
+	near = suggest_word(name, names, n);
+	fprintf(stderr, "tcptune: '%s' is not a command%s%s%s; see tcptune --help\n", name,
+		near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+	return EXIT_USAGE;
+}
+
+/* tcptune help [COMMAND] */
+static int help_command(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2) {
+		fputs("tcptune: help takes one COMMAND; see tcptune --help\n", stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return command_help(&commands[i]);
+	return not_a_command(argv[1]);
+}
+
 int main(int argc, char **argv)
 {
 	bool help = false;
 	int c;
 
-	opts.progname = "tcptune";
+	opts.progname = program_name(argv[0]);
 	while ((c = getopt_long(argc, argv, "+o:qvhV", global_options, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
@@ -282,6 +380,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[0], "help"))
+		return help_command(argc, argv);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *cmd = &commands[i];
 
@@ -289,11 +389,8 @@ int main(int argc, char **argv)
 			continue;
 		if (take_globals(&argc, argv, &help) < 0)
 			return EXIT_USAGE;
-		if (help) {
-			printf("usage: tcptune [GLOBAL] %s %s\n  %s\n\n", cmd->name, cmd->args, cmd->summary);
-			usage(stdout);
-			return EXIT_OK;
-		}
+		if (help)
+			return command_help(cmd);
 		char *tmp = NULL;
 		if (output_file && !(tmp = output_begin()))
 			return EXIT_USAGE;
@@ -305,6 +402,5 @@ int main(int argc, char **argv)
 		free(opts.profile_dirs);
 		return r;
 	}
-	fprintf(stderr, "tcptune: '%s' is not a command; see tcptune --help\n", argv[0]);
-	return EXIT_USAGE;
+	return not_a_command(argv[0]);
 }

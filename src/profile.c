@@ -69,19 +69,27 @@ void profile_path_free(struct profile_path *pp)
 	pp->n = 0;
 }
 
+/* "A, B, C": where names are looked up, for messages. */
 static char *path_joined(const struct profile_path *pp)
 {
-	size_t len = 1;
-	char *s, *q;
+	char *s = xstrdup("");
 
-	for (size_t i = 0; i < pp->n; i++)
-		len += strlen(pp->dirs[i]) + 1;
-	s = q = xmalloc(len);
-	*q = '\0';
 	for (size_t i = 0; i < pp->n; i++) {
-		if (i)
-			*q++ = ':';
-		q = stpcpy(q, pp->dirs[i]);
+		char *t = xasprintf("%s%s%s", s, i ? ", " : "", pp->dirs[i]);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+char *profile_path_text(const struct profile_path *pp)
+{
+	char *s = path_joined(pp);
+
+	if (!*s) {
+		free(s);
+		s = xstrdup("(empty profile path)");
 	}
 	return s;
 }
@@ -382,6 +390,121 @@ static int includes_check(const char *text, const char *dir, const char *file, u
 	return 0;
 }
 
+/* Line n (from 1) of text, without its newline; NULL past the end. */
+static char *line_at(const char *text, int n)
+{
+	for (int i = 1; i < n && text; i++) {
+		text = strchr(text, '\n');
+		if (text)
+			text++;
+	}
+	return text ? xstrndup(text, strcspn(text, "\n")) : NULL;
+}
+
+/* { and } before line n outside strings and comments: is the line inside a group? */
+static int depth_before(const char *text, int n)
+{
+	int depth = 0, line = 1;
+	char q = 0;
+
+	for (const char *p = text; *p && line < n; p++) {
+		if (*p == '\n') {
+			line++;
+			continue;
+		}
+		if (q) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == q)
+				q = 0;
+		} else if (*p == '"') {
+			q = '"';
+		} else if (*p == '#' || (*p == '/' && p[1] == '/')) {
+			p += strcspn(p, "\n") - 1;
+		} else if (*p == '{') {
+			depth++;
+		} else if (*p == '}') {
+			depth--;
+		}
+	}
+	return depth;
+}
+
+/*
+ * Admins coming from sysctl.conf write "net.ipv4.tcp_sack = 1;", which
+ * libconfig cannot parse (names have no dots): for such a line, the text
+ * to add to the syntax error, with the line rewritten as nested groups.
+ */
+static char *dotted_hint(const char *text, int n)
+{
+	char *line = NULL, *key, *val, *nested, *tail, *out = NULL;
+	char **parts = NULL, **toks = NULL;
+	size_t np = 0, nt = 0, klen;
+	const char *v;
+
+	/* libconfig may stop on the line after one without a ';' */
+	for (int k = n; k >= 1 && k >= n - 1 && !out; k--) {
+		free(line);
+		line = line_at(text, k);
+		if (!line)
+			continue;
+		key = line + strspn(line, " \t");
+		klen = strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./");
+		v = key + klen + strspn(key + klen, " \t");
+		if (!memchr(key, '.', klen) || (*v != '=' && *v != ':'))
+			continue;
+		key = xstrndup(key, klen);
+		if (key_normalize(key, &nested) < 0) {
+			free(key);
+			continue;
+		}
+		free(key);
+		val = xstrndup(v + 1, strcspn(v + 1, ";#\n"));
+		toks = NULL;
+		nt = value_split(val, &toks);
+		np = 0;
+		parts = NULL;
+		for (char *save = NULL, *c = strtok_r(nested, ".", &save); c; c = strtok_r(NULL, ".", &save)) {
+			parts = xreallocarray(parts, np + 1, sizeof(*parts));
+			parts[np++] = xstrdup(c);
+		}
+		/* "4096 87380 6291456" is a vector: an array in libconfig */
+		char *value = xstrdup("");
+		for (size_t i = 0; i < nt; i++) {
+			char *t = xasprintf("%s%s%s", value, i ? ", " : "", toks[i]);
+			free(value);
+			value = t;
+		}
+		if (nt > 1) {
+			char *t = xasprintf("[ %s ]", value);
+			free(value);
+			value = t;
+		}
+		bool top = depth_before(text, k) == 0 && strcmp(parts[0], "sysctl") != 0;
+		tail = xasprintf("%s = %s;", parts[np - 1], value);
+		for (size_t i = np - 1; i-- > 0;) {
+			char *t = xasprintf("%s = { %s };", parts[i], tail);
+			free(tail);
+			tail = t;
+		}
+		if (top) {
+			char *t = xasprintf("sysctl = { %s };", tail);
+			free(tail);
+			tail = t;
+		}
+		out = xasprintf(" (libconfig needs nested groups, not dotted names: write line %d as %s)",
+				k, tail);
+		free(tail);
+		free(value);
+		free(val);
+		free(nested);
+		strv_free(parts, np);
+		strv_free(toks, nt);
+	}
+	free(line);
+	return out;
+}
+
 /* Read and parse an opened profile; closes fd. Errors go to msgs. */
 static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
 {
@@ -423,7 +546,11 @@ static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
 	if (!config_read_string(c, wide)) {
 		const char *f = config_error_file(c);
 
-		msgs_add(m, "%s:%d: %s", f ? f : path, config_error_line(c), config_error_text(c));
+		char *hint = dotted_hint(buf, config_error_line(c));
+
+		msgs_add(m, "%s:%d: %s%s", f ? f : path, config_error_line(c), config_error_text(c),
+			 hint ? hint : "");
+		free(hint);
 		config_destroy(c);
 		r = -EINVAL;
 	} else if (bad_line) {
@@ -1041,6 +1168,77 @@ static char *cycle_text(const struct loader *l, size_t from, const char *again)
 	return t;
 }
 
+static bool dir_on_path(const struct profile_path *pp, const char *dir)
+{
+	char *rd = realpath(dir, NULL);
+	bool on = false;
+
+	for (size_t i = 0; i < pp->n && !on; i++) {
+		char *rp = rd ? realpath(pp->dirs[i], NULL) : NULL;
+
+		on = strcmp(pp->dirs[i], dir) == 0 || (rp && strcmp(rp, rd) == 0);
+		free(rp);
+	}
+	free(rd);
+	return on;
+}
+
+/* The profile names (without .conf) in dir, added to *v. */
+static void names_in(const char *dir, char ***v, size_t *n)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp)))
+		if (de->d_name[0] != '.' && ends_with(de->d_name, ".conf") && strlen(de->d_name) > 5) {
+			*v = xreallocarray(*v, *n + 1, sizeof(**v));
+			(*v)[(*n)++] = name_from_path(de->d_name);
+		}
+	(void)closedir(dp);
+}
+
+/*
+ * "NAME: no such profile; looked in A, B; did you mean X?" plus the way
+ * to add a directory: what a newcomer in a fresh checkout needs.
+ */
+static char *not_found_text(const struct profile_path *pp, const char *name, const char *reldir)
+{
+	char **names = NULL, *where = profile_path_text(pp), *s;
+	const char *near;
+	size_t n = 0;
+	struct stat st;
+
+	if (reldir && !dir_on_path(pp, reldir)) {
+		char *t = xasprintf("%s (beside the file that inherits it), %s", reldir, where);
+
+		free(where);
+		where = t;
+		names_in(reldir, &names, &n);
+	}
+	for (size_t i = 0; i < pp->n; i++)
+		names_in(pp->dirs[i], &names, &n);
+	near = suggest_word(name, (const char *const *)names, n);
+	s = xasprintf("%s: no such profile; looked in %s%s%s%s", name, where,
+		      near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+	free(where);
+	where = xasprintf("profiles/%s.conf", name);
+	if (!near && stat(where, &st) == 0) {
+		char *t = xasprintf("%s; ./%s exists: add --profile-dir ./profiles", s, where);
+		free(s);
+		s = t;
+	} else if (!near) {
+		char *t = xasprintf("%s; add a directory with --profile-dir DIR or TCPTUNE_PROFILE_PATH, "
+				    "or name the file (./%s.conf)", s, name);
+		free(s);
+		s = t;
+	}
+	free(where);
+	strv_free(names, n);
+	return s;
+}
+
 /*
  * Find a profile by name on the path, or take a path (relative to reldir
  * when it comes from an inherits line). where is "" on the command line,
@@ -1059,6 +1257,20 @@ static char *resolve(struct loader *l, const char *name, const char *reldir, con
 		lerr(l, "%s%s: invalid profile name", where, name);
 		return NULL;
 	}
+	/*
+	 * A parent beside a child that is not on the path first, so that a
+	 * checkout or a copied pair works as it is; on the path, the path's
+	 * order decides, so that a local baseline shadows the shipped one
+	 * for the shipped crawler too.
+	 */
+	if (reldir && !dir_on_path(l->pp, reldir)) {
+		char *p = xasprintf("%s/%s.conf", reldir, name);
+		struct stat st;
+
+		if (stat(p, &st) == 0)
+			return p;
+		free(p);
+	}
 	for (size_t i = 0; i < l->pp->n; i++) {
 		char *p = xasprintf("%s/%s.conf", l->pp->dirs[i], name);
 		struct stat st;
@@ -1067,8 +1279,8 @@ static char *resolve(struct loader *l, const char *name, const char *reldir, con
 			return p;
 		free(p);
 	}
-	dirs = path_joined(l->pp);
-	lerr(l, "%s%s: no such profile in %s", where, name, *dirs ? dirs : "(empty profile path)");
+	dirs = not_found_text(l->pp, name, reldir);
+	lerr(l, "%s%s", where, dirs);
 	free(dirs);
 	return NULL;
 }

@@ -56,6 +56,8 @@ struct profile_info {
  */
 void profile_path_init(struct profile_path *pp, const char *root, char *const *dirs, size_t n_dirs);
 void profile_path_free(struct profile_path *pp);
+/* "DIR, DIR, DIR" or "(empty profile path)", for messages; caller frees. */
+char *profile_path_text(const struct profile_path *pp);
 
 /*
  * Load and merge profiles left to right (later wins per key). A NAME with a

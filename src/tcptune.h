@@ -44,6 +44,9 @@ int cmd_rollback(const struct opts *o, int argc, char **argv);
 int cmd_render(const struct opts *o, int argc, char **argv);
 int cmd_sockets(const struct opts *o, int argc, char **argv);
 int cmd_doctor(const struct opts *o, int argc, char **argv);
+/* cmd_help.c: a command's usage line, options with their values, an example; -1 if unknown. */
+#include <stdio.h>
+int cmd_help_print(FILE *f, const char *name, const char *args, const char *summary);
 
 /*
  * What every command needs, opened once from the options (cmd_common.c):
@@ -77,5 +80,13 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 /* "tcptune: message" on stderr (with colour when enabled). */
 void tt_error(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
 void tt_warn(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
+/*
+ * Hints that run as printed: "tcptune" with the global options this run
+ * used (--root, --netns, --fragment, and --profile-dir for commands that
+ * take profiles; paths made absolute), cmd, then the names shell-quoted.
+ */
+char *tt_hint(const struct opts *o, const char *cmd, char *const *names, size_t n);
+/* msg with each "`tcptune CMD" given the same global options; tt_error and tt_warn apply it. */
+char *tt_hint_complete(const struct opts *o, const char *msg);
 /* Print each message of m with tt_error (or tt_warn) and empty it. */
 void tt_print_msgs(const struct opts *o, struct msgs *m, bool warning);

@@ -312,3 +312,33 @@ int read_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
 	*ret_len = len;
 	return 0;
 }
+
+bool edit_close(size_t d, size_t len)
+{
+	return d <= 3 && d * 2 < len;
+}
+
+const char *suggest_word(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, len = strlen(word);
+	char *lw = xstrdup(word);
+
+	for (char *q = lw; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	for (size_t i = 0; i < n; i++) {
+		char *lc = xstrdup(cands[i]);
+		size_t d;
+
+		for (char *q = lc; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+		d = edit_distance(lw, lc);
+		free(lc);
+		if (edit_close(d, len) && d < best_d) {
+			best = cands[i];
+			best_d = d;
+		}
+	}
+	free(lw);
+	return best;
+}

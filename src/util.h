@@ -62,3 +62,11 @@ int read_all(int fd, size_t max, char **ret_buf, size_t *ret_len);
 
 /* Damerau-less Levenshtein distance, for "did you mean". */
 size_t edit_distance(const char *a, const char *b);
+/* Close means a few edits, and well under half the word: "foo" is not "ecn". */
+bool edit_close(size_t d, size_t len);
+/*
+ * The candidate nearest to word by edit_distance (ignoring case), when it
+ * is edit_close; NULL otherwise. The one "did you mean" rule for commands,
+ * profile names, state names and option values, as for sysctl keys.
+ */
+const char *suggest_word(const char *word, const char *const *cands, size_t n);

@@ -80,7 +80,7 @@ _tcptune()
 	# The command is the first word that is not an option or an option's value.
 	for ((i = 1; i < cword; i++)); do
 		w=${words[i]}
-		case " $_tcptune_global_arg --by --state --top --watch --source --wait -b -s -n -w " in
+		case " $_tcptune_global_arg --by --state --top --watch --source --wait -b -s -N -n -w " in
 		*" $w "*)
 			[[ $w == --root ]] && root=${words[i + 1]}
 			((i++))
@@ -134,7 +134,7 @@ _tcptune()
 		COMPREPLY=($(compgen -W "auto netlink proc" -- "$cur"))
 		return 0
 		;;
-	--top | --watch | --wait)
+	--top | -N | --watch | --wait)
 		return 0
 		;;
 	-n | -w)
@@ -148,7 +148,7 @@ _tcptune()
 		case $cmd in
 		audit) opts+=" --all-netns" ;;
 		apply | rollback) opts+=" --dry-run -n --check --wait" ;;
-		sockets) opts+=" --by --state --top --watch --exact --source -4 -6" ;;
+		sockets) opts+=" --by --state --top -N --watch --exact --source -4 -6" ;;
 		doctor) opts+=" --source" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

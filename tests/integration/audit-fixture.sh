@@ -5,10 +5,13 @@ unset TCPTUNE_PROFILE_PATH NO_COLOR
 R=$(tt_root root-basic)
 tt() { "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" "$@"; }
 # The profile directory differs between trees: pin it in the golden files.
-pin() { sed "s|$PROFILES|@PROFILES@|g" "$T/out" >"$T/pinned"; }
+# Hints name the binary as it was run: pin that too.
+BIN=$(realpath "$TCPTUNE")
+pin() { sed "s|$BIN |tcptune |g; s|$PROFILES|@PROFILES@|g; s|$R|@ROOT@|g" "$T/out" >"$T/pinned"; }
 
 expect_exit 1 tt audit crawler
-golden audit-crawler.txt
+pin
+golden audit-crawler.txt "$T/pinned"
 expect_exit 1 tt -o json audit crawler
 pin
 golden audit-crawler.json "$T/pinned"

@@ -88,6 +88,7 @@ comp "$T/files/a.conf $T/files/sub/" tcptune validate "$T/files/"
 comp "--check" tcptune apply --ch
 has --dry-run tcptune apply -
 has --wait tcptune rollback --
+has -N tcptune sockets -
 comp "--source" tcptune doctor --so
 has --top tcptune sockets -
 has -4 tcptune sockets -

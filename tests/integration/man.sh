@@ -21,4 +21,40 @@ while read -r cmd; do
 	grep -q "^\.It Cm $cmd" "$SRCDIR/man/tcptune.8" || fail "tcptune.8 lacks the command $cmd"
 done <"$T/cmds"
 [ -s "$T/cmds" ] || fail "no commands found in --help"
+
+# Every command has its own EXAMPLES subsection.
+sed -n '/^\.Sh EXAMPLES/,/^\.Sh /p' "$SRCDIR/man/tcptune.8" >"$T/examples"
+while read -r cmd; do
+	grep -q "^\.Ss $cmd\$" "$T/examples" || fail "tcptune.8 EXAMPLES has no subsection for $cmd"
+done <"$T/cmds"
+
+# Linux volume names in the header, whichever formatter man(1) uses (not "BSD ...").
+for f in "tcptune.8:System Manager's Manual" "tcptune.profile.5:File Formats Manual"; do
+	page=${f%%:*}
+	want=${f#*:}
+	mandoc -Tascii "$SRCDIR/man/$page" | head -n 1 | grep -q "  $want  " ||
+		fail "$page: mandoc header is not '$want'"
+	if command -v groff >/dev/null 2>&1; then
+		groff -Tascii -mdoc "$SRCDIR/man/$page" 2>/dev/null | head -n 1 >"$T/head"
+		grep -q "  $want  " "$T/head" && ! grep -q BSD "$T/head" ||
+			{ cat "$T/head" >&2; fail "$page: groff header is not '$want'"; }
+	fi
+done
+
+# Every environment variable the program reads is documented.
+grep -ho 'getenv("[A-Z_]*")' "$SRCDIR"/src/*.c | sed 's/getenv("\(.*\)")/\1/' | sort -u >"$T/env"
+[ -s "$T/env" ] || fail "no getenv() found in src"
+sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /p' "$SRCDIR/man/tcptune.8" >"$T/envsec"
+while read -r v; do
+	grep -q "^\.It Ev .*$v" "$T/envsec" || fail "tcptune.8 ENVIRONMENT lacks $v"
+done <"$T/env"
+
+# Every exit code, and each command's, is in EXIT STATUS.
+sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$SRCDIR/man/tcptune.8" >"$T/exit"
+for c in 0 1 2 3 4; do
+	grep -q "^\.It $c\$" "$T/exit" || fail "EXIT STATUS lacks $c"
+done
+while read -r cmd; do
+	grep -qE "^\.It Cm .*\<$cmd\>" "$T/exit" || fail "EXIT STATUS says nothing of $cmd"
+done <"$T/cmds"
 exit 0

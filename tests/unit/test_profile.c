@@ -738,13 +738,16 @@ static void test_missing(void **state)
 	nofile = xasprintf("%s/none.conf", root);
 	char *names[] = { "child", "ghost", dirpath, nofile, "bad name", "isdir" };
 	assert_int_equal(profile_load(&pp, NULL, names, 6, &p, &errors), -EINVAL);
-	want = xasprintf("%s/one/child.conf:2: inherits: nope: no such profile in %s/one:%s/two", root, root, root);
+	want = xasprintf("%s/one/child.conf:2: inherits: nope: no such profile; looked in %s/one, %s/two; "
+			 "add a directory with --profile-dir DIR or TCPTUNE_PROFILE_PATH, or name the file "
+			 "(./nope.conf)", root, root, root);
 	expect_msg(&errors, want);
 	free(want);
 	want = xasprintf("%s/one/child.conf:2: inherits: %s/one/../bad name: No such file or directory", root, root);
 	expect_msg(&errors, want);
 	free(want);
-	want = xasprintf("ghost: no such profile in %s/one:%s/two", root, root);
+	want = xasprintf("ghost: no such profile; looked in %s/one, %s/two; add a directory with "
+			 "--profile-dir DIR or TCPTUNE_PROFILE_PATH, or name the file (./ghost.conf)", root, root);
 	expect_msg(&errors, want);
 	free(want);
 	want = xasprintf("%s: not a regular file", dirpath);
@@ -764,6 +767,85 @@ static void test_missing(void **state)
 	tl_rmroot(root);
 }
 
+/*
+ * A profile named by its path finds a parent beside it before the path
+ * (a checkout before make install); one on the path keeps the path's
+ * order, so that a local parent shadows the shipped one.
+ */
+static void test_parent_beside(void **state)
+{
+	char *root = tl_mkroot(NULL);
+	struct profile_path pp = { .dirs = xcalloc(1, sizeof(char *)), .n = 1 };
+	struct profile p;
+	struct msgs errors = { 0 };
+	char *child, *want;
+
+	(void)state;
+	pp.dirs[0] = xasprintf("%s/etc", root);
+	tl_write(root, "checkout/profiles/base.conf", "sysctl = { net = { ipv4 = { tcp_x = 1; }; }; };\n");
+	tl_write(root, "checkout/profiles/kid.conf", "inherits = \"base\";\n"
+						    "sysctl = { net = { ipv4 = { tcp_y = 2; }; }; };\n");
+	child = xasprintf("%s/checkout/profiles/kid.conf", root);
+	char *names[] = { child };
+	assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), 0);
+	expect_count(&errors, 0);
+	assert_string_equal(find_rule(&p, "net.ipv4.tcp_x")->value, "1");
+	profile_free(&p);
+
+	/* beside wins over the path for a file named by its path */
+	tl_write(root, "etc/base.conf", "sysctl = { net = { ipv4 = { tcp_x = 7; }; }; };\n");
+	assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), 0);
+	assert_string_equal(find_rule(&p, "net.ipv4.tcp_x")->value, "1");
+	profile_free(&p);
+
+	/* a misspelt parent: where it looked, beside first, and the nearest name */
+	tl_write(root, "checkout/profiles/typo.conf", "inherits = \"bas\";\n");
+	free(child);
+	child = xasprintf("%s/checkout/profiles/typo.conf", root);
+	names[0] = child;
+	assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), -EINVAL);
+	want = xasprintf("%s:1: inherits: bas: no such profile; looked in %s/checkout/profiles (beside "
+			 "the file that inherits it), %s/etc; did you mean base?", child, root, root);
+	expect_msg(&errors, want);
+	free(want);
+	msgs_free(&errors);
+
+	/* a bare name on the command line: did you mean, from the path */
+	char *bare[] = { "bse" };
+	assert_int_equal(profile_load(&pp, NULL, bare, 1, &p, &errors), -EINVAL);
+	want = xasprintf("bse: no such profile; looked in %s/etc; did you mean base?", root);
+	expect_msg(&errors, want);
+	free(want);
+	msgs_free(&errors);
+	free(child);
+	profile_path_free(&pp);
+	tl_rmroot(root);
+}
+
+/* sysctl.conf habits: a dotted key gets the line rewritten as nested groups. */
+static void test_dotted_keys(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_load(&f, "description = \"x\";\n"
+		    "net.ipv4.tcp_sack = 1;\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_count(&f.errors, 1);
+	expect_at(&f, 2, "syntax error (libconfig needs nested groups, not dotted names: write line 2 as "
+			 "sysctl = { net = { ipv4 = { tcp_sack = 1; }; }; };)");
+	fx_free(&f);
+
+	/* inside the sysctl group, without the ';', a vector */
+	fx_load(&f, "sysctl = {\n"
+		    "  net.ipv4.tcp_rmem = 4096 87380 6291456\n"
+		    "};\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_count(&f.errors, 1);
+	expect_msg_part(&f.errors, f.file, "write line 2 as net = { ipv4 = { tcp_rmem = [ 4096, 87380, 6291456 ]; }; };)");
+	fx_free(&f);
+}
+
 /* The fixture files the integration tests use: pin their messages here. */
 static void test_fixtures(void **state)
 {
@@ -779,7 +861,7 @@ static void test_fixtures(void **state)
 		{ "unknown-field.conf", ":4: net.core.somaxconn: unknown rule field \"maximum\" "
 					"(expected value, min, max, one_of, optional, note)" },
 		{ "cycle-a.conf", "" },
-		{ "missing-parent.conf", ":2: inherits: no-such-parent: no such profile in " },
+		{ "missing-parent.conf", ":2: inherits: no-such-parent: no such profile; looked in " },
 		{ "many.conf", ":2: description: must be a string, not a number" },
 		{ "many.conf", ":6: net.ipv4.tcp_keepalive_time: must be an integer, not a string" },
 		{ "many.conf", ":7: net.ipv4.ip_local_port_range: needs 2 integers, got 1" },
@@ -999,6 +1081,8 @@ int main(void)
 		cmocka_unit_test(test_first_on_path_wins),
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_parent_beside),
+		cmocka_unit_test(test_dotted_keys),
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_describe),

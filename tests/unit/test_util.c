@@ -85,6 +85,23 @@ static void test_edit_distance(void **state)
 	assert_int_equal(edit_distance("kitten", "sitting"), 3);
 }
 
+static void test_suggest_word(void **state)
+{
+	static const char *const cmds[] = { "audit", "apply", "plan", "rollback", "sockets" };
+	static const char *const by[] = { "state", "owner", "remote", "local-port" };
+
+	(void)state;
+	assert_string_equal(suggest_word("adit", cmds, 5), "audit");
+	assert_string_equal(suggest_word("socket", cmds, 5), "sockets");
+	assert_string_equal(suggest_word("ROLLBACK", cmds, 5), "rollback");
+	assert_string_equal(suggest_word("localport", by, 4), "local-port");
+	assert_null(suggest_word("xyz", cmds, 5));
+	assert_null(suggest_word("", cmds, 5));
+	assert_null(suggest_word("pid", by, 4));
+	assert_true(edit_close(1, 4));
+	assert_false(edit_close(2, 4));
+}
+
 static void test_msgs(void **state)
 {
 	struct msgs m = { 0 };
@@ -150,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_parse_ll),
 		cmocka_unit_test(test_edit_distance),
+		cmocka_unit_test(test_suggest_word),
 		cmocka_unit_test(test_msgs),
 		cmocka_unit_test(test_read_all),
 	};

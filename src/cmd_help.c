@@ -1,0 +1,84 @@
+/* cmd_help.c: per-command help: every option with its values and its short form. */
+#include <stdio.h>
+#include <string.h>
+#include "sockets.h"
+#include "tcptune.h"
+
+struct cmd_help {
+	const char *name;
+	const char *options;          /* one "  -x, --long ARG  text" line each, or NULL */
+	const char *example;
+};
+
+static const char apply_opts[] =
+	"  -n, --dry-run         do nothing; show what would change (as plan)\n"
+	"  --check               the same as --dry-run\n"
+	"  --wait SECS           wait at most SECS (0..3600, default 5) for the lock\n";
+
+static const struct cmd_help helps[] = {
+	{ "audit",
+	  "  --all-netns           audit every network namespace on the host, one section each\n",
+	  "tcptune audit crawler" },
+	{ "apply", apply_opts, "tcptune apply crawler" },
+	{ "plan",
+	  "  -n, --dry-run, --check  accepted and ignored: plan never changes anything\n",
+	  "tcptune plan crawler" },
+	{ "rollback",
+	  "  -n, --dry-run         do nothing; show what would be restored\n"
+	  "  --wait SECS           wait at most SECS (0..3600, default 5) for the lock\n",
+	  "tcptune rollback -n" },
+	{ "render", NULL, "tcptune render crawler" },
+	{ "profiles", NULL, "tcptune --profile-dir ./profiles profiles" },
+	{ "show", NULL, "tcptune show crawler" },
+	{ "validate", NULL, "tcptune validate ./my-profile.conf" },
+	{ "explain", NULL, "tcptune explain net.ipv4.tcp_tw_reuse" },
+	{ "sockets",
+	  "  -4, -6                IPv4 or IPv6 sockets only\n"
+	  "  -b, --by KEY          group by KEY: state (default), owner, remote, local-port\n"
+	  "  -s, --state STATE     only sockets in STATE; repeatable or comma-separated:\n"
+	  "                        %STATES%\n"
+	  "                        (or the ss names: established, time-wait, close-wait,\n"
+	  "                        fin-wait-1, ...; or all)\n"
+	  "  -N, --top N           the first N rows of a grouping (-n N is the older spelling)\n"
+	  "  -w, --watch SECS      print again every SECS (1..86400) with the change\n"
+	  "  --exact               always dump every socket, never the sockstat counters\n"
+	  "  --source SRC          auto (default), netlink or proc\n",
+	  "tcptune sockets --by owner --state close-wait" },
+	{ "doctor",
+	  "  --source SRC          auto (default), netlink or proc\n",
+	  "tcptune doctor crawler" },
+};
+
+/* The sockets help lists the state names from the table sockets.c parses. */
+static void put_options(FILE *f, const char *text)
+{
+	const char *at = strstr(text, "%STATES%");
+
+	if (!at) {
+		fputs(text, f);
+		return;
+	}
+	fwrite(text, 1, (size_t)(at - text), f);
+	for (int s = 1; s < TCPS_MAX; s++)
+		fprintf(f, "%s%s", s > 1 ? (s == 6 ? ",\n                        " : ", ") : "",
+			sockets_state_name(s));
+	fputs(at + strlen("%STATES%"), f);
+}
+
+int cmd_help_print(FILE *f, const char *name, const char *args, const char *summary)
+{
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		const struct cmd_help *h = &helps[i];
+
+		if (strcmp(h->name, name))
+			continue;
+		fprintf(f, "usage: tcptune [GLOBAL] %s %s\n  %s\n", name, args, summary);
+		if (h->options) {
+			fputs("\noptions:\n", f);
+			put_options(f, h->options);
+		}
+		fprintf(f, "\nexample:\n  %s\n", h->example);
+		return 0;
+	}
+	return -1;
+}
