@@ -66,7 +66,43 @@ static bool is_skipped_host_key(const struct rule *r, bool child)
 		r->cat->scope == SCOPE_GLOBAL);
 }
 
-char *apply_render(const struct profile *p, const struct procsys *ps)
+/*
+ * What the fragment pins for r, given the boot value the other files or the
+ * kernel default give (NULL: unknown). An exact rule pins its value. A
+ * min/max/one_of rule pins nothing when that boot value already satisfies it,
+ * nor when it is optional and the kernel computes the value at boot; else
+ * min/max pin the bound nearest that boot value (the bound itself when it is
+ * unknown) and one_of its first choice, or the live value when listed. The
+ * live value of a min/max key is never copied: it may be this host's
+ * computed value, and the fragment is meant for many hosts. NULL: nothing.
+ */
+static char *render_target(const struct rule *r, const char *boot, const char *live)
+{
+	if (r->value)
+		return xstrdup(r->value);
+	if (boot && rule_check(r, boot))
+		return NULL;
+	if (!boot && r->optional)
+		return NULL;
+	if (r->n_one_of)
+		return rule_target(r, live);
+	if (r->min || r->max)
+		return rule_target(r, boot ? boot : "");
+	return NULL;
+}
+
+static char *boot_without_fragment(const struct rule *r, const struct bootview *bv)
+{
+	const struct sysctl_assign *a = bv ? sysctld_find(bv, r->key) : NULL;
+
+	if (a)
+		return xstrdup(a->value);
+	if (r->cat && r->cat->dflt)
+		return value_normalize(r->cat->dflt);
+	return NULL;
+}
+
+char *apply_render_boot(const struct profile *p, const struct procsys *ps, const struct bootview *bv)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -85,14 +121,13 @@ char *apply_render(const struct profile *p, const struct procsys *ps)
 	      "# Change the profile and apply again rather than editing this file.\n", f);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct rule *r = &p->rules[i];
-		char *live = NULL, *target, *desc;
+		char *live = NULL, *boot, *target, *desc;
 
 		if (ps && procsys_read(ps, r->key, &live) < 0)
 			live = NULL;
-		target = rule_target(r, live);
+		boot = boot_without_fragment(r, bv);
+		target = render_target(r, boot, live);
 		free(live);
-		if (!target)
-			continue;
 		desc = rule_describe(r);
 		fputs("\n# rule: ", f);
 		put_comment_text(f, desc);
@@ -103,14 +138,45 @@ char *apply_render(const struct profile *p, const struct procsys *ps)
 			fputs(": ", f);
 			put_comment_text(f, r->note);
 		}
-		/* "-": systemd-sysctl and procps ignore a failure, as optional means */
-		fprintf(f, "\n%s%s = %s\n", r->optional ? "-" : "", r->key, target);
+		if (!target) {
+			fprintf(f, "\n# %s: not pinned: ", r->key);
+			if (boot) {
+				fputs("the boot value ", f);
+				put_comment_text(f, boot);
+				fputs(" already satisfies the rule\n", f);
+			} else {
+				fputs("optional, and the kernel computes it at boot\n", f);
+			}
+		} else {
+			/* "-": systemd-sysctl and procps ignore a failure, as optional means */
+			fprintf(f, "\n%s%s = %s\n", r->optional ? "-" : "", r->key, target);
+		}
+		free(boot);
 		free(desc);
 		free(target);
 	}
 	if (fclose(f) != 0)
 		return xstrdup("");
 	return buf;
+}
+
+char *apply_render(const struct profile *p, const struct procsys *ps)
+{
+	return apply_render_boot(p, ps, NULL);
+}
+
+int apply_render_for(int rootfd, const struct profile *p, const struct procsys *ps,
+		     const char *fragment, char **ret)
+{
+	struct bootview bv = { 0 };
+	int r = sysctld_load(rootfd, fragment, NULL, &bv);
+
+	*ret = NULL;
+	if (r < 0)
+		return r;
+	*ret = apply_render_boot(p, ps, &bv);
+	sysctld_free(&bv);
+	return 0;
 }
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -238,6 +304,7 @@ void apply_tx_free(struct apply_tx *tx)
 	msgs_free(&tx->unrestored);
 	msgs_free(&tx->warnings);
 	msgs_free(&tx->notes);
+	bootfix_free(&tx->conflicts);
 	*tx = (struct apply_tx){ 0 };
 }
 
@@ -572,7 +639,7 @@ char *apply_last_advice(const struct apply_last *l)
 
 /* ---- plan ------------------------------------------------------------- */
 
-static void check_boot(int rootfd, struct apply_tx *tx)
+static void check_boot(int rootfd, const struct profile *p, struct apply_tx *tx)
 {
 	struct bootview bv = { 0 };
 	bool read_at_boot = false;
@@ -589,18 +656,8 @@ static void check_boot(int rootfd, struct apply_tx *tx)
 			 "the search order): the settings will not survive a reboot", tx->fragment);
 		goto out;
 	}
-	for (size_t i = 0; i < tx->n_keys; i++) {
-		const struct apply_key *k = &tx->keys[i];
-		const struct sysctl_assign *a = sysctld_find(&bv, k->key);
-		const struct sysctl_assign *pp = sysctld_find_procps(&bv, k->key);
-
-		if (a && strcmp(a->file, tx->fragment) && !value_equal(a->value, k->after))
-			msgs_add(&tx->warnings, "%s: %s:%u sets %s at boot and overrides the fragment",
-				 k->key, a->file, a->line, a->value);
-		else if (pp && strcmp(pp->file, tx->fragment) && !value_equal(pp->value, k->after))
-			msgs_add(&tx->warnings, "%s: %s:%u sets %s for `sysctl --system` and overrides "
-				 "the fragment there", k->key, pp->file, pp->line, pp->value);
-	}
+	/* a later file that beats the fragment is not for apply to overwrite: plan names it */
+	(void)bootfix_find(rootfd, p, tx->child_netns, tx->fragment, tx->frag_new, &tx->conflicts);
 out:
 	sysctld_free(&bv);
 }
@@ -727,11 +784,16 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 			 "securityContext.sysctls)", ao->fragment);
 		return 0;
 	}
-	tx->frag_new = apply_render(p, ps);
+	r = apply_render_for(rootfd, p, ps, ao->fragment, &tx->frag_new);
+	if (r < 0) {
+		msgs_add(&tx->errors, "reading sysctl.d: %s", strerror(-r));
+		tx->outcome = APPLY_FAILED;
+		return r;
+	}
 	tx->frag_new_len = strlen(tx->frag_new);
 	tx->frag_new_mode = 0644;
 	tx->frag_changes = !same_bytes(tx->frag_old, tx->frag_old_len, tx->frag_new, tx->frag_new_len);
-	check_boot(rootfd, tx);
+	check_boot(rootfd, p, tx);
 	note_scope(tx);
 	return 0;
 }

@@ -13,6 +13,7 @@ const char *audit_status_name(enum audit_status s)
 		[AUDIT_MISSING] = "missing",
 		[AUDIT_UNREADABLE] = "unreadable",
 		[AUDIT_NOT_IN_NETNS] = "not-in-netns",
+		[AUDIT_BOOT_UNKNOWN] = "boot-unknown",
 	};
 	return names[s];
 }
@@ -63,7 +64,30 @@ static enum audit_status judge(const struct finding *f, bool child_netns)
 		return AUDIT_DRIFT;
 	if (f->boot && !rule_check(f->rule, f->boot))
 		return AUDIT_BOOT_DRIFT;
+	/* `sysctl --system` (procps) reads /etc/sysctl.conf last: whoever runs it gets that value */
+	if (f->procps_boot && !rule_check(f->rule, f->procps_boot))
+		return AUDIT_BOOT_DRIFT;
+	if (!f->boot)
+		return AUDIT_BOOT_UNKNOWN;
 	return AUDIT_OK;
+}
+
+/* One sentence on why a boot-drift or boot-unknown row is what it is. */
+static char *reason_of(const struct finding *f)
+{
+	const struct catentry *e = f->rule->cat;
+
+	if (f->status == AUDIT_BOOT_UNKNOWN)
+		return xasprintf("no sysctl.d file sets it and its boot value depends on this kernel%s%s",
+				 e && e->dflt_note ? ": " : "", e && e->dflt_note ? e->dflt_note : "");
+	if (f->status == AUDIT_DRIFT)
+		return xasprintf("live %s, the profile wants %s", f->live, f->expected);
+	if (f->status != AUDIT_BOOT_DRIFT)
+		return NULL;
+	if (f->boot && !rule_check(f->rule, f->boot))
+		return xasprintf("%s sets %s at boot", f->boot_source ? f->boot_source : "boot", f->boot);
+	return xasprintf("%s sets %s for `sysctl --system` (procps), which reads it after sysctl.d; "
+			 "systemd-sysctl does not read it", f->procps_source, f->procps_boot);
 }
 
 /* Optional keys the kernel lacks, and host-wide keys seen from a container, are not drift. */
@@ -74,6 +98,7 @@ static bool counts_against(const struct finding *f)
 	case AUDIT_NOT_IN_NETNS:
 		return false;
 	case AUDIT_MISSING:
+	case AUDIT_BOOT_UNKNOWN:
 		return !f->rule->optional;
 	default:
 		return true;
@@ -96,6 +121,7 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 			f->live = NULL;
 		boot_view(f, bv);
 		f->status = judge(f, ret->child_netns);
+		f->reason = reason_of(f);
 		if (counts_against(f))
 			ret->compliant = false;
 	}
@@ -112,6 +138,8 @@ void audit_free(struct audit *a)
 		free(f->boot_source);
 		free(f->procps_boot);
 		free(f->procps_source);
+		free(f->reason);
+		free(f->fix);
 	}
 	free(a->f);
 	*a = (struct audit){ 0 };

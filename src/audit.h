@@ -13,6 +13,7 @@ enum audit_status {
 	AUDIT_MISSING,        /* the kernel lacks the key */
 	AUDIT_UNREADABLE,
 	AUDIT_NOT_IN_NETNS,   /* host-wide key seen from a child netns */
+	AUDIT_BOOT_UNKNOWN,   /* live is fine, the kernel computes the boot value: not modelled */
 };
 
 struct finding {
@@ -25,6 +26,8 @@ struct finding {
 	char *procps_source;
 	enum audit_status status;
 	int err;               /* errno behind missing / unreadable */
+	char *reason;          /* why the status, for boot-drift and boot-unknown; or NULL */
+	char *fix;             /* what to run or edit to turn it ok (filled by the caller); or NULL */
 };
 
 struct audit {

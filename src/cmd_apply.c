@@ -5,6 +5,7 @@
 #include <string.h>
 #include "apply.h"
 #include "output.h"
+#include "remedy.h"
 #include "tcptune.h"
 
 #define LOCK_WAIT_DEFAULT_MS 5000u
@@ -92,6 +93,45 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 	return doc;
 }
 
+/* Boot conflicts, each with its two ways out, into the JSON document and onto stderr. */
+static void say_conflicts(const struct opts *o, const struct apply_tx *tx, json_t *doc)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < tx->conflicts.n; i++) {
+		const struct boot_conflict *b = &tx->conflicts.v[i];
+		char *fix = remedy_conflict(o, b, tx->conflicts.winning_fragment, tx->profiles,
+					    tx->n_profiles);
+		json_t *j = json_object();
+
+		json_object_set_new(j, "key", jstr(b->key));
+		json_object_set_new(j, "file", jstr(b->file));
+		json_object_set_new(j, "line", json_integer(b->line));
+		json_object_set_new(j, "value", jstr(b->value));
+		json_object_set_new(j, "procps_only", json_boolean(b->procps));
+		json_object_set_new(j, "fix", jstr(fix));
+		json_array_append_new(list, j);
+		if (!doc) {
+			char *k = output_escape(b->key), *e = output_escape(fix);
+			fprintf(stderr, "tcptune: %sboot conflict:%s %s: %s\n",
+				output_style_on(STYLE_WARN, o->color), output_style_off(o->color), k, e);
+			free(k);
+			free(e);
+		}
+		free(fix);
+	}
+	if (doc) {
+		json_object_set_new(doc, "boot_conflicts", list);
+		json_object_set_new(doc, "winning_fragment", jstr(tx->conflicts.winning_fragment));
+	} else {
+		json_decref(list);
+		if (tx->conflicts.n)
+			fprintf(stderr, "tcptune: %zu key%s will not hold at boot: apply cannot fix "
+				"that by itself; take one of the ways out above\n", tx->conflicts.n,
+				tx->conflicts.n == 1 ? "" : "s");
+	}
+}
+
 static const char *fragment_verb(const struct apply_tx *tx, bool done)
 {
 	if (!tx->frag_changes)
@@ -151,10 +191,18 @@ static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode 
 	if (mode == MODE_ROLLBACK && dry_run)
 		printf("rollback of %s: %zu key%s to restore%s\n", en, tx->n_set, tx->n_set == 1 ? "" : "s",
 		       pending(tx) ? "; `tcptune rollback` makes these changes" : "; nothing to do");
-	else if (mode == MODE_PLAN || dry_run)
-		printf("%s: %zu key%s to change, %zu already set, %zu skipped%s\n", en, tx->n_set,
+	else if (mode == MODE_PLAN || dry_run) {
+		char *cmd = remedy_cmd(o, "apply", tx->profiles, tx->n_profiles, NULL);
+		char *ec = output_escape(cmd);
+
+		printf("%s: %zu key%s to change, %zu already set, %zu skipped%s%s%s\n", en, tx->n_set,
 		       tx->n_set == 1 ? "" : "s", keep, skip,
-		       pending(tx) ? "; `tcptune apply` makes these changes" : "; nothing to do");
+		       pending(tx) ? "; `" : tx->conflicts.n ? "; nothing for apply to change, but "
+		       "boot conflicts remain (below)" : "; nothing to do",
+		       pending(tx) ? ec : "", pending(tx) ? "` makes these changes" : "");
+		free(ec);
+		free(cmd);
+	}
 	else if (mode == MODE_APPLY)
 		printf("%s: %s%zu key%s changed, %zu already set, %zu skipped\n", en,
 		       tx->changed ? "applied; " : "already applied, nothing changed; ", tx->n_set,
@@ -185,11 +233,15 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 {
 	int code = outcome_exit(tx);
 
-	if (o->format == FMT_JSON)
-		output_json(stdout, tx_json(tx, dry_run ? MODE_PLAN : mode));
-	else if (tx->outcome == APPLY_OK && !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
+	if (o->format == FMT_JSON) {
+		json_t *doc = tx_json(tx, dry_run ? MODE_PLAN : mode);
+		say_conflicts(o, tx, doc);
+		output_json(stdout, doc);
+	} else if (tx->outcome == APPLY_OK && !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
 		tx_table(o, tx, mode, dry_run);
 	tt_print_msgs(o, &tx->warnings, true);
+	if (o->format != FMT_JSON)
+		say_conflicts(o, tx, NULL);
 	say_notes(o, &tx->notes);
 	tt_print_msgs(o, &tx->errors, false);
 	for (size_t i = 0; i < tx->unrestored.n; i++) {
@@ -203,7 +255,7 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	else if (tx->outcome == APPLY_BROKEN)
 		tt_error(o, "%s failed and could not restore everything (above); `tcptune rollback` "
 			 "retries from %s", mode == MODE_ROLLBACK ? "rollback" : "apply", TT_JOURNAL_PATH);
-	if (code == EXIT_OK && dry_run && pending(tx))
+	if (code == EXIT_OK && dry_run && (pending(tx) || tx->conflicts.n))
 		code = EXIT_FINDINGS;
 	return code;
 }
@@ -360,7 +412,8 @@ int cmd_render(const struct opts *o, int argc, char **argv)
 		return r;
 	r = ctx_load_profiles(o, &c, argv + 1, (size_t)argc - 1, &p);
 	if (r == EXIT_OK) {
-		text = apply_render(&p, &c.ps);
+		if (apply_render_for(c.rootfd, &p, &c.ps, o->fragment, &text) < 0)
+			text = apply_render(&p, &c.ps);
 		if (o->format == FMT_JSON) {
 			json_t *doc = json_object();
 			json_object_set_new(doc, "fragment", jstr(o->fragment));

@@ -125,9 +125,12 @@ static void test_statuses(void **state)
 	assert_int_equal(x->status, AUDIT_OK);
 
 	x = find(f, "net.ipv4.tcp_mem");
-	assert_int_equal(x->status, AUDIT_OK);
+	/* computed at boot: unknown, not guessed, and not ok either */
+	assert_int_equal(x->status, AUDIT_BOOT_UNKNOWN);
 	assert_string_equal(x->live, "1 2 3");
-	assert_null(x->boot);		/* computed at boot: unknown, not guessed */
+	assert_null(x->boot);
+	assert_non_null(strstr(x->reason, "no sysctl.d file sets it"));
+	assert_non_null(strstr(x->reason, "computed at boot"));
 	done(f);
 }
 
