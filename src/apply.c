@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -662,6 +663,209 @@ out:
 	sysctld_free(&bv);
 }
 
+/* ---- the live kernel's own constraints, checked before anything is touched ---- */
+
+static struct apply_key *find_key(struct apply_tx *tx, const char *key)
+{
+	for (size_t i = 0; i < tx->n_keys; i++)
+		if (!strcmp(tx->keys[i].key, key))
+			return &tx->keys[i];
+	return NULL;
+}
+
+static bool first_number(const char *v, long long *ret)
+{
+	char **tok = NULL;
+	size_t n = v ? value_split(v, &tok) : 0;
+	bool ok = n > 0 && parse_ll(tok[0], ret) == 0;
+
+	strv_free(tok, n);
+	return ok;
+}
+
+/* What key holds once apply is done: its target when this apply sets it, else live. */
+static char *final_value(const struct procsys *ps, struct apply_tx *tx, const char *key, bool *ret_ours)
+{
+	struct apply_key *k = find_key(tx, key);
+	char *v = NULL;
+
+	*ret_ours = k && (k->action == APPLY_SET || k->action == APPLY_KEEP) && k->after;
+	if (*ret_ours)
+		return xstrdup(k->after);
+	if (procsys_read(ps, key, &v) < 0)
+		return NULL;
+	return v;
+}
+
+/*
+ * The catalogue's cross-key floors (ip_local_port_range's low port >=
+ * ip_unprivileged_port_start): the kernel refuses any write that breaks
+ * one, so a profile whose end state breaks it fails here with exit 2.
+ */
+static int check_floors(const struct procsys *ps, struct apply_tx *tx)
+{
+	size_t n;
+	const struct catentry *all = catalogue_all(&n);
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct catentry *e = &all[i];
+		struct apply_key *ke, *kf, *blame;
+		char *ve, *vf;
+		bool ours_e, ours_f;
+		long long low, floor;
+
+		if (!e->floor_key)
+			continue;
+		ke = find_key(tx, e->key);
+		kf = find_key(tx, e->floor_key);
+		if (!ke && !kf)
+			continue;
+		ve = final_value(ps, tx, e->key, &ours_e);
+		vf = final_value(ps, tx, e->floor_key, &ours_f);
+		blame = ours_e ? ke : ours_f ? kf : NULL;
+		if (blame && first_number(ve, &low) && first_number(vf, &floor) && low < floor) {
+			msgs_add(&tx->errors, "%s:%u: %s: %s would start at %lld, below %s = %lld%s: "
+				 "the kernel refuses that (EINVAL); raise the low end to at least %lld, "
+				 "or set %s to %lld or less", blame->rule ? blame->rule->file : "?",
+				 blame->rule ? blame->rule->line : 0, blame->key, e->key, low,
+				 e->floor_key, floor, ours_f ? " (set by the profile)" : " (live)",
+				 floor, e->floor_key, low);
+			ret = -EINVAL;
+		}
+		free(ve);
+		free(vf);
+	}
+	return ret;
+}
+
+/*
+ * Write a floor key before the key it bounds, or after it, whichever keeps
+ * every step valid for the kernel: lowering both needs the floor first,
+ * raising both needs the range first. Plan says which.
+ */
+static void order_writes(struct apply_tx *tx)
+{
+	size_t n;
+	const struct catentry *all = catalogue_all(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct catentry *e = &all[i];
+		struct apply_key *ke, *kf, tmp;
+		long long old_low, new_floor;
+		size_t ie, jf;
+		bool floor_first;
+
+		if (!e->floor_key)
+			continue;
+		ke = find_key(tx, e->key);
+		kf = find_key(tx, e->floor_key);
+		if (!ke || !kf || ke->action != APPLY_SET || kf->action != APPLY_SET)
+			continue;
+		floor_first = first_number(ke->before, &old_low) && first_number(kf->after, &new_floor) &&
+			      old_low >= new_floor;
+		ie = (size_t)(ke - tx->keys);
+		jf = (size_t)(kf - tx->keys);
+		if (floor_first && jf > ie) {
+			tmp = tx->keys[jf];
+			memmove(&tx->keys[ie + 1], &tx->keys[ie], (jf - ie) * sizeof(tmp));
+			tx->keys[ie] = tmp;
+		} else if (!floor_first && ie > jf) {
+			tmp = tx->keys[ie];
+			memmove(&tx->keys[jf + 1], &tx->keys[jf], (ie - jf) * sizeof(tmp));
+			tx->keys[jf] = tmp;
+		}
+		msgs_add(&tx->notes, "write order: %s before %s, so that each write keeps the low "
+			 "end of %s at or above %s, as the kernel requires",
+			 floor_first ? e->floor_key : e->key, floor_first ? e->key : e->floor_key,
+			 e->key, e->floor_key);
+	}
+}
+
+static bool has_word(const char *list, const char *w)
+{
+	char **tok = NULL;
+	size_t n = list ? value_split(list, &tok) : 0;
+	bool found = false;
+
+	for (size_t i = 0; i < n && !found; i++)
+		found = !strcmp(tok[i], w);
+	strv_free(tok, n);
+	return found;
+}
+
+/* A congestion control built as a module this kernel would load on demand (init netns, as root). */
+static bool cc_module(const char *name)
+{
+	static const char *const ext[] = { ".ko", ".ko.xz", ".ko.zst", ".ko.gz" };
+	struct utsname u;
+
+	if (uname(&u) < 0 || strpbrk(name, "/."))
+		return false;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		char *path = xasprintf("/lib/modules/%s/kernel/net/ipv4/tcp_%s%s", u.release, name, ext[i]);
+		bool ok = access(path, F_OK) == 0;
+
+		free(path);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+static bool cc_usable(const char *name, const char *avail, const char *allowed, bool child)
+{
+	if (child)
+		return has_word(avail, name) && has_word(allowed, name);
+	return has_word(avail, name) || cc_module(name);
+}
+
+/*
+ * The congestion control must be one the kernel has (or can load), and in a
+ * child netns one of tcp_allowed_congestion_control (else EPERM). A one_of
+ * rule takes its first usable choice.
+ */
+static int check_cc(const struct procsys *ps, struct apply_tx *tx)
+{
+	struct apply_key *k = find_key(tx, "net.ipv4.tcp_congestion_control");
+	char *avail = NULL, *allowed = NULL;
+	int ret = 0;
+
+	if (!k || k->action != APPLY_SET || !k->after)
+		return 0;
+	if (procsys_read(ps, "net.ipv4.tcp_available_congestion_control", &avail) < 0)
+		avail = NULL;
+	if (tx->child_netns &&
+	    procsys_read(ps, "net.ipv4.tcp_allowed_congestion_control", &allowed) < 0)
+		allowed = NULL;
+	if (!avail || cc_usable(k->after, avail, allowed, tx->child_netns))
+		goto out;
+	for (size_t i = 0; k->rule && i < k->rule->n_one_of; i++)
+		if (cc_usable(k->rule->one_of[i], avail, allowed, tx->child_netns)) {
+			free(k->after);
+			k->after = xstrdup(k->rule->one_of[i]);
+			msgs_add(&tx->notes, "%s: %s, the first choice this kernel can use", k->key, k->after);
+			if (value_equal(k->before, k->after)) {
+				k->action = APPLY_KEEP;
+				tx->n_set--;
+			}
+			goto out;
+		}
+	msgs_add(&tx->errors, "%s:%u: %s: %s is not %s (%s: %s); the kernel would refuse it (%s)",
+		 k->rule ? k->rule->file : "?", k->rule ? k->rule->line : 0, k->key, k->after,
+		 has_word(avail, k->after) || cc_module(k->after) ?
+			 "allowed in this network namespace" : "available on this kernel",
+		 has_word(avail, k->after) ? "tcp_allowed_congestion_control" :
+					     "tcp_available_congestion_control",
+		 has_word(avail, k->after) ? allowed : avail,
+		 has_word(avail, k->after) ? "EPERM" : "ENOENT");
+	ret = -EINVAL;
+out:
+	free(avail);
+	free(allowed);
+	return ret;
+}
+
 /* Kubernetes' safe sysctls (kubelet pkg/kubelet/sysctl/safe_sysctls.go, 1.29): the others are "unsafe". */
 static const char *const k8s_safe[] = {
 	"net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports",
@@ -763,6 +967,12 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 			tx->n_set++;
 		}
 	}
+	if (r == 0 && check_floors(ps, tx) < 0)
+		r = -EINVAL;
+	if (r == 0 && check_cc(ps, tx) < 0)
+		r = -EINVAL;
+	if (r == 0)
+		order_writes(tx);
 	if (r < 0) {
 		tx->outcome = r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
 		return r;

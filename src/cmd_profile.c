@@ -47,6 +47,14 @@ static char **operands(int argc, char **argv, size_t *n)
 	return argv + i;
 }
 
+/* What validate cannot know offline: plan and apply check these on the host. */
+static const char *const host_checks[] = {
+	"ip_local_port_range: the low port against the live ip_unprivileged_port_start",
+	"tcp_congestion_control: in tcp_available_congestion_control (and, in a child network "
+	"namespace, tcp_allowed_congestion_control)",
+	"keys the running kernel lacks (a missing key that is not optional is an error)",
+};
+
 int cmd_validate(const struct opts *o, int argc, char **argv)
 {
 	struct ctx c;
@@ -93,12 +101,20 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 		profile_free(&p);
 	}
 	if (o->format == FMT_JSON) {
-		json_t *doc = json_object();
+		json_t *doc = json_object(), *host = json_array();
+		for (size_t i = 0; i < sizeof(host_checks) / sizeof(host_checks[0]); i++)
+			json_array_append_new(host, jstr(host_checks[i]));
 		json_object_set_new(doc, "valid", json_boolean(!bad));
 		json_object_set_new(doc, "files", results);
+		json_object_set_new(doc, "checked_by_plan", host);
 		output_json(stdout, doc);
 	} else {
 		json_decref(results);
+		if (!bad && !o->quiet) {
+			fputs("offline checks only; plan and apply also check, against the running kernel:\n", stdout);
+			for (size_t i = 0; i < sizeof(host_checks) / sizeof(host_checks[0]); i++)
+				printf("  %s\n", host_checks[i]);
+		}
 	}
 	ctx_close(&c);
 	return bad ? EXIT_USAGE : EXIT_OK;

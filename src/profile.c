@@ -607,6 +607,14 @@ static char *value_of(struct loader *l, const struct site *s, const char *field,
 			free(text);
 			text = NULL;
 		}
+		if (text && cat) {
+			/* a set (reserved ports): kept as the kernel prints it, so read-back compares */
+			char *canon = catalogue_canonical(cat, text);
+			if (canon) {
+				free(text);
+				text = canon;
+			}
+		}
 	} else if (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST) {
 		int n = config_setting_length(v);
 		char *acc = xstrdup("");
@@ -1427,7 +1435,18 @@ static bool bound_at(char **tok, size_t n, size_t i, long long *ret)
 	return tok && i < n && parse_ll(tok[i], ret) == 0;
 }
 
+static bool rule_check_value(const struct rule *r, const char *value);
+
 bool rule_check(const struct rule *r, const char *value)
+{
+	char *canon = r->cat && value ? catalogue_canonical(r->cat, value) : NULL;
+	bool ok = rule_check_value(r, canon ? canon : value);
+
+	free(canon);
+	return ok;
+}
+
+static bool rule_check_value(const struct rule *r, const char *value)
 {
 	char **live = NULL, **lo = NULL, **hi = NULL;
 	size_t nl, nlo = 0, nhi = 0;
