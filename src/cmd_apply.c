@@ -59,8 +59,16 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 	for (size_t i = 0; i < tx->n_profiles; i++)
 		json_array_append_new(profiles, jstr(tx->profiles[i]));
 	json_object_set_new(doc, "profiles", profiles);
+	/*
+	 * A failed apply or rollback that restored everything changed nothing:
+	 * say so, and list what it tried under "planned", not under "keys".
+	 */
+	bool undone = mode != MODE_PLAN && tx->outcome != APPLY_OK;
+	json_t *planned = json_array();
+
 	json_object_set_new(doc, "fragment", jstr(tx->fragment));
-	json_object_set_new(doc, "fragment_changed", json_boolean(tx->frag_changes));
+	json_object_set_new(doc, "fragment_changed",
+			    json_boolean(tx->frag_changes && (!undone || tx->outcome == APPLY_BROKEN)));
 	for (size_t i = 0; i < tx->n_keys; i++) {
 		const struct apply_key *k = &tx->keys[i];
 		json_t *o;
@@ -78,9 +86,13 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 		json_object_set_new(o, "key", jstr(k->key));
 		json_object_set_new(o, "before", jstr(k->before));
 		json_object_set_new(o, "after", jstr(k->after));
-		json_array_append_new(keys, o);
+		json_array_append_new(undone ? planned : keys, o);
 	}
 	json_object_set_new(doc, "keys", keys);
+	if (undone)
+		json_object_set_new(doc, "planned", planned);
+	else
+		json_decref(planned);
 	json_object_set_new(doc, "skipped", skipped);
 	json_object_set_new(doc, "recovered", json_boolean(tx->recovered));
 	if (tx->outcome != APPLY_OK) {
@@ -233,9 +245,12 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 {
 	int code = outcome_exit(tx);
 
+	if (code == EXIT_OK && dry_run && (pending(tx) || tx->conflicts.n))
+		code = EXIT_FINDINGS;
 	if (o->format == FMT_JSON) {
 		json_t *doc = tx_json(tx, dry_run ? MODE_PLAN : mode);
 		say_conflicts(o, tx, doc);
+		output_json_add_error(doc, code >= EXIT_USAGE && tx->errors.n ? tx->errors.v[0] : NULL, code);
 		output_json(stdout, doc);
 	} else if (tx->outcome == APPLY_OK && !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
 		tx_table(o, tx, mode, dry_run);
@@ -255,8 +270,6 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	else if (tx->outcome == APPLY_BROKEN)
 		tt_error(o, "%s failed and could not restore everything (above); `tcptune rollback` "
 			 "retries from %s", mode == MODE_ROLLBACK ? "rollback" : "apply", TT_JOURNAL_PATH);
-	if (code == EXIT_OK && dry_run && (pending(tx) || tx->conflicts.n))
-		code = EXIT_FINDINGS;
 	return code;
 }
 

@@ -107,6 +107,8 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 		json_object_set_new(doc, "valid", json_boolean(!bad));
 		json_object_set_new(doc, "files", results);
 		json_object_set_new(doc, "checked_by_plan", host);
+		if (bad)
+			output_json_add_error(doc, tt_first_error(), EXIT_USAGE);
 		output_json(stdout, doc);
 	} else {
 		json_decref(results);
@@ -364,6 +366,8 @@ int cmd_explain(const struct opts *o, int argc, char **argv)
 	if (o->format == FMT_JSON) {
 		json_t *doc = json_object();
 		json_object_set_new(doc, "keys", keys);
+		if (worst != EXIT_OK)
+			output_json_add_error(doc, tt_first_error(), worst);
 		output_json(stdout, doc);
 	} else {
 		for (size_t i = 0; i < json_array_size(keys); i++) {

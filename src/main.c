@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "output.h"
 #include "tcptune.h"
 
 struct command {
@@ -98,7 +99,7 @@ static int set_option(int c, const char *arg)
 		break;
 	case OPT_FRAGMENT:
 		if (arg[0] != '/') {
-			fprintf(stderr, "tcptune: --fragment: '%s' is not an absolute path\n", arg);
+			tt_error(&opts, "--fragment: '%s' is not an absolute path", arg);
 			return -1;
 		}
 		opts.fragment = arg;
@@ -116,13 +117,13 @@ static int set_option(int c, const char *arg)
 		else if (!strcmp(arg, "prometheus"))
 			opts.format = FMT_PROMETHEUS;
 		else {
-			fprintf(stderr, "tcptune: -o: '%s' is not one of table, json, prometheus\n", arg);
+			tt_error(&opts, "-o: '%s' is not one of table, json, prometheus", arg);
 			return -1;
 		}
 		break;
 	case OPT_COLOR:
 		if (strcmp(arg, "auto") && strcmp(arg, "always") && strcmp(arg, "never")) {
-			fprintf(stderr, "tcptune: --color: '%s' is not one of auto, always, never\n", arg);
+			tt_error(&opts, "--color: '%s' is not one of auto, always, never", arg);
 			return -1;
 		}
 		color_when = arg;
@@ -189,7 +190,7 @@ static int take_globals(int *argc, char **argv, bool *help)
 		}
 		if (!val) {
 			if (i + 1 >= *argc) {
-				fprintf(stderr, "tcptune: %s needs a value\n", a);
+				tt_error(&opts, "%s needs a value", a);
 				return -1;
 			}
 			val = argv[++i];
@@ -224,7 +225,7 @@ static char *output_begin(void)
 	int fd = mkostemp(tmp, O_CLOEXEC);
 
 	if (fd < 0 || fchmod(fd, 0644) < 0 || dup2(fd, STDOUT_FILENO) < 0) {
-		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
+		tt_error(&opts, "--output %s: %s", output_file, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			(void)unlink(tmp);
@@ -256,9 +257,34 @@ static int output_end(char *tmp, int r)
 	return r;
 }
 
+/* -o json anywhere on the command line: even a usage error answers in JSON. */
+static bool json_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : "";
+
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "-ojson") || !strcmp(a, "--format=json") ||
+		    ((!strcmp(a, "-o") || !strcmp(a, "--format")) && !strcmp(next, "json")))
+			return true;
+	}
+	return false;
+}
+
+/* With -o json, every exit path prints one document: an error one when the command printed none. */
+static int finish(bool json, int r)
+{
+	if (json && r != EXIT_OK && output_json_count() == 0) {
+		(void)output_json_error(stdout, tt_first_error(), r);
+		(void)fflush(stdout);
+	}
+	return r;
+}
+
 int main(int argc, char **argv)
 {
-	bool help = false;
+	bool help = false, json = json_asked(argc, argv);
 	int c;
 
 	opts.progname = "tcptune";
@@ -272,15 +298,18 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (c == '?' || set_option(c, optarg) < 0) {
+			if (c == '?')
+				tt_error(&opts, "unknown option '%s'", argv[optind - 1]);
 			fputs("tcptune: see tcptune --help\n", stderr);
-			return EXIT_USAGE;
+			return finish(json, EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
 		usage(stderr);
-		return EXIT_USAGE;
+		tt_error(&opts, "no command given; see tcptune --help");
+		return finish(json, EXIT_USAGE);
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *cmd = &commands[i];
@@ -288,7 +317,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[0], cmd->name))
 			continue;
 		if (take_globals(&argc, argv, &help) < 0)
-			return EXIT_USAGE;
+			return finish(json, EXIT_USAGE);
 		if (help) {
 			printf("usage: tcptune [GLOBAL] %s %s\n  %s\n\n", cmd->name, cmd->args, cmd->summary);
 			usage(stdout);
@@ -296,15 +325,15 @@ int main(int argc, char **argv)
 		}
 		char *tmp = NULL;
 		if (output_file && !(tmp = output_begin()))
-			return EXIT_USAGE;
+			return finish(json, EXIT_USAGE);
 		opts.color = want_color();
 		optind = 1;
-		int r = cmd->fn(&opts, argc, argv);
+		int r = finish(opts.format == FMT_JSON, cmd->fn(&opts, argc, argv));
 		if (tmp)
 			r = output_end(tmp, r);
 		free(opts.profile_dirs);
 		return r;
 	}
-	fprintf(stderr, "tcptune: '%s' is not a command; see tcptune --help\n", argv[0]);
-	return EXIT_USAGE;
+	tt_error(&opts, "'%s' is not a command; see tcptune --help", argv[0]);
+	return finish(json, EXIT_USAGE);
 }

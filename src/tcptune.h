@@ -77,5 +77,7 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 /* "tcptune: message" on stderr (with colour when enabled). */
 void tt_error(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
 void tt_warn(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
+/* The first message tt_error() printed in this run, or NULL. */
+const char *tt_first_error(void);
 /* Print each message of m with tt_error (or tt_warn) and empty it. */
 void tt_print_msgs(const struct opts *o, struct msgs *m, bool warning);
