@@ -87,7 +87,7 @@ static char *render_target(const struct rule *r, const char *boot, const char *l
 		return NULL;
 	if (r->n_one_of)
 		return rule_target(r, live);
-	if (r->min || r->max)
+	if (r->min || r->max || r->covers)
 		return rule_target(r, boot ? boot : "");
 	return NULL;
 }
@@ -866,6 +866,131 @@ out:
 	return ret;
 }
 
+/* ---- a new port range against listeners and Kubernetes' NodePorts ---- */
+
+#define NODEPORT_LO 30000
+#define NODEPORT_HI 32767
+
+/* Ports in LISTEN in /proc/net/tcp{,6} below rootfd (the namespace we are in), as a bitmap. */
+static void listening_ports(int rootfd, unsigned char *set)
+{
+	static const char *const files[] = { "proc/net/tcp", "proc/net/tcp6" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int fd = openat(rootfd, files[i], O_RDONLY | O_CLOEXEC);
+		FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+		char line[512];
+
+		if (!f) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			unsigned port, st;
+			char *colon = strchr(line, ':');
+
+			/* "  0: 0100007F:1F90 00000000:0000 0A ..." */
+			colon = colon ? strchr(colon + 1, ':') : NULL;
+			if (!colon || sscanf(colon + 1, "%x %*s %x", &port, &st) != 2 || st != 0x0A ||
+			    port > 65535)
+				continue;
+			set[port / 8] |= (unsigned char)(1u << (port % 8));
+		}
+		fclose(f);
+	}
+}
+
+static bool in_set(const unsigned char *set, long p)
+{
+	return set[p / 8] & (1u << (p % 8));
+}
+
+/* Ports in a reserved-ports list ("8080,30000-32767"), as a bitmap. */
+static void reserved_set(const char *list, unsigned char *set)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			break;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		for (long i = lo; i <= hi && i >= 0 && i < 65536; i++)
+			set[i / 8] |= (unsigned char)(1u << (i % 8));
+		p = *end == ',' ? end + 1 : NULL;
+	}
+}
+
+/*
+ * A port range that now takes in a port something listens on, or
+ * Kubernetes' NodePort range, lets an outgoing connection take that port
+ * first: warn, unless ip_local_reserved_ports keeps it out.
+ */
+static void check_port_overlap(int rootfd, const struct procsys *ps, struct apply_tx *tx)
+{
+	static unsigned char listen[65536 / 8], reserved[65536 / 8];
+	struct apply_key *k = find_key(tx, "net.ipv4.ip_local_port_range");
+	long long lo, hi, old_lo = 0, old_hi = -1;
+	char **tok = NULL, *res;
+	size_t n, shown = 0, hits = 0;
+	bool ours, nodeport = false;
+	char *ports;
+
+	if (!k || k->action != APPLY_SET || !k->after)
+		return;
+	ports = xstrdup("");
+	n = value_split(k->after, &tok);
+	if (n != 2 || parse_ll(tok[0], &lo) < 0 || parse_ll(tok[1], &hi) < 0) {
+		strv_free(tok, n);
+		free(ports);
+		return;
+	}
+	strv_free(tok, n);
+	n = k->before ? value_split(k->before, &tok) : 0;
+	if (n != 2 || parse_ll(tok[0], &old_lo) < 0 || parse_ll(tok[1], &old_hi) < 0)
+		old_hi = -1;
+	strv_free(tok, n);
+	memset(listen, 0, sizeof(listen));
+	memset(reserved, 0, sizeof(reserved));
+	listening_ports(rootfd, listen);
+	res = final_value(ps, tx, "net.ipv4.ip_local_reserved_ports", &ours);
+	reserved_set(res, reserved);
+	free(res);
+	for (long p = (long)lo; p <= (long)hi && p < 65536; p++) {
+		bool was_in = p >= old_lo && p <= old_hi;
+
+		if (in_set(reserved, p) || was_in)
+			continue;
+		if (p >= NODEPORT_LO && p <= NODEPORT_HI)
+			nodeport = true;
+		if (in_set(listen, p)) {
+			hits++;
+			if (shown++ < 8) {
+				char *t = xasprintf("%s%s%ld", ports, *ports ? ", " : "", p);
+				free(ports);
+				ports = t;
+			}
+		}
+	}
+	if (hits)
+		msgs_add(&tx->warnings, "net.ipv4.ip_local_port_range %lld-%lld now takes in port%s %s%s "
+			 "that %s listening here: an outgoing connection may take %s first; reserve "
+			 "%s with net.ipv4.ip_local_reserved_ports or move the listener", lo, hi,
+			 hits == 1 ? "" : "s", ports, hits > shown ? ", ..." : "",
+			 hits == 1 ? "a process is" : "processes are", hits == 1 ? "it" : "one",
+			 hits == 1 ? "it" : "them");
+	if (nodeport)
+		msgs_add(&tx->warnings, "net.ipv4.ip_local_port_range %lld-%lld now overlaps Kubernetes' "
+			 "NodePort range %d-%d: on a Kubernetes node, reserve it with "
+			 "net.ipv4.ip_local_reserved_ports = \"%d-%d\" in the profile", lo, hi,
+			 NODEPORT_LO, NODEPORT_HI, NODEPORT_LO, NODEPORT_HI);
+	free(ports);
+}
+
 /* Kubernetes' safe sysctls (kubelet pkg/kubelet/sysctl/safe_sysctls.go, 1.29): the others are "unsafe". */
 static const char *const k8s_safe[] = {
 	"net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports",
@@ -971,8 +1096,10 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 		r = -EINVAL;
 	if (r == 0 && check_cc(ps, tx) < 0)
 		r = -EINVAL;
-	if (r == 0)
+	if (r == 0) {
 		order_writes(tx);
+		check_port_overlap(rootfd, ps, tx);
+	}
 	if (r < 0) {
 		tx->outcome = r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
 		return r;

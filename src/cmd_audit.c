@@ -41,6 +41,8 @@ static const char *rule_kind(const struct rule *r)
 		return "exact";
 	if (r->n_one_of)
 		return "one_of";
+	if (r->covers)
+		return "covers";
 	if (r->min && r->max)
 		return "range";
 	return r->min ? "min" : "max";

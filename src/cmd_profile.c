@@ -131,6 +131,8 @@ static json_t *rule_json(const struct rule *r)
 	json_object_set_new(k, "expected", jstr(desc));
 	json_object_set_new(k, "value", jstr(r->value));
 	json_object_set_new(k, "min", jstr(r->min));
+	if (r->covers)
+		json_object_set_new(k, "covers", jstr(r->covers));
 	json_object_set_new(k, "max", jstr(r->max));
 	for (size_t i = 0; i < r->n_one_of; i++)
 		json_array_append_new(one, jstr(r->one_of[i]));

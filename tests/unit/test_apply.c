@@ -266,7 +266,7 @@ static void test_render(void **state)
 	b = apply_render(&p, &ps);
 	assert_string_equal(a, b);
 	assert_non_null(strstr(a, "# sysctl.d fragment written by tcptune for profile crawler.\n"));
-	assert_non_null(strstr(a, "\n# rule: 200 (crawler): first probe after 200 s idle"));
+	assert_non_null(strstr(a, "\n# rule: <= 200 (crawler): first probe after at most 200 s idle"));
 	assert_non_null(strstr(a, "\nnet.ipv4.tcp_keepalive_time = 200\n"));
 	assert_non_null(strstr(a, "\nnet.ipv4.ip_local_port_range = 10240 65535\n"));
 	/* optional: "-" so that boot ignores a kernel without it */
