@@ -54,6 +54,7 @@ TT=\"\$TCPTUNE --profile-dir \$PROFILES\"
 $3
 \$TT audit \$P > \$W/a.txt 2> \$W/a.err; echo \"audit1=\$?\"
 \$TT -o json audit \$P > \$W/a.json 2>/dev/null
+\$TT doctor \$P > \$W/doctor.txt 2>&1
 \$TT plan \$P > \$W/plan.txt 2> \$W/plan.err; echo \"plan=\$?\"
 step=\$(python3 \$W/step.py \$W/a.txt \$W/a.json $2) || { echo nostep; exit 1; }
 echo \"step=\$step\"
@@ -85,6 +86,8 @@ grep -q 'boot conflict: net.ipv4.tcp_keepalive_time: /etc/sysctl.d/95-local.conf
 	fail "plan does not list the boot conflict: $(cat "$W/plan.err")"
 grep -q -- '--fragment /etc/sysctl.d/99-zz-tcptune.conf apply t' "$W/plan.err" ||
 	fail "plan does not print the fragment way out"
+grep -q 'fix: .*95-local.conf:2 sets 7200 at boot after the fragment' "$W/doctor.txt" ||
+	fail "doctor does not name the overriding file: $(cat "$W/doctor.txt")"
 loop late-override-edit edit "$LATE"
 
 # 2. A live-only change (sysctl -w) after the apply: drift, apply again.
