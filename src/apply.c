@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "apply.h"
+#include "audit.h"
 #include "catalogue.h"
 #include "fileio.h"
 #include "sysctld.h"
@@ -92,14 +93,19 @@ static char *render_target(const struct rule *r, const char *boot, const char *l
 	return NULL;
 }
 
-static char *boot_without_fragment(const struct rule *r, const struct bootview *bv)
+static char *boot_without_fragment(const struct rule *r, const struct procsys *ps,
+				   const struct bootview *bv)
 {
 	const struct sysctl_assign *a = bv ? sysctld_find(bv, r->key) : NULL;
+	const char *how;
+	char *v;
 
 	if (a)
 		return xstrdup(a->value);
 	if (r->cat && r->cat->dflt)
 		return value_normalize(r->cat->dflt);
+	if (audit_computed_boot(ps, r->key, &v, &how) == 0)
+		return v;
 	return NULL;
 }
 
@@ -126,7 +132,8 @@ char *apply_render_boot(const struct profile *p, const struct procsys *ps, const
 
 		if (ps && procsys_read(ps, r->key, &live) < 0)
 			live = NULL;
-		boot = boot_without_fragment(r, bv);
+		/* an optional computed key is left to the kernel on every host alike */
+		boot = boot_without_fragment(r, r->optional ? NULL : ps, bv);
 		target = render_target(r, boot, live);
 		free(live);
 		desc = rule_describe(r);

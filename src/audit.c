@@ -23,6 +23,45 @@ static bool host_wide(const struct catentry *e)
 	return e && (e->scope == SCOPE_HOST || e->scope == SCOPE_HOST_RO);
 }
 
+/*
+ * Boot values the kernel computes from something readable now. tcp_sk_init()
+ * (net/ipv4/tcp_ipv4.c) sets tcp_max_tw_buckets = ehash entries / 2 and
+ * tcp_max_syn_backlog = max(128, entries / 128); the TCP established hash
+ * is sized at boot from memory (or thash_entries=), and tcp_ehash_entries
+ * shows its size (negative in a netns that shares init_net's:
+ * proc_tcp_ehash_entries() in net/ipv4/sysctl_net_ipv4.c). The same memory
+ * and command line give the same value at the next boot.
+ */
+int audit_computed_boot(const struct procsys *ps, const char *key, char **ret_value,
+			const char **ret_how)
+{
+	char *v = NULL;
+	long long n;
+	bool tw = !strcmp(key, "net.ipv4.tcp_max_tw_buckets");
+
+	*ret_value = NULL;
+	*ret_how = NULL;
+	if (!ps || (!tw && strcmp(key, "net.ipv4.tcp_max_syn_backlog")))
+		return -ENOENT;
+	if (procsys_read(ps, "net.ipv4.tcp_ehash_entries", &v) < 0)
+		return -ENOENT;
+	if (parse_ll(v, &n) < 0 || n == 0) {
+		free(v);
+		return -ENOENT;
+	}
+	free(v);
+	if (n < 0)
+		n = -n;
+	if (tw) {
+		*ret_value = xasprintf("%lld", n / 2);
+		*ret_how = "tcp_ehash_entries / 2";
+	} else {
+		*ret_value = xasprintf("%lld", n / 128 > 128 ? n / 128 : 128);
+		*ret_how = "max(128, tcp_ehash_entries / 128)";
+	}
+	return 0;
+}
+
 static char *source_of(const struct sysctl_assign *a)
 {
 	return a ? xasprintf("%s:%u", a->file, a->line) : NULL;
@@ -33,8 +72,9 @@ static char *source_of(const struct sysctl_assign *a)
  * the kernel's default when the catalogue knows it (a value set only with
  * `sysctl -w` is lost), else unknown.
  */
-static void boot_view(struct finding *f, const struct bootview *bv)
+static void boot_view(struct finding *f, const struct procsys *ps, const struct bootview *bv)
 {
+	const char *how;
 	const struct rule *r = f->rule;
 	const struct sysctl_assign *sd = sysctld_find(bv, r->key);
 	const struct sysctl_assign *pp = sysctld_find_procps(bv, r->key);
@@ -45,6 +85,8 @@ static void boot_view(struct finding *f, const struct bootview *bv)
 	} else if (r->cat && r->cat->dflt) {
 		f->boot = value_normalize(r->cat->dflt);
 		f->boot_source = xstrdup("kernel default");
+	} else if (audit_computed_boot(ps, r->key, &f->boot, &how) == 0) {
+		f->boot_source = xasprintf("computed: %s", how);
 	}
 	if (pp && (!sd || !value_equal(pp->value, sd->value))) {
 		f->procps_boot = xstrdup(pp->value);
@@ -119,7 +161,7 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 		f->err = procsys_read(ps, f->rule->key, &f->live);
 		if (f->err)
 			f->live = NULL;
-		boot_view(f, bv);
+		boot_view(f, ps, bv);
 		f->status = judge(f, ret->child_netns);
 		f->reason = reason_of(f);
 		if (counts_against(f))

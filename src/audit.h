@@ -40,4 +40,11 @@ struct audit {
 int audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
 	      struct audit *ret);
 void audit_free(struct audit *a);
+/*
+ * The boot value of a key the kernel computes at boot from something that
+ * can be read now (tcp_max_tw_buckets, tcp_max_syn_backlog from the TCP
+ * hash size): 0 with the value and how it was computed, or -ENOENT.
+ */
+int audit_computed_boot(const struct procsys *ps, const char *key, char **ret_value,
+			const char **ret_how);
 const char *audit_status_name(enum audit_status s);
