@@ -2,6 +2,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include "bootfix.h"
 #include "profile.h"
 #include "procsys.h"
 #include "util.h"
@@ -52,6 +53,8 @@ struct apply_tx {
 	struct msgs unrestored;      /* APPLY_BROKEN: "KEY: is X, was Y (why)" */
 	struct msgs warnings;        /* boot overrides, interrupted transactions */
 	struct msgs notes;           /* skipped keys, namespace scope */
+	/* plan: keys that a later sysctl.d file (or /etc/sysctl.conf) sets at boot over the fragment */
+	struct boot_conflicts conflicts;
 };
 
 struct apply_opts {
@@ -68,6 +71,16 @@ struct apply_opts {
  * live values give the same bytes. Caller frees.
  */
 char *apply_render(const struct profile *p, const struct procsys *ps);
+/*
+ * The same with bv, the boot view without the fragment, deciding what needs
+ * pinning (see render_target() in apply.c); apply_render() is bv == NULL:
+ * kernel defaults only.
+ */
+struct bootview;
+char *apply_render_boot(const struct profile *p, const struct procsys *ps, const struct bootview *bv);
+/* What apply writes to fragment below rootfd: 0 or -errno. Caller frees *ret. */
+int apply_render_for(int rootfd, const struct profile *p, const struct procsys *ps,
+		     const char *fragment, char **ret);
 
 /*
  * What apply would do, touching nothing: live values, targets, the

@@ -13,6 +13,7 @@ const char *audit_status_name(enum audit_status s)
 		[AUDIT_MISSING] = "missing",
 		[AUDIT_UNREADABLE] = "unreadable",
 		[AUDIT_NOT_IN_NETNS] = "not-in-netns",
+		[AUDIT_BOOT_UNKNOWN] = "boot-unknown",
 	};
 	return names[s];
 }
@@ -20,6 +21,45 @@ const char *audit_status_name(enum audit_status s)
 static bool host_wide(const struct catentry *e)
 {
 	return e && (e->scope == SCOPE_HOST || e->scope == SCOPE_HOST_RO);
+}
+
+/*
+ * Boot values the kernel computes from something readable now. tcp_sk_init()
+ * (net/ipv4/tcp_ipv4.c) sets tcp_max_tw_buckets = ehash entries / 2 and
+ * tcp_max_syn_backlog = max(128, entries / 128); the TCP established hash
+ * is sized at boot from memory (or thash_entries=), and tcp_ehash_entries
+ * shows its size (negative in a netns that shares init_net's:
+ * proc_tcp_ehash_entries() in net/ipv4/sysctl_net_ipv4.c). The same memory
+ * and command line give the same value at the next boot.
+ */
+int audit_computed_boot(const struct procsys *ps, const char *key, char **ret_value,
+			const char **ret_how)
+{
+	char *v = NULL;
+	long long n;
+	bool tw = !strcmp(key, "net.ipv4.tcp_max_tw_buckets");
+
+	*ret_value = NULL;
+	*ret_how = NULL;
+	if (!ps || (!tw && strcmp(key, "net.ipv4.tcp_max_syn_backlog")))
+		return -ENOENT;
+	if (procsys_read(ps, "net.ipv4.tcp_ehash_entries", &v) < 0)
+		return -ENOENT;
+	if (parse_ll(v, &n) < 0 || n == 0) {
+		free(v);
+		return -ENOENT;
+	}
+	free(v);
+	if (n < 0)
+		n = -n;
+	if (tw) {
+		*ret_value = xasprintf("%lld", n / 2);
+		*ret_how = "tcp_ehash_entries / 2";
+	} else {
+		*ret_value = xasprintf("%lld", n / 128 > 128 ? n / 128 : 128);
+		*ret_how = "max(128, tcp_ehash_entries / 128)";
+	}
+	return 0;
 }
 
 static char *source_of(const struct sysctl_assign *a)
@@ -32,8 +72,9 @@ static char *source_of(const struct sysctl_assign *a)
  * the kernel's default when the catalogue knows it (a value set only with
  * `sysctl -w` is lost), else unknown.
  */
-static void boot_view(struct finding *f, const struct bootview *bv)
+static void boot_view(struct finding *f, const struct procsys *ps, const struct bootview *bv)
 {
+	const char *how;
 	const struct rule *r = f->rule;
 	const struct sysctl_assign *sd = sysctld_find(bv, r->key);
 	const struct sysctl_assign *pp = sysctld_find_procps(bv, r->key);
@@ -44,6 +85,8 @@ static void boot_view(struct finding *f, const struct bootview *bv)
 	} else if (r->cat && r->cat->dflt) {
 		f->boot = value_normalize(r->cat->dflt);
 		f->boot_source = xstrdup("kernel default");
+	} else if (audit_computed_boot(ps, r->key, &f->boot, &how) == 0) {
+		f->boot_source = xasprintf("computed: %s", how);
 	}
 	if (pp && (!sd || !value_equal(pp->value, sd->value))) {
 		f->procps_boot = xstrdup(pp->value);
@@ -63,7 +106,30 @@ static enum audit_status judge(const struct finding *f, bool child_netns)
 		return AUDIT_DRIFT;
 	if (f->boot && !rule_check(f->rule, f->boot))
 		return AUDIT_BOOT_DRIFT;
+	/* `sysctl --system` (procps) reads /etc/sysctl.conf last: whoever runs it gets that value */
+	if (f->procps_boot && !rule_check(f->rule, f->procps_boot))
+		return AUDIT_BOOT_DRIFT;
+	if (!f->boot)
+		return AUDIT_BOOT_UNKNOWN;
 	return AUDIT_OK;
+}
+
+/* One sentence on why a boot-drift or boot-unknown row is what it is. */
+static char *reason_of(const struct finding *f)
+{
+	const struct catentry *e = f->rule->cat;
+
+	if (f->status == AUDIT_BOOT_UNKNOWN)
+		return xasprintf("no sysctl.d file sets it and its boot value depends on this kernel%s%s",
+				 e && e->dflt_note ? ": " : "", e && e->dflt_note ? e->dflt_note : "");
+	if (f->status == AUDIT_DRIFT)
+		return xasprintf("live %s, the profile wants %s", f->live, f->expected);
+	if (f->status != AUDIT_BOOT_DRIFT)
+		return NULL;
+	if (f->boot && !rule_check(f->rule, f->boot))
+		return xasprintf("%s sets %s at boot", f->boot_source ? f->boot_source : "boot", f->boot);
+	return xasprintf("%s sets %s for `sysctl --system` (procps), which reads it after sysctl.d; "
+			 "systemd-sysctl does not read it", f->procps_source, f->procps_boot);
 }
 
 /* Optional keys the kernel lacks, and host-wide keys seen from a container, are not drift. */
@@ -74,6 +140,7 @@ static bool counts_against(const struct finding *f)
 	case AUDIT_NOT_IN_NETNS:
 		return false;
 	case AUDIT_MISSING:
+	case AUDIT_BOOT_UNKNOWN:
 		return !f->rule->optional;
 	default:
 		return true;
@@ -94,8 +161,9 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 		f->err = procsys_read(ps, f->rule->key, &f->live);
 		if (f->err)
 			f->live = NULL;
-		boot_view(f, bv);
+		boot_view(f, ps, bv);
 		f->status = judge(f, ret->child_netns);
+		f->reason = reason_of(f);
 		if (counts_against(f))
 			ret->compliant = false;
 	}
@@ -112,6 +180,8 @@ void audit_free(struct audit *a)
 		free(f->boot_source);
 		free(f->procps_boot);
 		free(f->procps_source);
+		free(f->reason);
+		free(f->fix);
 	}
 	free(a->f);
 	*a = (struct audit){ 0 };

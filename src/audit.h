@@ -13,6 +13,7 @@ enum audit_status {
 	AUDIT_MISSING,        /* the kernel lacks the key */
 	AUDIT_UNREADABLE,
 	AUDIT_NOT_IN_NETNS,   /* host-wide key seen from a child netns */
+	AUDIT_BOOT_UNKNOWN,   /* live is fine, the kernel computes the boot value: not modelled */
 };
 
 struct finding {
@@ -25,6 +26,8 @@ struct finding {
 	char *procps_source;
 	enum audit_status status;
 	int err;               /* errno behind missing / unreadable */
+	char *reason;          /* why the status, for boot-drift and boot-unknown; or NULL */
+	char *fix;             /* what to run or edit to turn it ok (filled by the caller); or NULL */
 };
 
 struct audit {
@@ -37,4 +40,11 @@ struct audit {
 int audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
 	      struct audit *ret);
 void audit_free(struct audit *a);
+/*
+ * The boot value of a key the kernel computes at boot from something that
+ * can be read now (tcp_max_tw_buckets, tcp_max_syn_backlog from the TCP
+ * hash size): 0 with the value and how it was computed, or -ENOENT.
+ */
+int audit_computed_boot(const struct procsys *ps, const char *key, char **ret_value,
+			const char **ret_how);
 const char *audit_status_name(enum audit_status s);

@@ -104,12 +104,13 @@ static const struct catentry entries[] = {
 	},
 	{
 		.key = "net.ipv4.ip_local_port_range",
-		.type = CAT_VEC, .arity = 2, .min = 1024, .max = 65535,
+		.type = CAT_VEC, .arity = 2, .min = 1, .max = 65535,
 		.dflt = "32768 60999",
+		.floor_key = "net.ipv4.ip_unprivileged_port_start",
 		.scope = SCOPE_NETNS,
 		.meaning = "ephemeral ports for outgoing connections: low high",
 		.caveat = "limits connections per destination address and port, not in total; low must be >= ip_unprivileged_port_start and <= high",
-		.source = T_IPV4 " ipv4_local_port_range() (each 1..65535, high >= low, low >= ip_unprivileged_port_start: \"500 60000\" is EINVAL at the default 1024, so the sane min is 1024); net/ipv4/af_inet.c inet_init_net()" LIVE,
+		.source = T_IPV4 " ipv4_local_port_range() (each 1..65535, high >= low, low >= ip_unprivileged_port_start: \"500 60000\" is EINVAL at the default 1024; that floor is the live ip_unprivileged_port_start, checked by plan, not a fixed 1024); net/ipv4/af_inet.c inet_init_net()" LIVE,
 	},
 	{
 		.key = "net.ipv4.ip_local_reserved_ports",
@@ -650,6 +651,56 @@ bad:
 		       "expects ports 0..65535 or ranges a-b joined by commas without spaces, not \"%s\"",
 		       value);
 	return -EINVAL;
+}
+
+char *catalogue_canonical(const struct catentry *e, const char *value)
+{
+	static unsigned char set[65536 / 8];
+	const char *p = value;
+	char *buf = NULL, *ret;
+	size_t len = 0;
+	bool first = true;
+	FILE *f;
+
+	if (!e || !value || strcmp(e->key, "net.ipv4.ip_local_reserved_ports"))
+		return NULL;
+	memset(set, 0, sizeof(set));
+	while (*p) {
+		long long lo, hi;
+
+		if (port_at(&p, &lo) < 0)
+			return NULL;
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (port_at(&p, &hi) < 0 || hi < lo)
+				return NULL;
+		}
+		for (long long i = lo; i <= hi; i++)
+			set[i / 8] |= (unsigned char)(1u << (i % 8));
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			return NULL;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	for (long i = 0; i < 65536; i++) {
+		long j = i;
+
+		if (!(set[i / 8] & (1u << (i % 8))))
+			continue;
+		while (j + 1 < 65536 && (set[(j + 1) / 8] & (1u << ((j + 1) % 8))))
+			j++;
+		fprintf(f, j > i ? "%s%ld-%ld" : "%s%ld", first ? "" : ",", i, j);
+		first = false;
+		i = j;
+	}
+	if (fclose(f) != 0)
+		abort();
+	ret = buf;
+	return ret;
 }
 
 /*

@@ -29,6 +29,12 @@ struct catentry {
 	const char *meaning;    /* one line */
 	const char *caveat;     /* one line, or NULL */
 	const char *source;     /* where the facts come from (kernel file, function) */
+	/*
+	 * A key whose value the first number of this one may not be below:
+	 * the kernel checks it on every write of either key (EINVAL), so
+	 * plan checks the pair and apply orders their writes. Or NULL.
+	 */
+	const char *floor_key;
 };
 
 const struct catentry *catalogue_find(const char *key);
@@ -49,4 +55,10 @@ const char *catalogue_removed(const char *key);
  * Check a normalized value against the entry: type, arity, range.
  * 0, or -EINVAL with a message in err ("must be 1..32767", ...).
  */
+/*
+ * For a key whose value is a set (ip_local_reserved_ports: ports and
+ * ranges), the value as the kernel prints it: merged, sorted, "a-b" ranges.
+ * NULL for any other key or a value that does not parse. Caller frees.
+ */
+char *catalogue_canonical(const struct catentry *e, const char *value);
 int catalogue_check(const struct catentry *e, const char *value, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "apply.h"
 #include "output.h"
+#include "remedy.h"
 #include "tcptune.h"
 
 #define LOCK_WAIT_DEFAULT_MS 5000u
@@ -58,8 +59,16 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 	for (size_t i = 0; i < tx->n_profiles; i++)
 		json_array_append_new(profiles, jstr(tx->profiles[i]));
 	json_object_set_new(doc, "profiles", profiles);
+	/*
+	 * A failed apply or rollback that restored everything changed nothing:
+	 * say so, and list what it tried under "planned", not under "keys".
+	 */
+	bool undone = mode != MODE_PLAN && tx->outcome != APPLY_OK;
+	json_t *planned = json_array();
+
 	json_object_set_new(doc, "fragment", jstr(tx->fragment));
-	json_object_set_new(doc, "fragment_changed", json_boolean(tx->frag_changes));
+	json_object_set_new(doc, "fragment_changed",
+			    json_boolean(tx->frag_changes && (!undone || tx->outcome == APPLY_BROKEN)));
 	for (size_t i = 0; i < tx->n_keys; i++) {
 		const struct apply_key *k = &tx->keys[i];
 		json_t *o;
@@ -77,9 +86,13 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 		json_object_set_new(o, "key", jstr(k->key));
 		json_object_set_new(o, "before", jstr(k->before));
 		json_object_set_new(o, "after", jstr(k->after));
-		json_array_append_new(keys, o);
+		json_array_append_new(undone ? planned : keys, o);
 	}
 	json_object_set_new(doc, "keys", keys);
+	if (undone)
+		json_object_set_new(doc, "planned", planned);
+	else
+		json_decref(planned);
 	json_object_set_new(doc, "skipped", skipped);
 	json_object_set_new(doc, "recovered", json_boolean(tx->recovered));
 	if (tx->outcome != APPLY_OK) {
@@ -90,6 +103,45 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 	json_object_set_new(doc, "warnings", jmsgs(&tx->warnings));
 	json_object_set_new(doc, "notes", jmsgs(&tx->notes));
 	return doc;
+}
+
+/* Boot conflicts, each with its two ways out, into the JSON document and onto stderr. */
+static void say_conflicts(const struct opts *o, const struct apply_tx *tx, json_t *doc)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < tx->conflicts.n; i++) {
+		const struct boot_conflict *b = &tx->conflicts.v[i];
+		char *fix = remedy_conflict(o, b, tx->conflicts.winning_fragment, tx->profiles,
+					    tx->n_profiles);
+		json_t *j = json_object();
+
+		json_object_set_new(j, "key", jstr(b->key));
+		json_object_set_new(j, "file", jstr(b->file));
+		json_object_set_new(j, "line", json_integer(b->line));
+		json_object_set_new(j, "value", jstr(b->value));
+		json_object_set_new(j, "procps_only", json_boolean(b->procps));
+		json_object_set_new(j, "fix", jstr(fix));
+		json_array_append_new(list, j);
+		if (!doc) {
+			char *k = output_escape(b->key), *e = output_escape(fix);
+			fprintf(stderr, "tcptune: %sboot conflict:%s %s: %s\n",
+				output_style_on(STYLE_WARN, o->color), output_style_off(o->color), k, e);
+			free(k);
+			free(e);
+		}
+		free(fix);
+	}
+	if (doc) {
+		json_object_set_new(doc, "boot_conflicts", list);
+		json_object_set_new(doc, "winning_fragment", jstr(tx->conflicts.winning_fragment));
+	} else {
+		json_decref(list);
+		if (tx->conflicts.n)
+			fprintf(stderr, "tcptune: %zu key%s will not hold at boot: apply cannot fix "
+				"that by itself; take one of the ways out above\n", tx->conflicts.n,
+				tx->conflicts.n == 1 ? "" : "s");
+	}
 }
 
 static const char *fragment_verb(const struct apply_tx *tx, bool done)
@@ -109,7 +161,9 @@ static char *next_step(const struct opts *o, const struct apply_tx *tx, enum mod
 	char *cmd, *s, *e;
 
 	if (!pending(tx))
-		return xstrdup("; nothing to do");
+		return xstrdup(mode != MODE_ROLLBACK && tx->conflicts.n ?
+			       "; nothing for apply to change, but boot conflicts remain (below)" :
+			       "; nothing to do");
 	cmd = mode == MODE_ROLLBACK ? tt_hint(o, "rollback", NULL, 0) :
 				      tt_hint(o, "apply", tx->profiles, tx->n_profiles);
 	e = output_escape(cmd);
@@ -217,11 +271,18 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	complete_msgs(o, &tx->warnings);
 	complete_msgs(o, &tx->notes);
 
-	if (o->format == FMT_JSON)
-		output_json(stdout, tx_json(tx, dry_run ? MODE_PLAN : mode));
-	else if (tx->outcome == APPLY_OK && !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
+	if (code == EXIT_OK && dry_run && (pending(tx) || tx->conflicts.n))
+		code = EXIT_FINDINGS;
+	if (o->format == FMT_JSON) {
+		json_t *doc = tx_json(tx, dry_run ? MODE_PLAN : mode);
+		say_conflicts(o, tx, doc);
+		output_json_add_error(doc, code >= EXIT_USAGE && tx->errors.n ? tx->errors.v[0] : NULL, code);
+		output_json(stdout, doc);
+	} else if (tx->outcome == APPLY_OK && !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
 		tx_table(o, tx, mode, dry_run);
 	tt_print_msgs(o, &tx->warnings, true);
+	if (o->format != FMT_JSON)
+		say_conflicts(o, tx, NULL);
 	say_notes(o, &tx->notes);
 	tt_print_msgs(o, &tx->errors, false);
 	for (size_t i = 0; i < tx->unrestored.n; i++) {
@@ -235,8 +296,6 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	else if (tx->outcome == APPLY_BROKEN)
 		tt_error(o, "%s failed and could not restore everything (above); `tcptune rollback` "
 			 "retries from %s", mode == MODE_ROLLBACK ? "rollback" : "apply", TT_JOURNAL_PATH);
-	if (code == EXIT_OK && dry_run && pending(tx))
-		code = EXIT_FINDINGS;
 	return code;
 }
 
@@ -392,7 +451,8 @@ int cmd_render(const struct opts *o, int argc, char **argv)
 		return r;
 	r = ctx_load_profiles(o, &c, argv + 1, (size_t)argc - 1, &p);
 	if (r == EXIT_OK) {
-		text = apply_render(&p, &c.ps);
+		if (apply_render_for(c.rootfd, &p, &c.ps, o->fragment, &text) < 0)
+			text = apply_render(&p, &c.ps);
 		if (o->format == FMT_JSON) {
 			json_t *doc = json_object();
 			json_object_set_new(doc, "fragment", jstr(o->fragment));

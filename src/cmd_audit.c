@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "netns.h"
 #include "output.h"
+#include "remedy.h"
 #include "sysctld.h"
 #include "tcptune.h"
 
@@ -19,6 +20,7 @@ static enum style status_style(enum audit_status s)
 	case AUDIT_OK:
 		return STYLE_GOOD;
 	case AUDIT_BOOT_DRIFT:
+	case AUDIT_BOOT_UNKNOWN:
 	case AUDIT_NOT_IN_NETNS:
 	case AUDIT_MISSING:
 		return STYLE_WARN;
@@ -39,6 +41,8 @@ static const char *rule_kind(const struct rule *r)
 		return "exact";
 	if (r->n_one_of)
 		return "one_of";
+	if (r->covers)
+		return "covers";
 	if (r->min && r->max)
 		return "range";
 	return r->min ? "min" : "max";
@@ -79,6 +83,10 @@ static void audit_json_into(json_t *doc, const struct audit *a)
 		if (f->rule->cat)
 			json_object_set_new(k, "scope",
 					    jstr(catalogue_scope_name(f->rule->cat->scope)));
+		if (f->reason)
+			json_object_set_new(k, "reason", jstr(f->reason));
+		if (f->fix)
+			json_object_set_new(k, "fix", jstr(f->fix));
 		if (f->procps_source) {
 			json_object_set_new(k, "procps_boot", jstr(f->procps_boot));
 			json_object_set_new(k, "procps_boot_source", jstr(f->procps_source));
@@ -106,7 +114,8 @@ static void audit_prometheus(FILE *out, const struct profile *p, const struct au
 		const struct finding *f = &a->f[i];
 		char *key = output_prom_label(f->rule->key);
 		bool ok = f->status == AUDIT_OK || f->status == AUDIT_NOT_IN_NETNS ||
-			  (f->status == AUDIT_MISSING && f->rule->optional);
+			  ((f->status == AUDIT_MISSING || f->status == AUDIT_BOOT_UNKNOWN) &&
+			   f->rule->optional);
 
 		drift += !ok;
 		fprintf(out, "tcptune_key_compliant{key=\"%s\",profile=\"%s\",status=\"%s\"} %d\n", key,
@@ -121,11 +130,12 @@ static void audit_prometheus(FILE *out, const struct profile *p, const struct au
 }
 
 static void audit_table(FILE *out, const struct opts *o, const struct profile *p,
-			const struct audit *a)
+			const struct audit *a, const char *apply)
 {
+	char *plain = apply ? xasprintf("run: %s", apply) : NULL;
 	static const char *const head[] = { "KEY", "EXPECTED", "LIVE", "BOOT", "BOOT SOURCE", "STATUS" };
 	struct table *t = table_new(6, head);
-	size_t count[AUDIT_NOT_IN_NETNS + 1] = { 0 };
+	size_t count[AUDIT_BOOT_UNKNOWN + 1] = { 0 };
 
 	for (size_t i = 0; i < a->n; i++) {
 		const struct finding *f = &a->f[i];
@@ -137,38 +147,59 @@ static void audit_table(FILE *out, const struct opts *o, const struct profile *p
 		table_cell(t, STYLE_PLAIN, f->expected);
 		table_cell(t, f->status == AUDIT_DRIFT ? STYLE_BAD : STYLE_PLAIN, f->live);
 		table_cell(t, f->status == AUDIT_BOOT_DRIFT ? STYLE_WARN : STYLE_PLAIN, f->boot);
-		table_cell(t, STYLE_DIM, f->boot_source);
+		table_cell(t, STYLE_DIM, f->boot_source ? f->boot_source :
+			   f->status == AUDIT_BOOT_UNKNOWN ? "(computed by the kernel)" : NULL);
 		table_cell(t, status_style(f->status), audit_status_name(f->status));
 	}
 	if (o->quiet && a->compliant) {
 		table_free(t);
+		free(plain);
 		return;
 	}
 	table_print(t, out, o->color);
 	table_free(t);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct finding *f = &a->f[i];
-		if (f->procps_source)
+		if (f->procps_source && f->status != AUDIT_BOOT_DRIFT)
 			fprintf(out, "note: %s: `sysctl --system` (procps) would end on %s from %s\n",
 				f->rule->key, f->procps_boot, f->procps_source);
+		/* a drift row speaks for itself; the common step comes once, last */
+		if (f->status == AUDIT_DRIFT && (!f->fix || (plain && !strcmp(f->fix, plain))))
+			continue;
+		if (f->reason || f->fix) {
+			char *why = output_escape(f->reason ? f->reason : audit_status_name(f->status));
+			char *fix = f->fix && !(plain && !strcmp(f->fix, plain)) ? output_escape(f->fix) : NULL;
+
+			fprintf(out, "%s: %s: %s%s%s\n", audit_status_name(f->status), f->rule->key, why,
+				fix ? "; " : "", fix ? fix : "");
+			free(why);
+			free(fix);
+		}
 		if (o->verbose && f->rule->note && f->status != AUDIT_OK)
 			fprintf(out, "note: %s: %s\n", f->rule->key, f->rule->note);
 	}
-	if (o->quiet)
+	if (o->quiet) {
+		if (!a->compliant && apply)
+			fprintf(out, "not compliant: run: %s\n", apply);
+		free(plain);
 		return;
-	fprintf(out, "\n%zu keys: %zu ok, %zu drift, %zu boot-drift, %zu missing, %zu unreadable, %zu not-in-netns\n",
+	}
+	free(plain);
+	fprintf(out, "\n%zu keys: %zu ok, %zu drift, %zu boot-drift, %zu missing, %zu unreadable, %zu not-in-netns",
 		a->n, count[AUDIT_OK], count[AUDIT_DRIFT], count[AUDIT_BOOT_DRIFT],
 		count[AUDIT_MISSING], count[AUDIT_UNREADABLE], count[AUDIT_NOT_IN_NETNS]);
+	if (count[AUDIT_BOOT_UNKNOWN])
+		fprintf(out, ", %zu boot-unknown", count[AUDIT_BOOT_UNKNOWN]);
+	fputc('\n', out);
 	if (a->child_netns)
 		fputs("This is a child network namespace: host-wide keys are audited on the host.\n", out);
-	if (a->compliant) {
+	if (a->compliant)
 		fputs("compliant\n", out);
-	} else {
-		char *plan = tt_hint(o, "plan", p->names, p->n_names);
-
-		fprintf(out, "not compliant: `%s` shows what apply would change\n", plan);
-		free(plan);
-	}
+	else if (apply)
+		fprintf(out, "not compliant: run: %s%s\n", apply,
+			a->n ? " (`plan` in place of `apply` shows the changes first)" : "");
+	else
+		fputs("not compliant: each step above turns its key ok\n", out);
 }
 
 static json_t *netns_json(const struct netns *ns)
@@ -257,7 +288,7 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 				if (!v[i].self)
 					here.netns = v[i].path;
 				netns_heading(stdout, o, &v[i]);
-				audit_table(stdout, &here, p, &a);
+				audit_table(stdout, &here, p, &a, NULL);
 			}
 		}
 		json_array_append_new(list, j);
@@ -293,7 +324,7 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 	struct profile p = { 0 };
 	struct bootview bv = { 0 };
 	struct audit a = { 0 };
-	char **names, **recorded = NULL;
+	char **names, **recorded = NULL, *apply = NULL;
 	size_t n;
 	bool all = false;
 	int r;
@@ -346,6 +377,11 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 		goto out;
 	}
 	audit_run(&p, &c.ps, &bv, &a);
+	{
+		char *frag = remedy_fragment(o, c.rootfd);
+		apply = remedy_audit(o, c.rootfd, &c.ps, &p, frag, &a);
+		free(frag);
+	}
 	if (o->format == FMT_JSON) {
 		json_t *doc = json_object();
 		json_object_set_new(doc, "profiles", profiles_json(&p));
@@ -354,10 +390,11 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 	} else if (o->format == FMT_PROMETHEUS) {
 		audit_prometheus(stdout, &p, &a);
 	} else {
-		audit_table(stdout, o, &p, &a);
+		audit_table(stdout, o, &p, &a, apply);
 	}
 	r = a.compliant ? EXIT_OK : EXIT_FINDINGS;
 out:
+	free(apply);
 	audit_free(&a);
 	sysctld_free(&bv);
 	profile_free(&p);

@@ -12,6 +12,14 @@
 #include "output.h"
 #include "tcptune.h"
 
+/* The first error of this run: the JSON error document carries it. */
+static char *first_error;
+
+const char *tt_first_error(void)
+{
+	return first_error;
+}
+
 static void vsay(const struct opts *o, enum style st, const char *what, const char *fmt, va_list ap)
 {
 	char *msg, *full;
@@ -19,6 +27,8 @@ static void vsay(const struct opts *o, enum style st, const char *what, const ch
 	if (vasprintf(&msg, fmt, ap) < 0)
 		return;
 	full = tt_hint_complete(o, msg);
+	if (st == STYLE_BAD && !first_error)
+		first_error = xstrdup(full);
 	fprintf(stderr, "tcptune: %s%s%s%s\n", output_style_on(st, o->color), what,
 		output_style_off(o->color), full);
 	free(full);

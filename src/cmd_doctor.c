@@ -11,6 +11,7 @@
 #include "output.h"
 #include "sockets.h"
 #include "sysctld.h"
+#include "remedy.h"
 #include "tcptune.h"
 
 static int census(const struct opts *o, const struct ctx *cx, enum sockets_source src,
@@ -125,6 +126,12 @@ static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, si
 		profile_free(p);
 		tt_error(o, "doctor: audit: %s", strerror(-r));
 		return EXIT_RESTORED;
+	}
+	{
+		/* each finding's fix as a full command, boot conflicts named (as audit prints them) */
+		char *frag = remedy_fragment(o, cx->rootfd);
+		free(remedy_audit(o, cx->rootfd, &cx->ps, p, frag, a));
+		free(frag);
 	}
 	*ret_have = true;
 	return EXIT_OK;

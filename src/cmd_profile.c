@@ -48,6 +48,14 @@ static char **operands(int argc, char **argv, size_t *n)
 	return argv + i;
 }
 
+/* What validate cannot know offline: plan and apply check these on the host. */
+static const char *const host_checks[] = {
+	"ip_local_port_range: the low port against the live ip_unprivileged_port_start",
+	"tcp_congestion_control: in tcp_available_congestion_control (and, in a child network "
+	"namespace, tcp_allowed_congestion_control)",
+	"keys the running kernel lacks (a missing key that is not optional is an error)",
+};
+
 int cmd_validate(const struct opts *o, int argc, char **argv)
 {
 	struct ctx c;
@@ -94,12 +102,22 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 		profile_free(&p);
 	}
 	if (o->format == FMT_JSON) {
-		json_t *doc = json_object();
+		json_t *doc = json_object(), *host = json_array();
+		for (size_t i = 0; i < sizeof(host_checks) / sizeof(host_checks[0]); i++)
+			json_array_append_new(host, jstr(host_checks[i]));
 		json_object_set_new(doc, "valid", json_boolean(!bad));
 		json_object_set_new(doc, "files", results);
+		json_object_set_new(doc, "checked_by_plan", host);
+		if (bad)
+			output_json_add_error(doc, tt_first_error(), EXIT_USAGE);
 		output_json(stdout, doc);
 	} else {
 		json_decref(results);
+		if (!bad && !o->quiet) {
+			fputs("offline checks only; plan and apply also check, against the running kernel:\n", stdout);
+			for (size_t i = 0; i < sizeof(host_checks) / sizeof(host_checks[0]); i++)
+				printf("  %s\n", host_checks[i]);
+		}
 	}
 	ctx_close(&c);
 	return bad ? EXIT_USAGE : EXIT_OK;
@@ -114,6 +132,8 @@ static json_t *rule_json(const struct rule *r)
 	json_object_set_new(k, "expected", jstr(desc));
 	json_object_set_new(k, "value", jstr(r->value));
 	json_object_set_new(k, "min", jstr(r->min));
+	if (r->covers)
+		json_object_set_new(k, "covers", jstr(r->covers));
 	json_object_set_new(k, "max", jstr(r->max));
 	for (size_t i = 0; i < r->n_one_of; i++)
 		json_array_append_new(one, jstr(r->one_of[i]));
@@ -367,6 +387,8 @@ int cmd_explain(const struct opts *o, int argc, char **argv)
 	if (o->format == FMT_JSON) {
 		json_t *doc = json_object();
 		json_object_set_new(doc, "keys", keys);
+		if (worst != EXIT_OK)
+			output_json_add_error(doc, tt_first_error(), worst);
 		output_json(stdout, doc);
 	} else {
 		for (size_t i = 0; i < json_array_size(keys); i++) {

@@ -350,6 +350,12 @@ static void rule_audit(const struct audit *a, struct doctor *d)
 				sev = SEV_INFO;
 			summary = xasprintf("%s does not exist on this kernel", key);
 			break;
+		case AUDIT_BOOT_UNKNOWN:
+			if (f->rule->optional)
+				sev = SEV_INFO;
+			summary = xasprintf("%s is right now, but nothing sets it at boot and the kernel "
+					    "computes it (profile wants %s)", key, f->expected);
+			break;
 		default:
 			sev = SEV_INFO;
 			summary = xasprintf("%s: %s", key, audit_status_name(f->status));
@@ -362,6 +368,7 @@ static void rule_audit(const struct audit *a, struct doctor *d)
 			      f->live ? f->live : "-", f->boot ? f->boot : "-",
 			      f->boot_source ? f->boot_source : "-", f->rule->profile ? f->rule->profile : "-",
 			      f->rule->file ? f->rule->file : "-", f->rule->line),
+		    f->fix ? xstrdup(f->fix) :
 		    f->status == AUDIT_DRIFT || f->status == AUDIT_BOOT_DRIFT ?
 			    xasprintf("tcptune apply %s (tcptune plan shows the change first)",
 				      f->rule->profile ? f->rule->profile : "PROFILE") :

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "output.h"
 #include "tcptune.h"
 
 struct command {
@@ -136,7 +137,7 @@ static int set_option(int c, const char *arg)
 		break;
 	case OPT_FRAGMENT:
 		if (arg[0] != '/') {
-			fprintf(stderr, "tcptune: --fragment: '%s' is not an absolute path\n", arg);
+			tt_error(&opts, "--fragment: '%s' is not an absolute path", arg);
 			return -1;
 		}
 		opts.fragment = arg;
@@ -156,14 +157,14 @@ static int set_option(int c, const char *arg)
 		else {
 			const char *near = suggest_word(arg, formats, 3);
 
-			fprintf(stderr, "tcptune: -o: '%s' is not one of table, json, prometheus%s%s%s\n",
-				arg, near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+			tt_error(&opts, "-o: '%s' is not one of table, json, prometheus%s%s%s", arg,
+				 near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 			return -1;
 		}
 		break;
 	case OPT_COLOR:
 		if (strcmp(arg, "auto") && strcmp(arg, "always") && strcmp(arg, "never")) {
-			fprintf(stderr, "tcptune: --color: '%s' is not one of auto, always, never\n", arg);
+			tt_error(&opts, "--color: '%s' is not one of auto, always, never", arg);
 			return -1;
 		}
 		color_when = arg;
@@ -232,7 +233,7 @@ static int take_globals(int *argc, char **argv, bool *help)
 		}
 		if (!val) {
 			if (i + 1 >= *argc) {
-				fprintf(stderr, "tcptune: %s needs a value\n", a);
+				tt_error(&opts, "%s needs a value", a);
 				return -1;
 			}
 			val = argv[++i];
@@ -267,7 +268,7 @@ static char *output_begin(void)
 	int fd = mkostemp(tmp, O_CLOEXEC);
 
 	if (fd < 0 || fchmod(fd, 0644) < 0 || dup2(fd, STDOUT_FILENO) < 0) {
-		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
+		tt_error(&opts, "--output %s: %s", output_file, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			(void)unlink(tmp);
@@ -332,8 +333,8 @@ static int not_a_command(const char *name)
 		names[n] = commands[n].name;
 	names[n++] = "help";
 	near = suggest_word(name, names, n);
-	fprintf(stderr, "tcptune: '%s' is not a command%s%s%s; see tcptune --help\n", name,
-		near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+	tt_error(&opts, "'%s' is not a command%s%s%s; see tcptune --help", name,
+		 near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 	return EXIT_USAGE;
 }
 
@@ -354,9 +355,34 @@ static int help_command(int argc, char **argv)
 	return not_a_command(argv[1]);
 }
 
+/* -o json anywhere on the command line: even a usage error answers in JSON. */
+static bool json_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : "";
+
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "-ojson") || !strcmp(a, "--format=json") ||
+		    ((!strcmp(a, "-o") || !strcmp(a, "--format")) && !strcmp(next, "json")))
+			return true;
+	}
+	return false;
+}
+
+/* With -o json, every exit path prints one document: an error one when the command printed none. */
+static int finish(bool json, int r)
+{
+	if (json && r != EXIT_OK && output_json_count() == 0) {
+		(void)output_json_error(stdout, tt_first_error(), r);
+		(void)fflush(stdout);
+	}
+	return r;
+}
+
 int main(int argc, char **argv)
 {
-	bool help = false;
+	bool help = false, json = json_asked(argc, argv);
 	int c;
 
 	opts.progname = program_name(argv[0]);
@@ -370,15 +396,18 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (c == '?' || set_option(c, optarg) < 0) {
+			if (c == '?')
+				tt_error(&opts, "unknown option '%s'", argv[optind - 1]);
 			fputs("tcptune: see tcptune --help\n", stderr);
-			return EXIT_USAGE;
+			return finish(json, EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
 		usage(stderr);
-		return EXIT_USAGE;
+		tt_error(&opts, "no command given; see tcptune --help");
+		return finish(json, EXIT_USAGE);
 	}
 	if (!strcmp(argv[0], "help"))
 		return help_command(argc, argv);
@@ -388,19 +417,19 @@ int main(int argc, char **argv)
 		if (strcmp(argv[0], cmd->name))
 			continue;
 		if (take_globals(&argc, argv, &help) < 0)
-			return EXIT_USAGE;
+			return finish(json, EXIT_USAGE);
 		if (help)
 			return command_help(cmd);
 		char *tmp = NULL;
 		if (output_file && !(tmp = output_begin()))
-			return EXIT_USAGE;
+			return finish(json, EXIT_USAGE);
 		opts.color = want_color();
 		optind = 1;
-		int r = cmd->fn(&opts, argc, argv);
+		int r = finish(opts.format == FMT_JSON, cmd->fn(&opts, argc, argv));
 		if (tmp)
 			r = output_end(tmp, r);
 		free(opts.profile_dirs);
 		return r;
 	}
-	return not_a_command(argv[0]);
+	return finish(json, not_a_command(argv[0]));
 }

@@ -27,6 +27,12 @@ void table_free(struct table *t);
  * indents, and ends with a newline. Steals the reference to doc.
  */
 int output_json(FILE *f, json_t *doc);
+/* How many documents output_json() printed (the front door adds an error document when none). */
+size_t output_json_count(void);
+/* { "tcptune", "error": { "message", "file", "line", "key" }, "exit": N } */
+int output_json_error(FILE *f, const char *message, int exit_code);
+/* The same "error" (when message is not NULL) and "exit" fields, into doc. */
+void output_json_add_error(json_t *doc, const char *message, int exit_code);
 /*
  * A JSON string for untrusted text (file contents, paths, process names):
  * jansson refuses invalid UTF-8, so each invalid byte becomes the four

@@ -19,7 +19,7 @@
 /* libconfig 1.5's MAX_INCLUDE_DEPTH */
 #define INCLUDE_MAX_DEPTH 10
 
-static const char *const rule_fields[] = { "value", "min", "max", "one_of", "optional", "note" };
+static const char *const rule_fields[] = { "value", "min", "max", "one_of", "covers", "optional", "note" };
 
 /* ---- search path ------------------------------------------------------ */
 
@@ -640,6 +640,7 @@ static void rule_clear(struct rule *r)
 	free(r->min);
 	free(r->max);
 	strv_free(r->one_of, r->n_one_of);
+	free(r->covers);
 	free(r->note);
 	free(r->profile);
 	free(r->file);
@@ -733,6 +734,14 @@ static char *value_of(struct loader *l, const struct site *s, const char *field,
 			serr(l, s, field, "empty value");
 			free(text);
 			text = NULL;
+		}
+		if (text && cat) {
+			/* a set (reserved ports): kept as the kernel prints it, so read-back compares */
+			char *canon = catalogue_canonical(cat, text);
+			if (canon) {
+				free(text);
+				text = canon;
+			}
 		}
 	} else if (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST) {
 		int n = config_setting_length(v);
@@ -952,7 +961,7 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 {
 	struct rule *r = rule_new(s, profile);
 	int n = config_setting_length(g), errs = (int)l->n_errors;
-	const config_setting_t *v = NULL, *mn = NULL, *mx = NULL, *one = NULL;
+	const config_setting_t *v = NULL, *mn = NULL, *mx = NULL, *one = NULL, *cov = NULL;
 
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *f = config_setting_get_elem(g, (unsigned)i);
@@ -967,6 +976,8 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 			mx = f;
 		else if (strcmp(name, "one_of") == 0)
 			one = f;
+		else if (strcmp(name, "covers") == 0)
+			cov = f;
 		else if (strcmp(name, "optional") == 0) {
 			if (config_setting_type(f) == CONFIG_TYPE_BOOL)
 				r->optional = config_setting_get_bool(f);
@@ -979,17 +990,28 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 				serr(l, &fs, name, "must be a string, not %s", type_word(f));
 		} else {
 			serr(l, &fs, NULL,
-			     "unknown rule field \"%s\" (expected value, min, max, one_of, optional, note)",
+			     "unknown rule field \"%s\" (expected value, min, max, one_of, covers, optional, note)",
 			     name);
 		}
 	}
 	check_known(l, s, r->optional);
-	if (v && (mn || mx || one))
-		serr(l, s, NULL, "value cannot be combined with min, max or one_of");
-	else if (one && (mn || mx))
-		serr(l, s, NULL, "one_of cannot be combined with min or max");
-	else if (!v && !mn && !mx && !one)
-		serr(l, s, NULL, "a rule needs value, min, max or one_of");
+	if (v && (mn || mx || one || cov))
+		serr(l, s, NULL, "value cannot be combined with min, max, one_of or covers");
+	else if (one && (mn || mx || cov))
+		serr(l, s, NULL, "one_of cannot be combined with min, max or covers");
+	else if (cov && (mn || mx))
+		serr(l, s, NULL, "covers cannot be combined with min or max");
+	else if (!v && !mn && !mx && !one && !cov)
+		serr(l, s, NULL, "a rule needs value, min, max, one_of or covers");
+	if (cov) {
+		struct site cs = site_of(cov, s->file, s->key);
+
+		if (r->cat && !(r->cat->type == CAT_VEC && r->cat->arity == 2))
+			serr(l, &cs, "covers", "is for range keys (two numbers, low and high), "
+			     "such as net.ipv4.ip_local_port_range");
+		else
+			r->covers = value_of(l, &cs, "covers", cov, r->cat);
+	}
 	if (v) {
 		struct site vs = site_of(v, s->file, s->key);
 		r->value = value_of(l, &vs, "value", v, r->cat);
@@ -1612,6 +1634,14 @@ char *rule_describe(const struct rule *r)
 {
 	if (r->value)
 		return xstrdup(r->value);
+	if (r->covers) {
+		char **t = NULL;
+		size_t n = value_split(r->covers, &t);
+		char *d = n == 2 ? xasprintf("covers %s..%s", t[0], t[1]) : xasprintf("covers %s", r->covers);
+
+		strv_free(t, n);
+		return d;
+	}
 	if (r->min && r->max)
 		return xasprintf("%s..%s", r->min, r->max);
 	if (r->min)
@@ -1639,7 +1669,37 @@ static bool bound_at(char **tok, size_t n, size_t i, long long *ret)
 	return tok && i < n && parse_ll(tok[i], ret) == 0;
 }
 
+static bool rule_check_value(const struct rule *r, const char *value);
+
 bool rule_check(const struct rule *r, const char *value)
+{
+	char *canon = r->cat && value ? catalogue_canonical(r->cat, value) : NULL;
+	bool ok = rule_check_value(r, canon ? canon : value);
+
+	free(canon);
+	return ok;
+}
+
+/* Does the range "a b" contain lo..hi? Both parsed as two integers. */
+static bool covers_range(const char *value, const char *covers, long long *ret_a, long long *ret_b)
+{
+	char **v = NULL, **c = NULL;
+	size_t nv = value_split(value, &v), nc = value_split(covers, &c);
+	long long a = 0, b = 0, lo = 0, hi = 0;
+	bool parsed = nv == 2 && nc == 2 && parse_ll(v[0], &a) == 0 && parse_ll(v[1], &b) == 0 &&
+		      parse_ll(c[0], &lo) == 0 && parse_ll(c[1], &hi) == 0;
+
+	strv_free(v, nv);
+	strv_free(c, nc);
+	if (ret_a) {
+		/* the smallest range that contains both: what apply sets */
+		*ret_a = parsed && a < lo ? a : lo;
+		*ret_b = parsed && b > hi ? b : hi;
+	}
+	return parsed && a <= lo && b >= hi;
+}
+
+static bool rule_check_value(const struct rule *r, const char *value)
 {
 	char **live = NULL, **lo = NULL, **hi = NULL;
 	size_t nl, nlo = 0, nhi = 0;
@@ -1649,6 +1709,8 @@ bool rule_check(const struct rule *r, const char *value)
 		return false;
 	if (r->value)
 		return value_equal(r->value, value);
+	if (r->covers)
+		return covers_range(value, r->covers, NULL, NULL);
 	if (r->n_one_of) {
 		for (size_t i = 0; i < r->n_one_of; i++)
 			if (value_equal(r->one_of[i], value))
@@ -1729,6 +1791,15 @@ char *rule_target(const struct rule *r, const char *live)
 {
 	if (r->value)
 		return xstrdup(r->value);
+	if (r->covers) {
+		long long a, b;
+
+		/* a wider range is left alone; a narrower one grows to contain lo..hi */
+		if (live && covers_range(live, r->covers, &a, &b))
+			return value_normalize(live);
+		(void)covers_range(live ? live : "", r->covers, &a, &b);
+		return xasprintf("%lld %lld", a, b);
+	}
 	if (r->n_one_of) {
 		for (size_t i = 0; live && i < r->n_one_of; i++)
 			if (value_equal(r->one_of[i], live))

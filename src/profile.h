@@ -12,6 +12,7 @@ struct rule {
 	char *value;                  /* exact value (normalized), or NULL */
 	char *min, *max;              /* normalized token lists compared element-wise, or NULL */
 	char **one_of;                /* normalized values, or NULL */
+	char *covers;                 /* "lo hi": a range key passes when it contains lo..hi; or NULL */
 	size_t n_one_of;
 	bool optional;
 	char *note;                   /* or NULL */
@@ -74,7 +75,7 @@ int profile_list(const struct profile_path *pp, struct profile_info **ret, size_
 		 struct msgs *warnings);
 void profile_info_free(struct profile_info *v, size_t n);
 
-/* "200", ">= 4096", "<= 30", "1024..4096", "one of bbr cubic". Caller frees. */
+/* "200", ">= 4096", "<= 30", "1024..4096", "one of bbr cubic", "covers 10240..65535". Caller frees. */
 char *rule_describe(const struct rule *r);
 /* Does a normalized live value satisfy the rule? */
 bool rule_check(const struct rule *r, const char *value);

@@ -88,5 +88,7 @@ void tt_warn(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
 char *tt_hint(const struct opts *o, const char *cmd, char *const *names, size_t n);
 /* msg with each "`tcptune CMD" given the same global options; tt_error and tt_warn apply it. */
 char *tt_hint_complete(const struct opts *o, const char *msg);
+/* The first message tt_error() printed in this run, or NULL. */
+const char *tt_first_error(void);
 /* Print each message of m with tt_error (or tt_warn) and empty it. */
 void tt_print_msgs(const struct opts *o, struct msgs *m, bool warning);

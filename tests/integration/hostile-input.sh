@@ -178,6 +178,8 @@ assert k["net.ipv4.tcp_congestion_control"]["live"] == "cubic\x1b[2J\\xff", k
 assert k["net.ipv4.tcp_keepalive_time"]["boot"] is not None, k'
 expect_exit 1 tt -o prometheus audit "$P/cc.conf"
 clean "$T/out" "audit prometheus"
+# plan checks the name against the kernel's list: this one has bbr
+printf 'reno cubic bbr\n' >"$R/proc/sys/net/ipv4/tcp_available_congestion_control"
 expect_exit 1 tt plan "$P/cc.conf"
 clean "$T/out" "plan table"
 expect_exit 1 tt -o json plan "$P/cc.conf"

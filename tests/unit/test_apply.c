@@ -205,7 +205,7 @@ static char *crawler_fragment(void)
 	char *text;
 
 	load("crawler", &p);
-	text = apply_render(&p, &ps);
+	assert_int_equal(apply_render_for(rootfd, &p, &ps, ao.fragment, &text), 0);
 	profile_free(&p);
 	return text;
 }
@@ -266,14 +266,17 @@ static void test_render(void **state)
 	b = apply_render(&p, &ps);
 	assert_string_equal(a, b);
 	assert_non_null(strstr(a, "# sysctl.d fragment written by tcptune for profile crawler.\n"));
-	assert_non_null(strstr(a, "\n# rule: 200 (crawler): first probe after 200 s idle"));
+	assert_non_null(strstr(a, "\n# rule: <= 200 (crawler): first probe after at most 200 s idle"));
 	assert_non_null(strstr(a, "\nnet.ipv4.tcp_keepalive_time = 200\n"));
 	assert_non_null(strstr(a, "\nnet.ipv4.ip_local_port_range = 10240 65535\n"));
 	/* optional: "-" so that boot ignores a kernel without it */
 	assert_non_null(strstr(a, "\n# rule: >= 1048576 (baseline; optional): "));
-	assert_non_null(strstr(a, "\n-fs.file-max = 1048576\n"));
-	/* min rule inside its bound renders the live value, max rule the bound */
-	assert_non_null(strstr(a, "\nnet.core.somaxconn = 4096\n"));
+	/* optional and computed at boot: the kernel's value stays, nothing baked in */
+	assert_non_null(strstr(a, "\n# fs.file-max: not pinned: optional, and the kernel computes it at boot\n"));
+	assert_null(strstr(a, "fs.file-max ="));
+	/* a min rule the kernel default satisfies pins nothing; a max rule it breaks pins the bound */
+	assert_non_null(strstr(a, "\n# net.core.somaxconn: not pinned: the boot value 4096 already "
+				  "satisfies the rule\n"));
 	assert_non_null(strstr(a, "\nnet.ipv4.tcp_fin_timeout = 30\n"));
 	assert_null(strstr(a, "\t"));
 	free(a);
@@ -337,10 +340,35 @@ static void test_plan_boot_override(void **state)
 	tl_write(root, "etc/sysctl.conf", "net.ipv4.tcp_tw_reuse = 1\n");
 	load("crawler", &p);
 	assert_int_equal(apply_plan(rootfd, &ps, &p, &ao, &tx), 0);
-	assert_true(has_msg(&tx.warnings, "net.ipv4.tcp_keepalive_time: /etc/sysctl.d/99-local.conf:2 "
-				       "sets 7200 at boot and overrides the fragment"));
-	assert_false(has_msg(&tx.warnings, "tcp_tw_reuse"));
+	/* a boot conflict, with the file:line and a fragment name that wins */
+	const struct boot_conflict *b = bootfix_lookup(&tx.conflicts, "net.ipv4.tcp_keepalive_time");
+	assert_non_null(b);
+	assert_string_equal(b->file, "/etc/sysctl.d/99-local.conf");
+	assert_int_equal(b->line, 2);
+	assert_string_equal(b->value, "7200");
+	assert_false(b->procps);
+	assert_string_equal(tx.conflicts.winning_fragment, "/etc/sysctl.d/99-zz-tcptune.conf");
+	assert_null(bootfix_lookup(&tx.conflicts, "net.ipv4.tcp_tw_reuse"));
 	apply_tx_free(&tx);
+
+	/* a conflicting name after 99-zz-tcptune.conf: the winner sorts after it */
+	tl_write(root, "etc/sysctl.d/zzz-local.conf", "net.ipv4.tcp_keepalive_time = 7200\n");
+	assert_int_equal(apply_plan(rootfd, &ps, &p, &ao, &tx), 0);
+	assert_string_equal(tx.conflicts.winning_fragment, "/etc/sysctl.d/zzz-local.zz-tcptune.conf");
+	apply_tx_free(&tx);
+	char *zz = xasprintf("%s/etc/sysctl.d/zzz-local.conf", root);
+	assert_int_equal(unlink(zz), 0);
+	free(zz);
+
+	/* /etc/sysctl.conf: procps reads it last; no fragment name wins there */
+	tl_write(root, "etc/sysctl.conf", "net.ipv4.tcp_tw_reuse = 0\n");
+	assert_int_equal(apply_plan(rootfd, &ps, &p, &ao, &tx), 0);
+	b = bootfix_lookup(&tx.conflicts, "net.ipv4.tcp_tw_reuse");
+	assert_non_null(b);
+	assert_true(b->procps);
+	assert_string_equal(b->file, "/etc/sysctl.conf");
+	apply_tx_free(&tx);
+	tl_write(root, "etc/sysctl.conf", "net.ipv4.tcp_tw_reuse = 1\n");
 
 	struct apply_opts other = ao;
 	other.fragment = "/etc/tcptune.conf";

@@ -26,6 +26,8 @@ static const char profile_text[] =
 	"    tcp_ecn = { value = 1; optional = true; };\n"
 	"    tcp_syncookies = 1;\n"
 	"    tcp_mem = { min = [ 1, 1, 1 ]; };\n"
+	"    tcp_max_tw_buckets = { min = 200000; };\n"
+	"    tcp_max_syn_backlog = { min = 1024; };\n"
 	"  };\n"
 	"  core = { somaxconn = { min = 4096; }; };\n"
 	"}; };\n";
@@ -40,6 +42,10 @@ static void write_host(const char *root, bool child)
 		tl_write(root, "proc/sys/net/ipv4/tcp_mem", "1\t2\t3\n");
 	/* a directory where a value should be: read() fails with EISDIR */
 	tl_write(root, "proc/sys/net/ipv4/tcp_syncookies/x", "");
+	/* tcp_sk_init(): tw buckets = hash / 2, syn backlog = max(128, hash / 128) */
+	tl_write(root, "proc/sys/net/ipv4/tcp_ehash_entries", child ? "-262144\n" : "262144\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_max_tw_buckets", "200000\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_max_syn_backlog", "2048\n");
 	tl_write(root, "etc/sysctl.d/80-t.conf", "# test\nnet.ipv4.tcp_tw_reuse = 0\n");
 	tl_write(root, "etc/sysctl.conf", "net.ipv4.tcp_keepalive_time = 300\n");
 	tl_write(root, "p/t.conf", profile_text);
@@ -125,9 +131,22 @@ static void test_statuses(void **state)
 	assert_int_equal(x->status, AUDIT_OK);
 
 	x = find(f, "net.ipv4.tcp_mem");
-	assert_int_equal(x->status, AUDIT_OK);
+	/* computed at boot: unknown, not guessed, and not ok either */
+	assert_int_equal(x->status, AUDIT_BOOT_UNKNOWN);
 	assert_string_equal(x->live, "1 2 3");
-	assert_null(x->boot);		/* computed at boot: unknown, not guessed */
+	assert_null(x->boot);
+	assert_non_null(strstr(x->reason, "no sysctl.d file sets it"));
+	assert_non_null(strstr(x->reason, "computed at boot"));
+
+	/* a known formula: computed from the hash size and judged */
+	x = find(f, "net.ipv4.tcp_max_tw_buckets");
+	assert_int_equal(x->status, AUDIT_BOOT_DRIFT);
+	assert_string_equal(x->boot, "131072");
+	assert_string_equal(x->boot_source, "computed: tcp_ehash_entries / 2");
+	x = find(f, "net.ipv4.tcp_max_syn_backlog");
+	assert_int_equal(x->status, AUDIT_OK);
+	assert_string_equal(x->boot, "2048");
+	assert_string_equal(x->boot_source, "computed: max(128, tcp_ehash_entries / 128)");
 	done(f);
 }
 

@@ -1,5 +1,6 @@
 /* test_catalogue.c: unit tests for src/catalogue.c: table invariants, lookup, suggest, check. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testlib.h"
@@ -244,7 +245,9 @@ static void test_check_vec(void **state)
 	assert_bad("net.ipv4.ip_local_port_range", "10240", "needs 2 integers, got 1");
 	assert_bad("net.ipv4.ip_local_port_range", "1 2 3", "needs 2 integers, got 3");
 	assert_bad("net.ipv4.ip_local_port_range", "1024 65536", "value 2 of 2");
-	assert_bad("net.ipv4.ip_local_port_range", "500 60000", "value 1 of 2");
+	/* below 1024 is the live ip_unprivileged_port_start's business (plan checks it), not a fixed floor */
+	assert_ok("net.ipv4.ip_local_port_range", "500 60000");
+	assert_bad("net.ipv4.ip_local_port_range", "0 60000", "value 1 of 2");
 
 	assert_ok("net.ipv4.tcp_wmem", "4096 16384 4194304");
 	assert_ok("net.ipv4.tcp_wmem", "4096\t16384\t4194304");
@@ -259,6 +262,33 @@ static void test_check_vec(void **state)
 	assert_bad("net.ipv4.tcp_rmem", "4096 big 6291456", "value 2 of 3 must be an integer in 1..2147483647, not big");
 	assert_ok("net.ipv4.tcp_mem", "100 200 300");
 	assert_bad("net.ipv4.tcp_mem", "300 200 100", "low 300 is above pressure 200");
+}
+
+static void assert_canon(const char *in, const char *want)
+{
+	char *c = catalogue_canonical(must_find("net.ipv4.ip_local_reserved_ports"), in);
+
+	if (!want) {
+		assert_null(c);
+		return;
+	}
+	assert_non_null(c);
+	assert_string_equal(c, want);
+	free(c);
+}
+
+/* ip_local_reserved_ports is a set: the kernel merges and sorts it */
+static void test_canonical_ports(void **state)
+{
+	(void)state;
+	assert_canon("9000-9010,8080,8081", "8080-8081,9000-9010");
+	assert_canon("1,2,3-5", "1-5");
+	assert_canon("65535,0", "0,65535");
+	assert_canon("5-9,1-6", "1-9");
+	assert_canon("", "");
+	assert_canon("8080,", NULL);
+	assert_canon("9-1", NULL);
+	assert_null(catalogue_canonical(must_find("net.ipv4.tcp_tw_reuse"), "1"));
 }
 
 static void test_check_str(void **state)
@@ -329,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_check_int),
 		cmocka_unit_test(test_check_vec),
 		cmocka_unit_test(test_check_str),
+		cmocka_unit_test(test_canonical_ports),
 		cmocka_unit_test(test_check_port_list),
 		cmocka_unit_test(test_check_err_truncates),
 		cmocka_unit_test(test_removed),

@@ -197,13 +197,30 @@ static void test_shipped_crawler(void **state)
 	assert_int_equal(p.n_files, 2);
 	assert_true(strstr(p.files[0], "/baseline.conf") != NULL);
 	assert_true(strstr(p.files[1], "/crawler.conf") != NULL);
+	/* "at least this": a stricter keepalive and a wider port range pass */
 	r = find_rule(&p, "net.ipv4.tcp_keepalive_time");
 	assert_non_null(r);
-	assert_string_equal(r->value, "200");
+	assert_string_equal(r->max, "200");
+	assert_true(rule_check(r, "60"));
+	assert_false(rule_check(r, "7200"));
 	assert_string_equal(r->profile, "crawler");
 	r = find_rule(&p, "net.ipv4.ip_local_port_range");
 	assert_non_null(r);
-	assert_string_equal(r->value, "10240 65535");
+	assert_string_equal(r->covers, "10240 65535");
+	assert_true(rule_check(r, "1024 65535"));
+	assert_false(rule_check(r, "32768 60999"));
+	char *t = rule_target(r, "1024 65535");
+	assert_string_equal(t, "1024 65535");
+	free(t);
+	t = rule_target(r, "32768 60999");
+	assert_string_equal(t, "10240 65535");
+	free(t);
+	t = rule_target(r, "20000 65535");
+	assert_string_equal(t, "10240 65535");
+	free(t);
+	t = rule_describe(r);
+	assert_string_equal(t, "covers 10240..65535");
+	free(t);
 	r = find_rule(&p, "net.ipv4.tcp_syncookies");
 	assert_non_null(r);
 	assert_string_equal(r->profile, "baseline");
@@ -356,13 +373,13 @@ static void test_many_errors(void **state)
 	assert_int_equal(f.r, -EINVAL);
 	expect_at(&f, 5, "net.ipv4.tcp_keepalive_time: must be an integer, not a string");
 	expect_at(&f, 6, "net.ipv4.tcp_rmem: min 4096 131072 8388608 is greater than max 4096 131072 4194304");
-	expect_at(&f, 8, "net.ipv4.tcp_wmem: value cannot be combined with min, max or one_of");
+	expect_at(&f, 8, "net.ipv4.tcp_wmem: value cannot be combined with min, max, one_of or covers");
 	expect_at(&f, 9, "net.ipv4.ip_local_port_range: one_of: must not be empty");
 	expect_at(&f, 10, "net.ipv4.Tcp_Upper: invalid key name: use lower-case letters, digits, '_' and '-'");
 	expect_at(&f, 11, "net.ipv4.tcp_float: must be an integer, a string or a list, not a fraction");
 	expect_at(&f, 12, "net.ipv4.tcp_bool: must be an integer, a string or a list, not true/false");
 	expect_at(&f, 15, "net.core.somaxconn: unknown rule field \"maximum\" "
-			  "(expected value, min, max, one_of, optional, note)");
+			  "(expected value, min, max, one_of, covers, optional, note)");
 	expect_at(&f, 16, "net.core.somaxconn: optional: must be true or false, not a number");
 	expect_at(&f, 17, "net.core.somaxconn: note: must be a string, not a number");
 	expect_count(&f.errors, 10);
@@ -460,14 +477,14 @@ static void test_rule_group_shape(void **state)
 		    "  tcp_keepalive_time = { maximum = 30; };\n"          /* 7: catalogued, so a rule */
 		    "}; }; };\n", NULL);
 	assert_int_equal(f.r, -EINVAL);
-	expect_at(&f, 2, "net.core.somaxconn: a rule needs value, min, max or one_of");
+	expect_at(&f, 2, "net.core.somaxconn: a rule needs value, min, max, one_of or covers");
 	expect_at(&f, 3, "net.core.netdev_max_backlog: unknown rule field \"tcp_x\" "
-			 "(expected value, min, max, one_of, optional, note)");
-	expect_at(&f, 4, "net.core.rmem_max: one_of cannot be combined with min or max");
+			 "(expected value, min, max, one_of, covers, optional, note)");
+	expect_at(&f, 4, "net.core.rmem_max: one_of cannot be combined with min, max or covers");
 	expect_at(&f, 5, "net.core.wmem_max: one_of: must be a list of values, not a number");
 	expect_at(&f, 7, "net.ipv4.tcp_keepalive_time: unknown rule field \"maximum\" "
-			 "(expected value, min, max, one_of, optional, note)");
-	expect_at(&f, 7, "net.ipv4.tcp_keepalive_time: a rule needs value, min, max or one_of");
+			 "(expected value, min, max, one_of, covers, optional, note)");
+	expect_at(&f, 7, "net.ipv4.tcp_keepalive_time: a rule needs value, min, max, one_of or covers");
 	expect_count(&f.errors, 6);
 	fx_free(&f);
 }
@@ -575,7 +592,7 @@ static void test_unknown_keys(void **state)
 	expect_at(&f, 5, "net.ipv4.tcp_zzzzzzzzzzzzzzzzzzzz: unknown key (not in the catalogue, not in /proc/sys)");
 	expect_at(&f, 8, "net.core: a /proc/sys directory, not a key");
 	expect_at(&f, 7, "net.ipv4.tcp_uncatalogued: unknown rule field \"maximum\" "
-			 "(expected value, min, max, one_of, optional, note)");
+			 "(expected value, min, max, one_of, covers, optional, note)");
 	expect_count(&f.errors, 6);
 	fx_free(&f);
 
@@ -857,9 +874,9 @@ static void test_fixtures(void **state)
 		{ "unknown-top.conf", ":2: sysctls: unknown top-level setting (expected description, inherits, sysctl)" },
 		{ "range.conf", ":3: net.ipv4.tcp_keepalive_time: must be an integer in 1..32767, not 0" },
 		{ "minmax.conf", ":3: net.core.somaxconn: min 8192 is greater than max 4096" },
-		{ "conflict.conf", ":3: net.core.somaxconn: value cannot be combined with min, max or one_of" },
+		{ "conflict.conf", ":3: net.core.somaxconn: value cannot be combined with min, max, one_of or covers" },
 		{ "unknown-field.conf", ":4: net.core.somaxconn: unknown rule field \"maximum\" "
-					"(expected value, min, max, one_of, optional, note)" },
+					"(expected value, min, max, one_of, covers, optional, note)" },
 		{ "cycle-a.conf", "" },
 		{ "missing-parent.conf", ":2: inherits: no-such-parent: no such profile; looked in " },
 		{ "many.conf", ":2: description: must be a string, not a number" },

@@ -1,0 +1,171 @@
+/* cmd_remedy.c: the steps the output suggests, as complete command lines that run as printed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "apply.h"
+#include "remedy.h"
+
+char *remedy_quote(const char *s)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789@%+=:,./_-";
+	char *buf = NULL, *ret;
+	size_t len = 0;
+	FILE *f;
+
+	if (*s && strspn(s, safe) == strlen(s))
+		return xstrdup(s);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	putc('\'', f);
+	for (; *s; s++)
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			putc(*s, f);
+	putc('\'', f);
+	if (fclose(f) != 0)
+		abort();
+	ret = buf;
+	return ret;
+}
+
+static void put_opt(FILE *f, const char *name, const char *value)
+{
+	char *q = remedy_quote(value);
+	fprintf(f, " %s %s", name, q);
+	free(q);
+}
+
+char *remedy_cmd(const struct opts *o, const char *verb, char *const *names, size_t n,
+		 const char *fragment)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		abort();
+	fputs("tcptune", f);
+	if (o->root && strcmp(o->root, "/"))
+		put_opt(f, "--root", o->root);
+	if (o->netns)
+		put_opt(f, "--netns", o->netns);
+	for (size_t i = 0; i < o->n_profile_dirs; i++)
+		put_opt(f, "--profile-dir", o->profile_dirs[i]);
+	if (!fragment && o->fragment && strcmp(o->fragment, TT_FRAGMENT_DEFAULT))
+		fragment = o->fragment;
+	if (fragment)
+		put_opt(f, "--fragment", fragment);
+	fprintf(f, " %s", verb);
+	for (size_t i = 0; i < n; i++) {
+		char *q = remedy_quote(names[i]);
+		fprintf(f, " %s", q);
+		free(q);
+	}
+	if (fclose(f) != 0)
+		abort();
+	return buf;
+}
+
+char *remedy_comment_out(const struct opts *o, const char *file, unsigned line)
+{
+	char *path = xasprintf("%s%s", o->root && strcmp(o->root, "/") ? o->root : "", file);
+	char *q = remedy_quote(path);
+	char *ret = xasprintf("sed --follow-symlinks -i '%us/^/# /' %s", line, q);
+
+	free(q);
+	free(path);
+	return ret;
+}
+
+char *remedy_fragment(const struct opts *o, int rootfd)
+{
+	struct apply_last last = { 0 };
+	char err[256];
+	char *ret = NULL;
+
+	if (strcmp(o->fragment, TT_FRAGMENT_DEFAULT))
+		return xstrdup(o->fragment);
+	if (apply_last_read(rootfd, &last, err, sizeof(err)) == 0 &&
+	    last.state == APPLY_STATE_COMPLETE && last.fragment)
+		ret = xstrdup(last.fragment);
+	apply_last_free(&last);
+	return ret ? ret : xstrdup(o->fragment);
+}
+
+char *remedy_conflict(const struct opts *o, const struct boot_conflict *b, const char *winning,
+		      char *const *names, size_t n)
+{
+	char *sed = remedy_comment_out(o, b->file, b->line), *cmd, *ret;
+
+	if (b->procps) {
+		ret = xasprintf("%s:%u sets %s for `sysctl --system` (procps), which reads "
+				"/etc/sysctl.conf after every sysctl.d file, so no fragment can win "
+				"there: edit that line, or comment it out: %s", b->file, b->line,
+				b->value, sed);
+		free(sed);
+		return ret;
+	}
+	if (!winning) {
+		ret = xasprintf("%s:%u sets %s at boot after the fragment: edit that line, or "
+				"comment it out: %s", b->file, b->line, b->value, sed);
+		free(sed);
+		return ret;
+	}
+	cmd = remedy_cmd(o, "apply", names, n, winning);
+	ret = xasprintf("%s:%u sets %s at boot after the fragment; two ways out: write the "
+			"fragment where it is read last: %s (and keep that --fragment for later "
+			"applies), or comment that line out: %s", b->file, b->line, b->value, cmd, sed);
+	free(cmd);
+	free(sed);
+	return ret;
+}
+
+char *remedy_audit(const struct opts *o, int rootfd, const struct procsys *ps,
+		   const struct profile *p, const char *fragment, struct audit *a)
+{
+	struct boot_conflicts bc = { 0 };
+	char *text = NULL, *apply;
+	bool used = false;
+
+	if (a->compliant)
+		return NULL;
+	if (apply_render_for(rootfd, p, ps, fragment, &text) < 0)
+		text = apply_render(p, ps);
+	(void)bootfix_find(rootfd, p, a->child_netns, fragment, text, &bc);
+	apply = remedy_cmd(o, "apply", p->names, p->n_names,
+			   strcmp(fragment, TT_FRAGMENT_DEFAULT) ? fragment : NULL);
+	for (size_t i = 0; i < a->n; i++) {
+		struct finding *f = &a->f[i];
+		const struct boot_conflict *b = bootfix_lookup(&bc, f->rule->key);
+
+		if (f->status == AUDIT_OK || f->status == AUDIT_NOT_IN_NETNS ||
+		    (f->rule->optional && (f->status == AUDIT_BOOT_UNKNOWN || f->status == AUDIT_MISSING)))
+			continue;
+		if ((f->status == AUDIT_DRIFT || f->status == AUDIT_BOOT_DRIFT ||
+		     f->status == AUDIT_BOOT_UNKNOWN) && b)
+			f->fix = remedy_conflict(o, b, bc.winning_fragment, p->names, p->n_names);
+		else if (f->status == AUDIT_DRIFT || f->status == AUDIT_BOOT_DRIFT) {
+			/* its fragment sets the key at boot, after every earlier file */
+			f->fix = xasprintf("run: %s", apply);
+			used = true;
+		} else if (f->status == AUDIT_BOOT_UNKNOWN)
+			f->fix = xasprintf("run: %s (its fragment %s then sets the key at boot), or mark "
+					   "the rule optional = true at %s:%u to accept the kernel's value",
+					   apply, fragment, f->rule->file, f->rule->line);
+		else if (f->status == AUDIT_MISSING && !f->rule->optional)
+			f->fix = xasprintf("this kernel lacks the key: mark the rule optional = true at "
+					   "%s:%u, or remove it", f->rule->file, f->rule->line);
+		else if (f->status == AUDIT_UNREADABLE)
+			f->fix = xstrdup("run as root, or check the permissions of /proc/sys");
+	}
+	free(text);
+	bootfix_free(&bc);
+	if (!used) {
+		free(apply);
+		return NULL;
+	}
+	return apply;
+}

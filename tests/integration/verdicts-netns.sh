@@ -1,0 +1,136 @@
+#!/bin/sh
+# The remedy loop on a real kernel (private user+net+mount namespace):
+# audit -> plan -> apply -> audit over histories an admin meets. Whenever
+# audit exits 1 it must name a step (a full command) that runs as printed,
+# and after that step audit must exit 0.
+. "$SRCDIR/tests/integration/lib.sh"
+unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS
+tt_need_sandbox
+W="$T/w"
+
+cat >"$T/profiles/t.conf" <<'EOC'
+description = "verdicts test";
+sysctl = { net = { ipv4 = {
+  tcp_keepalive_time = 200;
+  tcp_tw_reuse = 1;
+}; }; };
+EOC
+cat >"$T/profiles/computed.conf" <<'EOC'
+description = "a key the kernel computes at boot from memory";
+sysctl = { net = { ipv4 = { tcp_rmem = { min = [ 4096, 87380, 1048576 ]; }; }; }; };
+EOC
+cat >"$T/profiles/formula.conf" <<'EOC'
+description = "keys whose boot value follows from the TCP hash size";
+sysctl = { net = { ipv4 = { tcp_max_syn_backlog = { min = 128; }; tcp_max_tw_buckets = { min = 1024; }; }; }; };
+EOC
+chmod 644 "$T/profiles/"*.conf
+
+# step.py AUDIT_TABLE AUDIT_JSON WHICH: the step audit suggests, as printed.
+# WHICH "run": the command of the final "not compliant: run: CMD" line, else
+# of a key's "run: CMD" fix; "fragment": the "apply ... --fragment" way out of
+# a boot conflict; "edit": the sed command that comments the line out.
+cat >"$W/step.py" <<'EOP'
+import json, re, sys
+table, doc, which = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), sys.argv[3]
+fixes = [k.get("fix") or "" for k in doc["keys"] if k["status"] != "ok"]
+if which == "run":
+    m = re.search(r"^not compliant: run: (.*?)(?: \(`plan`.*)?$", table, re.M)
+    if not m:
+        m = next(filter(None, (re.match(r"run: (.*?)(?: \(its fragment.*)?$", f) for f in fixes)), None)
+elif which == "fragment":
+    m = next(filter(None, (re.search(r"where it is read last: (tcptune .*?) \(and keep", f) for f in fixes)), None)
+    # the same step must be in the table's advice, as printed
+    assert m and m.group(1) in table, (m, table)
+else:
+    m = next(filter(None, (re.search(r"comment (?:it|that line) out: (sed .*)$", f) for f in fixes)), None)
+    assert m and m.group(1) in table, (m, table)
+if not m:
+    sys.exit("no %s step in the advice:\n%s" % (which, table))
+print(m.group(1))
+EOP
+
+# loop HISTORY WHICH SETUP: in a fresh namespace, SETUP, then audit (must
+# exit 1 and show the step WHICH), plan (exit 1), the step as printed,
+# audit again (exit 0). $TT is tcptune with the test's global options.
+loop() {
+	tt_sandbox "
+TT=\"\$TCPTUNE --profile-dir \$PROFILES\"
+$3
+\$TT audit \$P > \$W/a.txt 2> \$W/a.err; echo \"audit1=\$?\"
+\$TT -o json audit \$P > \$W/a.json 2>/dev/null
+\$TT doctor \$P > \$W/doctor.txt 2>&1
+\$TT plan \$P > \$W/plan.txt 2> \$W/plan.err; echo \"plan=\$?\"
+step=\$(python3 \$W/step.py \$W/a.txt \$W/a.json $2) || { echo nostep; exit 1; }
+echo \"step=\$step\"
+PATH=\$(dirname \$TCPTUNE):\$PATH; export PATH
+eval \"\$step\" > \$W/step.out 2>&1; echo \"steprc=\$?\"
+\$TT audit \$P > \$W/b.txt 2>&1; echo \"audit2=\$?\"
+[ -z \"\${R:-}\" ] || \$TCPTUNE --root \$R --profile-dir \$PROFILES audit \$P >> \$W/b.txt 2>&1
+"
+	cp "$T/out" "$T/$1.log"
+	for want in audit1=1 plan=1 steprc=0 audit2=0; do
+		grep -qx "$want" "$T/out" || {
+			echo "--- $1"; cat "$T/out" "$T/err" "$W/a.txt" "$W/a.err" "$W/plan.txt" "$W/plan.err" \
+				"$W/step.out" "$W/b.txt" >&2
+			fail "$1: wanted $want"
+		}
+	done
+}
+
+# 1. A later sysctl.d file overrides a key of the fragment at boot. audit
+#    names it on the row and in the advice; plan exits 1 on the conflict;
+#    either way out turns audit green.
+LATE='P=t
+$TT apply t >/dev/null 2>&1 || { echo apply0-failed; exit 1; }
+printf "# site policy\nnet.ipv4.tcp_keepalive_time = 7200\n" > /etc/sysctl.d/95-local.conf'
+loop late-override-fragment fragment "$LATE"
+grep -q '^net\.ipv4\.tcp_keepalive_time .* /etc/sysctl\.d/95-local\.conf:2 *boot-drift$' "$W/a.txt" ||
+	fail "the boot-drift row does not name 95-local.conf:2: $(cat "$W/a.txt")"
+grep -q 'boot conflict: net.ipv4.tcp_keepalive_time: /etc/sysctl.d/95-local.conf:2 sets 7200' "$W/plan.err" ||
+	fail "plan does not list the boot conflict: $(cat "$W/plan.err")"
+grep -q -- '--fragment /etc/sysctl.d/99-zz-tcptune.conf apply t' "$W/plan.err" ||
+	fail "plan does not print the fragment way out"
+grep -q 'fix: .*95-local.conf:2 sets 7200 at boot after the fragment' "$W/doctor.txt" ||
+	fail "doctor does not name the overriding file: $(cat "$W/doctor.txt")"
+loop late-override-edit edit "$LATE"
+
+# 2. A live-only change (sysctl -w) after the apply: drift, apply again.
+loop live-only run 'P=t
+$TT apply t >/dev/null 2>&1 || { echo apply0-failed; exit 1; }
+echo 7200 > /proc/sys/net/ipv4/tcp_keepalive_time'
+grep -q '^net\.ipv4\.tcp_keepalive_time .* drift$' "$W/a.txt" || fail "live-only change: no drift row"
+
+# 3. A key the kernel computes at boot: boot-unknown, not ok, with the reason.
+loop computed run 'P=computed'
+grep -q '^net\.ipv4\.tcp_rmem .*(computed by the kernel) *boot-unknown$' "$W/a.txt" ||
+	fail "no boot-unknown row: $(cat "$W/a.txt")"
+grep -q '^boot-unknown: net.ipv4.tcp_rmem: no sysctl.d file sets it .*computed at boot' "$W/a.txt" ||
+	fail "no reason for boot-unknown"
+
+# 3b. Where the boot formula is known (tcp_sk_init(): the TCP hash size), the
+#     boot value is computed, said so, and judged: nothing to fix here.
+tt_sandbox '"$TCPTUNE" --profile-dir "$PROFILES" audit formula; echo "rc=$?"'
+e=$(cat /proc/sys/net/ipv4/tcp_ehash_entries 2>/dev/null | tr -d -)
+if [ -n "$e" ]; then
+	grep -qx 'rc=0' "$T/out" || { cat "$T/out" "$T/err" >&2; fail "computed boot values: audit not compliant"; }
+	b=$((e / 128)); [ "$b" -lt 128 ] && b=128
+	grep -q "^net\.ipv4\.tcp_max_syn_backlog .* $b *computed: max(128, tcp_ehash_entries / 128) *ok$" "$T/out" ||
+		fail "tcp_max_syn_backlog not computed as $b: $(cat "$T/out")"
+	grep -q "^net\.ipv4\.tcp_max_tw_buckets .* $((e / 2)) *computed: tcp_ehash_entries / 2 *ok$" "$T/out" ||
+		fail "tcp_max_tw_buckets not computed as $((e / 2))"
+fi
+
+# 4. /etc/sysctl.conf that procps applies but systemd-sysctl does not read
+#    (no 99-sysctl.conf link): `sysctl --system` would undo the fragment. A
+#    root of our own keeps the host's /etc out of it; /proc is the namespace's.
+loop procps-only edit 'P=t
+R=$W/root; mkdir -p $R/proc $R/etc/sysctl.d $R/run/lock $R/var/lib && mount --rbind /proc $R/proc || exit 99
+printf "net.ipv4.tcp_tw_reuse = 1\nnet.ipv4.tcp_keepalive_time = 7200\n" > $R/etc/sysctl.conf
+TT="$TT --root $R"
+$TT apply t >/dev/null 2>&1 || { echo apply0-failed; exit 1; }'
+grep -q "^boot-drift: net.ipv4.tcp_keepalive_time: /etc/sysctl.conf:2 sets 7200 for \`sysctl --system\`" "$W/a.txt" ||
+	fail "procps-only: no reason naming /etc/sysctl.conf:2: $(cat "$W/a.txt")"
+
+# 5. A profile switch (apply crawler, then web-server) belongs to the journal
+#    work (stale keys): add its history here.
+exit 0
