@@ -438,6 +438,33 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 	(void)output_json(stdout, d);
 }
 
+/*
+ * Ports toward one destination against the usable ephemeral range: what a
+ * headroom alert divides. One series per busy destination, the top ones only.
+ */
+static void prom_ports(const struct census *c, const struct tcpenv *e, size_t top)
+{
+	size_t i, shown = 0;
+	char a[80];
+
+	if (!e->range.low)
+		return;
+	output_prom_header(stdout, "tcptune_ephemeral_ports_usable", "gauge",
+			   "Ports in ip_local_port_range minus ip_local_reserved_ports.");
+	printf("tcptune_ephemeral_ports_usable %u\n", e->range.usable);
+	output_prom_header(stdout, "tcptune_remote_ephemeral_ports_used", "gauge",
+			   "Local ephemeral ports held toward one destination (the top ones).");
+	for (i = 0; i < c->n_remotes && shown < top; i++) {
+		const struct remote *r = &c->remotes[i];
+
+		if (!r->ports_used)
+			continue;
+		printf("tcptune_remote_ephemeral_ports_used{remote=\"%s\"} %llu\n",
+		       sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)), r->ports_used);
+		shown++;
+	}
+}
+
 static void print_prom(const struct census *c, const struct census *cw, const struct sopts *so,
 		       const struct tcpenv *e)
 {
@@ -462,6 +489,7 @@ static void print_prom(const struct census *c, const struct census *cw, const st
 		free(esc);
 		shown++;
 	}
+	prom_ports(c, e, top);
 	if (e->ss.tw >= 0) {
 		output_prom_header(stdout, "tcptune_time_wait_buckets", "gauge",
 				   "TIME_WAIT mini-sockets (/proc/net/sockstat tw).");
@@ -492,7 +520,8 @@ static int run_census(const struct opts *o, const struct ctx *cx, const struct s
 	cq.q.source = so->source;
 	cq.exact = so->exact;
 	cq.owners = owners;
-	cq.remotes = so->by == BY_REMOTE;
+	/* the port headroom metric needs each destination's ports */
+	cq.remotes = so->by == BY_REMOTE || o->format == FMT_PROMETHEUS;
 	cq.lports = so->by == BY_LPORT;
 	cq.range = e->range;
 	if (sockets_query_env(&cq.q, o->root) < 0) {
