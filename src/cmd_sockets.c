@@ -452,13 +452,14 @@ static void prom_ports(const struct census *c, const struct tcpenv *e, size_t to
 	output_prom_header(stdout, "tcptune_ephemeral_ports_usable", "gauge",
 			   "Ports in ip_local_port_range minus ip_local_reserved_ports.");
 	printf("tcptune_ephemeral_ports_usable %u\n", e->range.usable);
-	output_prom_header(stdout, "tcptune_remote_ephemeral_ports_used", "gauge",
-			   "Local ephemeral ports held toward one destination (the top ones).");
 	for (i = 0; i < c->n_remotes && shown < top; i++) {
 		const struct remote *r = &c->remotes[i];
 
 		if (!r->ports_used)
 			continue;
+		if (!shown)
+			output_prom_header(stdout, "tcptune_remote_ephemeral_ports_used", "gauge",
+					   "Local ephemeral ports held toward one destination (the top ones).");
 		printf("tcptune_remote_ephemeral_ports_used{remote=\"%s\"} %llu\n",
 		       sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)), r->ports_used);
 		shown++;
@@ -474,13 +475,15 @@ static void print_prom(const struct census *c, const struct census *cw, const st
 	output_prom_header(stdout, "tcptune_sockets", "gauge", "TCP sockets by state.");
 	for (s = 1; s < TCPS_MAX; s++)
 		printf("tcptune_sockets{state=\"%s\"} %llu\n", sockets_state_name(s), c->states[s]);
-	output_prom_header(stdout, "tcptune_close_wait_by_process", "gauge",
-			   "TCP sockets in CLOSE_WAIT held by a process (the top ones).");
 	for (i = 0; cw && i < cw->n_owners && shown < top; i++) {
 		char *esc, *lab;
 
 		if (!cw->owners[i].states[TCPS_CLOSE_WAIT])
 			continue;
+		/* a family without samples is dropped by node_exporter: no header either */
+		if (!shown)
+			output_prom_header(stdout, "tcptune_close_wait_by_process", "gauge",
+					   "TCP sockets in CLOSE_WAIT held by a process (the top ones).");
 		esc = output_escape(cw->owners[i].comm);
 		lab = output_prom_label(esc);
 		printf("tcptune_close_wait_by_process{comm=\"%s\",pid=\"%d\"} %llu\n", lab,
