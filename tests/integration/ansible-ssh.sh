@@ -150,6 +150,10 @@ $SSH root@fd00:16:3::2 'umount /proc/sys/net/ipv4/tcp_congestion_control' || exi
 play apply3 "$A/fleet.yml"
 play apply4 "$A/fleet.yml"
 snap s4
+# The facts module alone, doctor included, in check mode.
+ansible -i "$T/inventory.yml" h2 --check -m tcptune.tcptune.facts \
+	-a "binary=$T/bin/tcptune profile_dirs=$T/profiles profiles=fleet" >"$W/facts.log" 2>&1
+echo "facts=$?"
 play rollback "$A/fleet.yml" -e tcptune_state=rolled_back
 snap s5
 exit 0
@@ -240,9 +244,16 @@ recap apply3 h4 0 0
 status apply4 0
 for h in h1 h2 h3 h4; do recap apply4 $h 0 0; done
 
+status facts 0
+logged facts '^h2 \| SUCCESS'
+logged facts '"compliant": true'
+logged facts '"findings": \['
+logged facts '"interval_s"|"sockets": \{'
+
 # Rollback through the module: every host back to where it started.
 status rollback 0
 for h in h1 h2 h3 h4; do recap rollback $h 1 0; done
 same s0 s5
+grep -o 'fatal: \[h3\]: FAILED! => {.*"changed": false,|"msg": "[^"]*"|"rc": [0-9]*' "$W/apply1.log"
 sed -n '/^PLAY RECAP/,$p' "$W/apply1.log"
 exit 0
