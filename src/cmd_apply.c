@@ -437,6 +437,9 @@ int cmd_render(const struct opts *o, int argc, char **argv)
 	char *text;
 	int r;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--as") || !strncmp(argv[i], "--as=", 5))
+			return cmd_render_as(o, argc, argv);
 	if (argc < 2) {
 		tt_error(o, "render: name at least one PROFILE");
 		return EXIT_USAGE;

@@ -459,6 +459,34 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 	(void)output_json(stdout, d);
 }
 
+/*
+ * Ports toward one destination against the usable ephemeral range: what a
+ * headroom alert divides. One series per busy destination, the top ones only.
+ */
+static void prom_ports(const struct census *c, const struct tcpenv *e, size_t top)
+{
+	size_t i, shown = 0;
+	char a[80];
+
+	if (!e->range.low)
+		return;
+	output_prom_header(stdout, "tcptune_ephemeral_ports_usable", "gauge",
+			   "Ports in ip_local_port_range minus ip_local_reserved_ports.");
+	printf("tcptune_ephemeral_ports_usable %u\n", e->range.usable);
+	for (i = 0; i < c->n_remotes && shown < top; i++) {
+		const struct remote *r = &c->remotes[i];
+
+		if (!r->ports_used)
+			continue;
+		if (!shown)
+			output_prom_header(stdout, "tcptune_remote_ephemeral_ports_used", "gauge",
+					   "Local ephemeral ports held toward one destination (the top ones).");
+		printf("tcptune_remote_ephemeral_ports_used{remote=\"%s\"} %llu\n",
+		       sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)), r->ports_used);
+		shown++;
+	}
+}
+
 static void print_prom(const struct census *c, const struct census *cw, const struct sopts *so,
 		       const struct tcpenv *e)
 {
@@ -468,13 +496,15 @@ static void print_prom(const struct census *c, const struct census *cw, const st
 	output_prom_header(stdout, "tcptune_sockets", "gauge", "TCP sockets by state.");
 	for (s = 1; s < TCPS_MAX; s++)
 		printf("tcptune_sockets{state=\"%s\"} %llu\n", sockets_state_name(s), c->states[s]);
-	output_prom_header(stdout, "tcptune_close_wait_by_process", "gauge",
-			   "TCP sockets in CLOSE_WAIT held by a process (the top ones).");
 	for (i = 0; cw && i < cw->n_owners && shown < top; i++) {
 		char *esc, *lab;
 
 		if (!cw->owners[i].states[TCPS_CLOSE_WAIT])
 			continue;
+		/* a family without samples is dropped by node_exporter: no header either */
+		if (!shown)
+			output_prom_header(stdout, "tcptune_close_wait_by_process", "gauge",
+					   "TCP sockets in CLOSE_WAIT held by a process (the top ones).");
 		esc = output_escape(cw->owners[i].comm);
 		lab = output_prom_label(esc);
 		printf("tcptune_close_wait_by_process{comm=\"%s\",pid=\"%d\"} %llu\n", lab,
@@ -483,6 +513,7 @@ static void print_prom(const struct census *c, const struct census *cw, const st
 		free(esc);
 		shown++;
 	}
+	prom_ports(c, e, top);
 	if (e->ss.tw >= 0) {
 		output_prom_header(stdout, "tcptune_time_wait_buckets", "gauge",
 				   "TIME_WAIT mini-sockets (/proc/net/sockstat tw).");
@@ -513,7 +544,8 @@ static int run_census(const struct opts *o, const struct ctx *cx, const struct s
 	cq.q.source = so->source;
 	cq.exact = so->exact;
 	cq.owners = owners;
-	cq.remotes = so->by == BY_REMOTE;
+	/* the port headroom metric needs each destination's ports */
+	cq.remotes = so->by == BY_REMOTE || o->format == FMT_PROMETHEUS;
 	cq.lports = so->by == BY_LPORT;
 	cq.range = e->range;
 	if (sockets_query_env(&cq.q, o->root) < 0) {

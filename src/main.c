@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{ "apply",    cmd_apply,    "[-n | --check] [--wait SECS] PROFILE...",   "persist and set live, all or nothing" },
 	{ "plan",     cmd_plan,     "PROFILE...",   "what apply would change" },
 	{ "rollback", cmd_rollback, "[-n] [--wait SECS]",             "undo the last apply (fragment and live values)" },
-	{ "render",   cmd_render,   "PROFILE...",   "print the sysctl.d fragment apply would write" },
+	{ "render",   cmd_render,   "[--as sysctl.d|kubernetes|docker] PROFILE...",   "the profile as a sysctl.d fragment, pod sysctls or docker flags" },
 	{ "profiles", cmd_profiles, "",             "list profiles on the search path" },
 	{ "show",     cmd_show,     "PROFILE...",   "the merged profile after inheritance" },
 	{ "validate", cmd_validate, "FILE...",      "check profile files without touching the system" },

@@ -42,6 +42,8 @@ int cmd_apply(const struct opts *o, int argc, char **argv);
 int cmd_plan(const struct opts *o, int argc, char **argv);
 int cmd_rollback(const struct opts *o, int argc, char **argv);
 int cmd_render(const struct opts *o, int argc, char **argv);
+/* render --as sysctl.d|kubernetes|docker PROFILE... (cmd_render.c) */
+int cmd_render_as(const struct opts *o, int argc, char **argv);
 int cmd_sockets(const struct opts *o, int argc, char **argv);
 int cmd_doctor(const struct opts *o, int argc, char **argv);
 /* cmd_help.c: a command's usage line, options with their values, an example; -1 if unknown. */

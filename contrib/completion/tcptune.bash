@@ -130,6 +130,10 @@ _tcptune()
 		fi
 		return 0
 		;;
+	--as)
+		[[ $cmd == render ]] && COMPREPLY=($(compgen -W "sysctl.d kubernetes docker" -- "$cur"))
+		return 0
+		;;
 	--source)
 		COMPREPLY=($(compgen -W "auto netlink proc" -- "$cur"))
 		return 0
@@ -150,6 +154,7 @@ _tcptune()
 		apply | rollback) opts+=" --dry-run -n --check --wait" ;;
 		sockets) opts+=" --by --state --top -N --watch --exact --source -4 -6" ;;
 		doctor) opts+=" --source" ;;
+		render) opts+=" --as" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return 0

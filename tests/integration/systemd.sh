@@ -79,6 +79,21 @@ exec python3 "$(dirname "$0")/exec.py" "$u"
 EOF
 chmod -R a+rX "$T/units" "$T/exec.py" "$T/run-unit.sh"
 
+# The timer's file, scraped by a real node_exporter: the same families and samples.
+NE=$(command -v prometheus-node-exporter || command -v node_exporter || true)
+[ -n "$NE" ] || skip "prometheus-node-exporter is not installed"
+cat >"$T/scrape.py" <<'EOF'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:9100/metrics', timeout=2).read().decode())
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit('node_exporter did not answer')
+EOF
+chmod 644 "$T/scrape.py"
+
 tt_sandbox "
 set -u
 D=/var/lib/prometheus/node-exporter
@@ -97,6 +112,13 @@ run tcptune-audit.service >\$W/a2.out 2>&1; echo a2=\$?
 run tcptune-metrics.service >\$W/m2.out 2>&1; echo m2=\$?
 cp \$D/tcptune.prom \$W/m2.prom
 ls -A \$D >\$W/dir
+# node_exporter's textfile collector reads what the timer wrote, on loopback here.
+ip link set lo up || exit 99
+$NE --collector.disable-defaults --collector.textfile --collector.textfile.directory=\$D \\
+	--web.listen-address=127.0.0.1:9100 >\$W/ne.log 2>&1 &
+ne=\$!
+python3 $T/scrape.py >\$W/scrape.txt; echo scrape=\$?
+kill \$ne; wait \$ne 2>/dev/null
 # The profiles named in the environment file win over the recorded ones.
 TCPTUNE_PROFILES='$T/profiles/web-server.conf' run tcptune-audit.service >\$W/a3.out 2>&1; echo a3=\$?
 # A profile that does not exist: the audit unit fails, the metrics keep the sockets.
@@ -129,6 +151,40 @@ grep -q '^tcptune_key_compliant{key="net.ipv4.tcp_tw_reuse",profile="crawler",st
 	fail "m2: drift not in the metrics"
 grep -q '^tcptune_drift_keys{profile="crawler"} 1$' "$W/m2.prom" || fail "m2: drift_keys not 1"
 [ "$(cat "$W/dir")" = tcptune.prom ] || fail "the textfile directory holds: $(cat "$W/dir")"
+status scrape 0
+grep -q '^node_textfile_scrape_error 0$' "$W/scrape.txt" || { cat "$W/scrape.txt" "$W/ne.log" >&2; fail "node_exporter could not read the timer's file"; }
+python3 - "$SRCDIR/tests/integration" "$W/m2.prom" "$W/scrape.txt" <<'EOP' || fail "the scrape differs from the timer's file"
+import sys
+sys.path.insert(0, sys.argv[1])
+from promcheck import check
+
+
+def tcptune_only(text):
+    # the scrape: tcptune's lines only (node_exporter adds its own families)
+    keep = []
+    for line in text.splitlines():
+        w = line.split(' ')
+        name = w[2] if line.startswith('# ') and len(w) > 2 else w[0].split('{')[0]
+        if name.startswith('tcptune_'):
+            keep.append(line)
+    return '\n'.join(keep) + '\n'
+
+
+def read(path, scrape):
+    text = open(path, encoding='utf-8').read()
+    if scrape:
+        text = tcptune_only(text)
+    fams = {l.split(' ')[2]: l.split(' ')[3] for l in text.splitlines() if l.startswith('# TYPE ')}
+    errors, s = check(text)
+    assert not errors, errors
+    return fams, sorted((n, tuple(sorted(l.items())), v) for n, l, v in s)
+
+
+(f, a), (g, b) = read(sys.argv[2], False), read(sys.argv[3], True)
+assert f == g and len(f) >= 6, (f, g)
+assert a == b, set(a) ^ set(b)
+print('node_exporter: %d families, %d samples, as in the file' % (len(f), len(a)))
+EOP
 status a3 1
 grep -q 'somaxconn\|tcp_max_syn_backlog' "$W/a3.out" || { cat "$W/a3.out" >&2; fail "a3: not the web-server profile"; }
 status a4 2

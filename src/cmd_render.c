@@ -1,0 +1,73 @@
+/* cmd_render.c: render --as, the profile for the place it must go. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "output.h"
+#include "render.h"
+#include "tcptune.h"
+
+/* Some argv[i] is "--as" or "--as=WORD"; the others are profiles. */
+int cmd_render_as(const struct opts *o, int argc, char **argv)
+{
+	const char *word = NULL;
+	struct profile p = { 0 };
+	enum render_as as;
+	struct ctx c;
+	char *text;
+	int n = 1, r;
+
+	/* take the option out; argv keeps only the command and the profiles */
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--as=", 5) && !word)
+			word = argv[i] + 5;
+		else if (!strcmp(argv[i], "--as") && !word && i + 1 < argc)
+			word = argv[++i];
+		else if (!strcmp(argv[i], "--as") || !strncmp(argv[i], "--as=", 5))
+			word = "";
+		else
+			argv[n++] = argv[i];
+	}
+	if (!word || render_as_parse(word, &as) < 0) {
+		tt_error(o, "render: --as wants sysctl.d, kubernetes or docker%s%s",
+			 word && *word ? ", not " : "", word ? word : "");
+		return EXIT_USAGE;
+	}
+	if (as == RENDER_SYSCTLD)
+		return cmd_render(o, n, argv);
+	if (n < 2) {
+		tt_error(o, "render: name at least one PROFILE");
+		return EXIT_USAGE;
+	}
+	for (int i = 1; i < n; i++)
+		if (argv[i][0] == '-') {
+			tt_error(o, "render: unknown option '%s'; see tcptune --help", argv[i]);
+			return EXIT_USAGE;
+		}
+	r = ctx_open(o, &c);
+	if (r != EXIT_OK)
+		return r;
+	r = ctx_load_profiles(o, &c, argv + 1, (size_t)n - 1, &p);
+	if (r == EXIT_OK && !(text = render_container(as, &p, &c.ps))) {
+		tt_error(o, "render: out of memory");
+		r = EXIT_RESTORED;
+	} else if (r == EXIT_OK) {
+		if (o->format == FMT_JSON) {
+			json_t *doc = json_object();
+
+			json_object_set_new(doc, "as", json_string(render_as_name(as)));
+			json_object_set_new(doc, "text", output_json_text(text));
+			(void)output_json(stdout, doc);
+		} else {
+			fputs(text, stdout);
+		}
+		free(text);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			tt_error(o, "render: writing the output: %s", strerror(errno));
+			r = EXIT_RESTORED;
+		}
+	}
+	profile_free(&p);
+	ctx_close(&c);
+	return r;
+}
