@@ -177,6 +177,7 @@ static int parse_diag_msg(const struct nlmsghdr *nlh, struct sock *sk)
 	sk->rqueue = m.idiag_rqueue;
 	sk->wqueue = m.idiag_wqueue;
 	sk->idle_ms = -1;
+	sk->expires_ms = m.idiag_timer ? (int64_t)m.idiag_expires : -1;
 	if (nlh->nlmsg_len > NLMSG_LENGTH(sizeof(m)))
 		parse_info(nlh, sk);
 	return 0;
@@ -338,6 +339,8 @@ int sockets_parse_proc_line(const char *line, int family, struct sock *ret)
 	sk.wqueue = sk.state == TCPS_LISTEN ? 0 : (uint32_t)tx;
 	sk.uid = (uint32_t)uid;
 	sk.inode = (uint32_t)inode;
+	/* clock_t ticks (USER_HZ, 100 a second) left on the timer */
+	sk.expires_ms = tr && when < INT32_MAX ? (int64_t)when * 10 : -1;
 	*ret = sk;
 	return 0;
 }
@@ -687,45 +690,57 @@ int sockets_read_sockstat(int rootfd, struct sockstat *ret)
 	return 0;
 }
 
-/* /proc/net/netstat is pairs of lines: "TcpExt: Name…" then "TcpExt: 1 2 …". */
-int sockets_read_netstat(int rootfd, struct netstat *ret)
+/* Pairs of lines: "TcpExt: Name…" then "TcpExt: 1 2 …"; only the first pair with the prefix. */
+static void read_pairs(FILE *f, const char *prefix, struct netstat *ns)
 {
-	struct netstat ns = { NULL, NULL, 0 };
 	char *line = NULL, *names = NULL;
-	size_t cap = 0;
-	FILE *f;
+	size_t cap = 0, pl = strlen(prefix);
 
-	f = open_below(rootfd, "proc/net/netstat");
-	if (!f)
-		return -errno;
 	while (getline(&line, &cap, f) > 0) {
 		char *sn, *sv, *n, *v;
 
-		if (strncmp(line, "TcpExt: ", 8) != 0)
+		if (strncmp(line, prefix, pl) != 0)
 			continue;
 		if (!names) {
-			names = xstrdup(line + 8);
+			names = xstrdup(line + pl);
 			continue;
 		}
 		n = strtok_r(names, " \n", &sn);
-		v = strtok_r(line + 8, " \n", &sv);
+		v = strtok_r(line + pl, " \n", &sv);
 		while (n && v) {
 			long long x;
 
 			if (parse_ll(v, &x) == 0) {
-				ns.names = xreallocarray(ns.names, ns.n + 1, sizeof(*ns.names));
-				ns.values = xreallocarray(ns.values, ns.n + 1, sizeof(*ns.values));
-				ns.names[ns.n] = xstrdup(n);
-				ns.values[ns.n++] = x;
+				ns->names = xreallocarray(ns->names, ns->n + 1, sizeof(*ns->names));
+				ns->values = xreallocarray(ns->values, ns->n + 1, sizeof(*ns->values));
+				ns->names[ns->n] = xstrdup(n);
+				ns->values[ns->n++] = x;
 			}
 			n = strtok_r(NULL, " \n", &sn);
 			v = strtok_r(NULL, " \n", &sv);
 		}
 		break;
 	}
-	(void)fclose(f);
 	free(line);
 	free(names);
+}
+
+/* TcpExt from /proc/net/netstat, then Tcp from /proc/net/snmp (ActiveOpens, …). */
+int sockets_read_netstat(int rootfd, struct netstat *ret)
+{
+	struct netstat ns = { NULL, NULL, 0 };
+	FILE *f;
+
+	f = open_below(rootfd, "proc/net/netstat");
+	if (!f)
+		return -errno;
+	read_pairs(f, "TcpExt: ", &ns);
+	(void)fclose(f);
+	f = open_below(rootfd, "proc/net/snmp");
+	if (f) {
+		read_pairs(f, "Tcp: ", &ns);
+		(void)fclose(f);
+	}
 	*ret = ns;
 	return 0;
 }

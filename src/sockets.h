@@ -29,6 +29,7 @@ struct sock {
 	uint32_t uid;
 	uint32_t rqueue, wqueue; /* LISTEN: accept queue length and backlog */
 	int64_t idle_ms;         /* since the peer last sent anything; -1 unknown */
+	int64_t expires_ms;      /* left on the socket's timer (TIME_WAIT: its end); -1 none */
 };
 
 /* Called for every socket; a non-zero return stops the walk and is returned. */
@@ -82,7 +83,7 @@ struct sockstat {
 };
 int sockets_read_sockstat(int rootfd, struct sockstat *ret);
 
-/* /proc/net/netstat TcpExt counters, by name. */
+/* /proc/net/netstat TcpExt and /proc/net/snmp Tcp counters, by name. */
 struct netstat {
 	char **names;
 	long long *values;
