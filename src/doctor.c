@@ -1,5 +1,7 @@
 /* doctor.c: rules that turn socket counts and settings into findings with evidence and a fix. */
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,12 +9,22 @@
 #include "doctor.h"
 #include "util.h"
 
-/* Share of the ephemeral range toward one destination that starts to hurt. */
-#define PORTS_WARN 0.5
-#define PORTS_CRIT 0.8
+/*
+ * Thresholds; tcptune(8) documents each. Ports: the share of connect
+ * capacity toward one destination still free (headroom), and the share of
+ * its ports held that means exhausted now.
+ */
+#define PORTS_HEADROOM_WARN 30.0
+#define PORTS_HEADROOM_CRIT 10.0
+#define PORTS_FULL 0.98
+#define TW_LEN_S 60
+/* CLOSE_WAIT: growth between looks, a pile that lasts, and its age. */
+#define CW_GROW_MIN 2
+#define CW_STUCK_MIN 5
+#define CW_STUCK_AGE_S 60
+#define CW_ETA_CRIT_S 3600
 /* Keepalive that takes longer than this to notice a dead peer. */
 #define KEEPALIVE_SLOW_S 3600
-#define CLOSE_WAIT_CRIT 100
 
 const char *doctor_severity_name(enum severity s)
 {
@@ -56,6 +68,7 @@ void doctor_env_read(int rootfd, const struct procsys *ps, struct tcpenv *ret)
 	e.tw_reuse = read_ll(ps, "net.ipv4.tcp_tw_reuse");
 	e.timestamps = read_ll(ps, "net.ipv4.tcp_timestamps");
 	e.fin_timeout = read_ll(ps, "net.ipv4.tcp_fin_timeout");
+	e.tw_reuse_delay_ms = read_ll(ps, "net.ipv4.tcp_tw_reuse_delay");
 	e.child_netns = procsys_in_child_netns(ps);
 	*ret = e;
 }
@@ -65,18 +78,22 @@ void doctor_env_free(struct tcpenv *e)
 	sockets_netstat_free(&e->ns);
 }
 
-static void add(struct doctor *d, const char *id, enum severity sev, char *summary, char *evidence,
-		char *fix)
+static struct dfinding *add(struct doctor *d, const char *id, enum severity sev, char *summary,
+			    char *evidence, char *fix)
 {
 	struct dfinding *f;
 
 	d->f = xreallocarray(d->f, d->n + 1, sizeof(*d->f));
 	f = &d->f[d->n++];
+	memset(f, 0, sizeof(*f));
 	f->id = xstrdup(id);
 	f->severity = sev;
 	f->summary = summary;
 	f->evidence = evidence;
 	f->fix = fix;
+	f->uid = f->count = f->fds = f->fd_limit = -1;
+	f->oldest_s = f->rate_per_min = f->eta_s = f->capacity_per_s = f->headroom_pct = NAN;
+	return f;
 }
 
 static char *duration(long long s, char *buf, size_t len)
@@ -92,6 +109,32 @@ static char *duration(long long s, char *buf, size_t len)
 	return buf;
 }
 
+/* Appends to a growing string. */
+static void cat(char **s, const char *fmt, ...) TT_PRINTF(2, 3);
+static void cat(char **s, const char *fmt, ...)
+{
+	va_list ap;
+	char *t, *n;
+
+	va_start(ap, fmt);
+	if (vasprintf(&t, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	n = xasprintf("%s%s", *s ? *s : "", t);
+	free(*s);
+	free(t);
+	*s = n;
+}
+
+static double interval(const struct sample *first, const struct sample *last)
+{
+	double dt = first ? last->t - first->t : 0;
+
+	return dt > 0.001 ? dt : 0;
+}
+
+/* --- CLOSE_WAIT ---------------------------------------------------------------- */
+
 static const char close_wait_fix[] =
 	"No sysctl fixes this: CLOSE_WAIT means the peer closed the connection and the "
 	"process never called close(); the kernel has no timer for it and keepalive at "
@@ -101,40 +144,353 @@ static const char close_wait_fix[] =
 	"proxy-tunnel agent that drops sockets without destroying them (a failed CONNECT "
 	"must destroy its socket). Restarting the process releases the sockets now.";
 
-static void rule_close_wait(const struct census *c, struct doctor *d)
+struct cwdest {
+	uint8_t family, addr[16];
+	uint16_t port;
+	unsigned long long n, unread;
+};
+
+/* The CLOSE_WAIT sockets of one process (or, unseen, of one uid). */
+struct cwholder {
+	int pid;
+	uint32_t uid;
+	unsigned long long n, n_first, persisted, closed;
+	long long oldest_ms;                /* lower bound; -1 unknown */
+	bool idle_known;
+	struct cwdest *dest;
+	size_t n_dest;
+};
+
+struct cwkey {
+	uint32_t inode;
+	int pid;
+	uint32_t uid;
+	int64_t idle_ms;
+};
+
+static int cmp_cwkey(const void *a, const void *b)
 {
-	unsigned long long owned = 0;
+	const struct cwkey *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+static bool same_holder(const struct cwholder *h, int pid, uint32_t uid)
+{
+	return pid ? h->pid == pid : h->pid == 0 && h->uid == uid;
+}
+
+static struct cwholder *holder(struct cwholder **v, size_t *n, int pid, uint32_t uid)
+{
 	size_t i;
 
-	for (i = 0; i < c->n_owners; i++) {
-		const struct owner *o = &c->owners[i];
-		unsigned long long n = o->states[TCPS_CLOSE_WAIT];
-		char age[64] = "", dur[32];
+	for (i = 0; i < *n; i++)
+		if (same_holder(&(*v)[i], pid, uid))
+			return &(*v)[i];
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	memset(&(*v)[*n], 0, sizeof(**v));
+	(*v)[*n].pid = pid;
+	(*v)[*n].uid = uid;
+	(*v)[*n].oldest_ms = -1;
+	return &(*v)[(*n)++];
+}
 
-		if (n == 0)
+static void holder_dest(struct cwholder *h, const struct ssock *x)
+{
+	struct cwdest *d = NULL;
+	size_t i;
+
+	for (i = 0; i < h->n_dest && !d; i++)
+		if (h->dest[i].family == x->family && h->dest[i].port == x->dport &&
+		    memcmp(h->dest[i].addr, x->dst, 16) == 0)
+			d = &h->dest[i];
+	if (!d) {
+		h->dest = xreallocarray(h->dest, h->n_dest + 1, sizeof(*h->dest));
+		d = &h->dest[h->n_dest++];
+		memset(d, 0, sizeof(*d));
+		d->family = x->family;
+		memcpy(d->addr, x->dst, 16);
+		d->port = x->dport;
+	}
+	d->n++;
+	/* Recv-Q counts the FIN (one sequence number) until the process reads end-of-file */
+	d->unread += x->rqueue ? x->rqueue - 1 : 0;
+}
+
+static int cmp_dest(const void *a, const void *b)
+{
+	const struct cwdest *x = a, *y = b;
+
+	return x->n != y->n ? (x->n > y->n ? -1 : 1) : 0;
+}
+
+/* Collect holders of the last look, matched by inode against the first. */
+static struct cwholder *cw_holders(const struct sample *first, const struct sample *last, double dt,
+				   size_t *ret_n)
+{
+	struct cwkey *prev = NULL;
+	struct cwholder *v = NULL;
+	size_t np = 0, n = 0, i;
+
+	for (i = 0; first && i < first->n; i++) {
+		const struct ssock *x = &first->s[i];
+
+		if (x->state != TCPS_CLOSE_WAIT)
 			continue;
-		owned += n;
-		if (o->close_wait_idle_ms >= 0)
-			(void)snprintf(age, sizeof(age), "; the oldest has been quiet for %s",
-				       duration(o->close_wait_idle_ms / 1000, dur, sizeof(dur)));
-		add(d, "close-wait-leak", n >= CLOSE_WAIT_CRIT ? SEV_CRITICAL : SEV_WARNING,
-		    xasprintf("PID %d (%s) holds %llu socket%s in CLOSE_WAIT: the peer closed, the "
-			      "process did not", o->pid, o->comm, n, n == 1 ? "" : "s"),
-		    xasprintf("pid=%d comm=%s close_wait=%llu of %llu sockets it holds%s", o->pid,
-			      o->comm, n, census_owner_total(o), age),
-		    xstrdup(close_wait_fix));
+		prev = xreallocarray(prev, np + 1, sizeof(*prev));
+		prev[np++] = (struct cwkey){ x->inode, x->pid, x->uid, x->idle_ms };
 	}
-	if (c->states[TCPS_CLOSE_WAIT] > owned) {
-		unsigned long long n = c->states[TCPS_CLOSE_WAIT] - owned;
+	if (np)
+		qsort(prev, np, sizeof(*prev), cmp_cwkey);
+	for (i = 0; i < last->n; i++) {
+		const struct ssock *x = &last->s[i];
+		struct cwkey key = { x->inode, 0, 0, 0 }, *hit = NULL;
+		struct cwholder *h;
+		long long age = x->idle_ms;
 
-		add(d, "close-wait-leak", n >= CLOSE_WAIT_CRIT ? SEV_CRITICAL : SEV_WARNING,
-		    xasprintf("%llu socket%s in CLOSE_WAIT held by %s", n, n == 1 ? "" : "s",
-			      c->procs_denied ? "processes this user cannot inspect" : "no process found"),
-		    xasprintf("close_wait=%llu unowned=%llu processes_denied=%u processes_vanished=%u",
-			      n, c->unowned, c->procs_denied, c->procs_vanished),
-		    xasprintf("Run as root (or as the owning user) to name the process, then: %s",
-			      close_wait_fix));
+		if (x->state != TCPS_CLOSE_WAIT)
+			continue;
+		h = holder(&v, &n, x->pid, x->uid);
+		h->n++;
+		h->idle_known |= x->idle_ms >= 0;
+		if (x->inode && np)
+			hit = bsearch(&key, prev, np, sizeof(*prev), cmp_cwkey);
+		if (hit) {
+			long long seen = (long long)(dt * 1000) + (hit->idle_ms > 0 ? hit->idle_ms : 0);
+
+			h->persisted++;
+			if (seen > age)
+				age = seen;
+		}
+		if (age > h->oldest_ms)
+			h->oldest_ms = age;
+		holder_dest(h, x);
 	}
+	/* the first look's count per holder, by pid (or uid when unseen) */
+	for (i = 0; i < np; i++) {
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (same_holder(&v[k], prev[i].pid, prev[i].uid))
+				v[k].n_first++;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].closed = v[i].n_first > v[i].persisted ? v[i].n_first - v[i].persisted : 0;
+		if (v[i].n_dest > 1)
+			qsort(v[i].dest, v[i].n_dest, sizeof(*v[i].dest), cmp_dest);
+	}
+	free(prev);
+	*ret_n = n;
+	return v;
+}
+
+static char *holder_name(const struct cwholder *h, const struct sproc *p)
+{
+	if (h->pid)
+		return xasprintf("PID %d (%s)", h->pid, p ? p->comm : "?");
+	return xasprintf("uid %u (process not visible)", h->uid);
+}
+
+static void rule_close_wait(const struct sample *first, const struct sample *last, struct doctor *d)
+{
+	double dt = interval(first, last);
+	struct cwholder *v;
+	size_t n, i, k;
+
+	v = cw_holders(dt > 0 ? first : NULL, last, dt, &n);
+	for (i = 0; i < n; i++) {
+		const struct cwholder *h = &v[i];
+		const struct sproc *p = sample_proc(last, h->pid);
+		const struct cwdest *top = &h->dest[0];
+		long long growth = (long long)h->n - (long long)h->n_first;
+		long long old = 0, age_s = h->oldest_ms >= 0 ? h->oldest_ms / 1000 : -1;
+		bool growing = false, stuck = false;
+		char dest[80], dur[32], *name, *ev = NULL, *fix, *sum;
+		const char *cause;
+		double rate = NAN, eta = NAN;
+		struct dfinding *f;
+		enum severity sev;
+		size_t j;
+
+		for (j = 0; j < last->n; j++)
+			old += last->s[j].state == TCPS_CLOSE_WAIT && last->s[j].pid == h->pid &&
+			       (h->pid || last->s[j].uid == h->uid) &&
+			       last->s[j].idle_ms >= CW_STUCK_AGE_S * 1000;
+		if (dt > 0) {
+			/* a second look: the first look's sockets still open, more of them */
+			growing = h->persisted >= 1 && growth >= CW_GROW_MIN && h->closed * 10 <= h->n_first;
+			stuck = !growing && h->persisted >= CW_STUCK_MIN && h->closed * 10 <= h->n_first &&
+				(!h->idle_known || age_s >= CW_STUCK_AGE_S);
+			rate = growth > 0 ? growth * 60.0 / dt : 0;
+		} else {
+			stuck = old >= CW_STUCK_MIN;
+		}
+		(void)sockets_addr_str(top->family, top->addr, top->port, dest, sizeof(dest));
+		name = holder_name(h, p);
+		cause = top->unread ? "responses left unread: the process stopped reading before "
+				      "end-of-file and never closed the socket" :
+				      "the peer closed idle (pooled) connections that the process never closed";
+		if (dt > 0)
+			cat(&ev, "first look: %llu CLOSE_WAIT, last look %.1f s later: %llu; %llu of the "
+				 "first look's still open, %llu closed, %llu new; growth %+lld (%.0f/min)",
+			    h->n_first, dt, h->n, h->persisted, h->closed, h->n - h->persisted, growth,
+			    rate);
+		else
+			cat(&ev, "one look (--once): %llu CLOSE_WAIT, %lld quiet for %d s or more", h->n, old,
+			    CW_STUCK_AGE_S);
+		if (age_s >= 0)
+			cat(&ev, "; oldest at least %s (%s)", duration(age_s, dur, sizeof(dur)),
+			    h->idle_known && h->persisted ? "tcpi_last_ack_recv from INET_DIAG_INFO, and seen "
+							     "in both looks" :
+			    h->idle_known ? "tcpi_last_ack_recv from INET_DIAG_INFO" : "seen in both looks");
+		else
+			cat(&ev, "; age unknown (no INET_DIAG_INFO, not in both looks)");
+		if (p && p->tcp > 0)
+			cat(&ev, "; %llu of the %lld TCP sockets it holds (%.0f%%)", h->n, p->tcp,
+			    100.0 * h->n / p->tcp);
+		if (p && p->fds >= 0)
+			cat(&ev, "; open fds %lld, RLIMIT_NOFILE %lld (/proc/%d/limits)", p->fds,
+			    p->fd_limit, h->pid);
+		if (growing && p && p->fds >= 0 && p->fd_limit > 0 && rate > 0) {
+			eta = (double)(p->fd_limit > p->fds ? p->fd_limit - p->fds : 0) / (rate / 60);
+			cat(&ev, ": EMFILE in about %s at this rate",
+			    duration((long long)eta, dur, sizeof(dur)));
+		}
+		cat(&ev, "; toward");
+		for (k = 0; k < h->n_dest && k < 4; k++) {
+			char a[80];
+
+			(void)sockets_addr_str(h->dest[k].family, h->dest[k].addr, h->dest[k].port, a,
+					       sizeof(a));
+			cat(&ev, "%s %s: %llu (%llu bytes unread, Recv-Q less the FIN)", k ? "," : "", a, h->dest[k].n,
+			    h->dest[k].unread);
+		}
+		if (h->n_dest > 4)
+			cat(&ev, ", %zu more remotes", h->n_dest - 4);
+		if (!h->pid)
+			cat(&ev, "; processes_denied=%u processes_vanished=%u", last->procs_denied,
+			    last->procs_vanished);
+		fix = xasprintf("%sLikely cause: %s. %s", h->pid ? "" :
+				"Run as root (or as uid's user) to name the process. ", cause, close_wait_fix);
+		if (growing) {
+			sev = !isnan(eta) && eta <= CW_ETA_CRIT_S ? SEV_CRITICAL : SEV_WARNING;
+			sum = xasprintf("%s leaks CLOSE_WAIT: %llu toward %s%s, %llu bytes unread, growing "
+					"%.0f/min%s%s: %s", name, h->n, dest, h->n_dest > 1 ? " and others" : "",
+					top->unread, rate, isnan(eta) ? "" : ", EMFILE in about ",
+					isnan(eta) ? "" : duration((long long)eta, dur, sizeof(dur)), cause);
+		} else if (stuck) {
+			sev = SEV_WARNING;
+			sum = xasprintf("%s holds %llu CLOSE_WAIT that last (oldest at least %s) toward "
+					"%s%s, %llu bytes unread: %s", name, h->n,
+					age_s >= 0 ? duration(age_s, dur, sizeof(dur)) : "one look",
+					dest, h->n_dest > 1 ? " and others" : "", top->unread, cause);
+		} else {
+			sev = SEV_INFO;
+			sum = xasprintf("%s holds %llu socket%s in CLOSE_WAIT, not %s: normal for a pooled "
+					"client whose idle connection the peer closed", name, h->n,
+					h->n == 1 ? "" : "s", dt > 0 ? "growing and not lasting" : "old enough to judge in one look");
+		}
+		f = add(d, sev > SEV_INFO ? "close-wait-leak" : "close-wait", sev, sum, ev, fix);
+		f->pid = h->pid;
+		f->comm = p ? xstrdup(p->comm) : h->pid ? xstrdup("?") : NULL;
+		f->uid = h->uid;
+		f->remote = xstrdup(dest);
+		f->count = (long long)h->n;
+		f->oldest_s = age_s >= 0 ? (double)age_s : NAN;
+		f->rate_per_min = rate;
+		f->fds = p ? p->fds : -1;
+		f->fd_limit = p ? p->fd_limit : -1;
+		f->eta_s = eta;
+		free(name);
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].dest);
+	free(v);
+}
+
+/* --- ports toward one destination ---------------------------------------------- */
+
+static uint64_t tuple_hash(const struct ssock *x)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ x->src[i]) * 1099511628211ULL;
+	for (i = 0; i < 16; i++)
+		h = (h ^ x->dst[i]) * 1099511628211ULL;
+	h = (h ^ x->sport) * 1099511628211ULL;
+	h = (h ^ x->dport) * 1099511628211ULL;
+	return (h ^ x->family) * 1099511628211ULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_by_dest(const void *a, const void *b)
+{
+	const struct ssock *x = *(const struct ssock *const *)a, *y = *(const struct ssock *const *)b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->dst, y->dst, 16);
+	if (c)
+		return c;
+	return x->dport < y->dport ? -1 : x->dport > y->dport;
+}
+
+static bool loopback(int family, const uint8_t *a)
+{
+	static const uint8_t v6lo[16] = { [15] = 1 };
+
+	return family == AF_INET ? a[0] == 127 : memcmp(a, v6lo, 16) == 0;
+}
+
+/* One destination's share of the ephemeral ports and its connect rate. */
+struct portuse {
+	const struct ssock *first;          /* a socket toward it */
+	unsigned long long held[TCPS_MAX], total, fresh;
+	unsigned n_laddr;
+	bool reuse;
+	double rate, capacity, headroom, hold_s;
+	unsigned long long usable;
+};
+
+static void port_capacity(const struct tcpenv *e, double dt, struct portuse *u)
+{
+	long long delay = e->tw_reuse_delay_ms > 0 ? e->tw_reuse_delay_ms : 1000;
+	unsigned long long other = u->total - u->held[TCPS_TIME_WAIT];
+
+	/* tcp_tw_reuse: 1 for every outgoing connection, 2 (default) for loopback only */
+	u->reuse = e->timestamps != 0 && (e->tw_reuse == 1 ||
+		   (e->tw_reuse == 2 && loopback(u->first->family, u->first->dst) &&
+		    loopback(u->first->family, u->first->src)));
+	u->hold_s = u->reuse ? delay / 1000.0 : TW_LEN_S;
+	u->usable = (unsigned long long)e->range.usable * (u->n_laddr ? u->n_laddr : 1);
+	u->capacity = u->usable > other ? (double)(u->usable - other) / u->hold_s : 0;
+	/*
+	 * Connects per second: those seen between the looks, or the last
+	 * minute's average that the TIME_WAIT sockets (60 s each) give, when
+	 * higher: a storm that filled the range closes nothing new for 60 s.
+	 */
+	u->rate = (double)u->held[TCPS_TIME_WAIT] / TW_LEN_S;
+	if (dt > 0 && u->fresh / dt > u->rate)
+		u->rate = u->fresh / dt;
+	if (dt == 0) {
+		u->headroom = NAN;
+		return;
+	}
+	u->headroom = u->capacity > 0 ? 100.0 * (1 - u->rate / u->capacity) : 0;
+	/* without reuse a port is free only once its TIME_WAIT ends */
+	if (!u->reuse && u->usable && 100.0 * (double)(u->usable - (u->total < u->usable ? u->total : u->usable)) / u->usable < u->headroom)
+		u->headroom = 100.0 * (double)(u->usable - (u->total < u->usable ? u->total : u->usable)) / u->usable;
+	if (u->headroom < 0)
+		u->headroom = 0;
 }
 
 static char *tw_fix(const struct tcpenv *e, const char *dest)
@@ -155,54 +511,136 @@ static char *tw_fix(const struct tcpenv *e, const char *dest)
 			 "TIME_WAIT and lose its protection).", dest, reuse);
 }
 
-/* Returns whether any destination is under pressure. */
-static bool rule_ports(const struct census *c, const struct tcpenv *e, struct doctor *d,
-		       const struct remote **ret_top)
+static void port_finding(const struct tcpenv *e, double dt, const struct portuse *u, struct doctor *d)
 {
-	bool hit = false;
-	size_t i;
+	double held = u->usable ? (double)u->total / u->usable : 0;
+	bool full = !u->reuse && held >= PORTS_FULL;
+	char dest[80], *ev = NULL;
+	struct dfinding *f;
+	enum severity sev;
+	int st;
 
-	*ret_top = NULL;
-	if (!e->range.usable)
-		return false;
-	for (i = 0; i < c->n_remotes; i++) {
-		const struct remote *r = &c->remotes[i];
-		double share = (double)r->ports_used / e->range.usable;
-		char dest[80];
-
-		if (r->states[TCPS_TIME_WAIT] == 0)
-			continue;
-		if (!*ret_top || r->ports_used > (*ret_top)->ports_used)
-			*ret_top = r;
-		if (share < PORTS_WARN)
-			continue;
-		hit = true;
-		(void)sockets_addr_str(r->family, r->addr, r->port, dest, sizeof(dest));
-		add(d, "tw-port-exhaustion", share >= PORTS_CRIT ? SEV_CRITICAL : SEV_WARNING,
-		    xasprintf("connections to %s hold %.0f%% of the usable ephemeral ports; "
-			      "connect() fails with EADDRNOTAVAIL when they run out", dest, share * 100),
-		    xasprintf("remote=%s ports_used=%llu usable=%u (ip_local_port_range %u-%u minus "
-			      "%u reserved) time_wait=%llu established=%llu", dest, r->ports_used,
-			      e->range.usable, e->range.low, e->range.high, e->range.reserved,
-			      r->states[TCPS_TIME_WAIT], r->states[TCPS_ESTABLISHED]),
-		    tw_fix(e, dest));
-	}
-	return hit;
+	if (full || (dt > 0 && u->headroom < PORTS_HEADROOM_CRIT))
+		sev = SEV_CRITICAL;
+	else if (dt > 0 && u->headroom < PORTS_HEADROOM_WARN)
+		sev = SEV_WARNING;
+	else
+		return;
+	(void)sockets_addr_str(u->first->family, u->first->dst, u->first->dport, dest, sizeof(dest));
+	cat(&ev, "remote=%s usable ports %llu (ip_local_port_range %u-%u minus %u reserved, x %u "
+		 "source address%s); held %llu (%.0f%%):", dest, u->usable, e->range.low, e->range.high,
+	    e->range.reserved, u->n_laddr ? u->n_laddr : 1, u->n_laddr == 1 ? "" : "es", u->total,
+	    held * 100);
+	for (st = 1; st < TCPS_MAX; st++)
+		if (u->held[st])
+			cat(&ev, " %s %llu", sockets_state_name(st), u->held[st]);
+	cat(&ev, "; a closed port is reusable after %.3g s (%s)", u->hold_s,
+	    u->reuse ? "net.ipv4.tcp_tw_reuse with timestamps: tcp_tw_reuse_delay" :
+		       "TIME_WAIT, 60 s: tcp_tw_reuse does not apply");
+	if (dt > 0)
+		cat(&ev, "; capacity %.1f connects/s, observed %.1f/s (the higher of new 4-tuples and "
+			 "fresh TIME_WAIT over %.1f s, and TIME_WAIT/60 s): headroom %.0f%%", u->capacity,
+		    u->rate, dt, u->headroom);
+	else
+		cat(&ev, "; one look (--once): no connect rate, judged on ports held alone");
+	f = add(d, "tw-port-exhaustion", sev,
+		full ? xasprintf("connections to %s hold %.0f%% of the usable ephemeral ports and "
+				 "none frees for %d s: connect() fails with EADDRNOTAVAIL", dest,
+				 held * 100, TW_LEN_S) :
+		       xasprintf("connections to %s use %.0f%% of the connect capacity (%.1f of %.1f "
+				 "per second): connect() fails with EADDRNOTAVAIL past it", dest,
+				 100 - u->headroom, u->rate, u->capacity),
+		ev, tw_fix(e, dest));
+	f->remote = xstrdup(dest);
+	f->count = (long long)u->total;
+	f->capacity_per_s = u->capacity;
+	f->rate_per_min = dt > 0 ? u->rate * 60 : NAN;
+	f->headroom_pct = u->headroom;
 }
 
-static void rule_tw_harmless(const struct census *c, const struct tcpenv *e,
-			     const struct remote *top, struct doctor *d)
+/* Returns the busiest destination's ports held and usable through *ret_top. */
+static bool rule_ports(const struct sample *first, const struct sample *last, const struct tcpenv *e,
+		       struct doctor *d, struct portuse *ret_top)
 {
-	unsigned long long tw = c->states[TCPS_TIME_WAIT];
-	char where[200] = "", dest[80];
+	double dt = interval(first, last);
+	const struct ssock **v;
+	uint64_t *prev = NULL;
+	size_t n = 0, np = 0, i, j;
+	size_t before = d->n;
+
+	memset(ret_top, 0, sizeof(*ret_top));
+	if (!e->range.usable)
+		return false;
+	for (i = 0; dt > 0 && i < first->n; i++)
+		if (first->s[i].state != TCPS_LISTEN) {
+			prev = xreallocarray(prev, np + 1, sizeof(*prev));
+			prev[np++] = tuple_hash(&first->s[i]);
+		}
+	if (np)
+		qsort(prev, np, sizeof(*prev), cmp_u64);
+	v = xreallocarray(NULL, last->n + 1, sizeof(*v));
+	for (i = 0; i < last->n; i++) {
+		const struct ssock *x = &last->s[i];
+
+		if (x->state != TCPS_LISTEN && x->sport >= e->range.low && x->sport <= e->range.high)
+			v[n++] = x;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_by_dest);
+	for (i = 0; i < n; i = j) {
+		struct portuse u;
+		uint8_t laddr[8][16];
+		unsigned long long fresh_tw = 0, new_tuple = 0;
+
+		memset(&u, 0, sizeof(u));
+		u.first = v[i];
+		for (j = i; j < n && cmp_by_dest(&v[i], &v[j]) == 0; j++) {
+			const struct ssock *x = v[j];
+			uint64_t h = tuple_hash(x);
+			unsigned k;
+
+			u.held[x->state]++;
+			u.total++;
+			for (k = 0; k < u.n_laddr && memcmp(laddr[k], x->src, 16); k++)
+				;
+			if (k == u.n_laddr && k < 8)
+				memcpy(laddr[u.n_laddr++], x->src, 16);
+			if (dt > 0 && !bsearch(&h, prev, np, sizeof(*prev), cmp_u64))
+				new_tuple++;
+			/* entered TIME_WAIT after the first look, a reused 4-tuple too */
+			if (dt > 0 && x->state == TCPS_TIME_WAIT && x->expires_ms >= 0 &&
+			    x->expires_ms > TW_LEN_S * 1000 - dt * 1000)
+				fresh_tw++;
+		}
+		u.fresh = new_tuple > fresh_tw ? new_tuple : fresh_tw;
+		port_capacity(e, dt, &u);
+		if (u.total > ret_top->total)
+			*ret_top = u;
+		port_finding(e, dt, &u, d);
+	}
+	free(v);
+	free(prev);
+	return d->n > before;
+}
+
+static void rule_tw_harmless(const struct sample *last, const struct tcpenv *e,
+			     const struct portuse *top, struct doctor *d)
+{
+	unsigned long long tw = last->states[TCPS_TIME_WAIT];
+	char where[400] = "", dest[80];
 
 	if (tw == 0)
 		return;
-	if (top && e->range.usable) {
-		(void)sockets_addr_str(top->family, top->addr, top->port, dest, sizeof(dest));
-		(void)snprintf(where, sizeof(where), "; busiest destination %s uses %llu of %u ephemeral "
-			       "ports (%.1f%%)", dest, top->ports_used, e->range.usable,
-			       100.0 * top->ports_used / e->range.usable);
+	if (top->first && top->usable) {
+		(void)sockets_addr_str(top->first->family, top->first->dst, top->first->dport, dest,
+				       sizeof(dest));
+		(void)snprintf(where, sizeof(where), "; busiest destination %s uses %llu of %llu "
+			       "ephemeral ports (%.1f%%)", dest, top->total, top->usable,
+			       100.0 * top->total / top->usable);
+		if (!isnan(top->headroom))
+			(void)snprintf(where + strlen(where), sizeof(where) - strlen(where),
+				       ", %.1f connects/s of a capacity of %.1f/s (headroom %.0f%%)",
+				       top->rate, top->capacity, top->headroom);
 	}
 	add(d, "tw-harmless", SEV_INFO,
 	    xasprintf("%llu socket%s in TIME_WAIT: normal for the side that closes first", tw,
@@ -214,10 +652,25 @@ static void rule_tw_harmless(const struct census *c, const struct tcpenv *e,
 		    "one destination or near net.ipv4.tcp_max_tw_buckets."));
 }
 
-static void rule_tw_buckets(const struct census *c, const struct tcpenv *e, struct doctor *d)
+/* --- kernel counters ------------------------------------------------------------ */
+
+static long long counter(const struct sample *s, const char *name)
 {
-	long long ovf = sockets_netstat_get(&e->ns, "TCPTimeWaitOverflow");
-	long long tw = e->ss.tw >= 0 ? e->ss.tw : (long long)c->states[TCPS_TIME_WAIT];
+	return s ? sockets_netstat_get(&s->ns, name) : -1;
+}
+
+/* The increase between the looks; -1 unknown. */
+static long long delta(const struct sample *first, const struct sample *last, const char *name)
+{
+	long long a = counter(first, name), b = counter(last, name);
+
+	return a >= 0 && b >= a ? b - a : -1;
+}
+
+static void rule_tw_buckets(const struct sample *last, const struct tcpenv *e, struct doctor *d)
+{
+	long long ovf = counter(last, "TCPTimeWaitOverflow");
+	long long tw = e->ss.tw >= 0 ? e->ss.tw : (long long)last->states[TCPS_TIME_WAIT];
 	static const char fix[] =
 		"Raise net.ipv4.tcp_max_tw_buckets (each bucket costs a few hundred bytes) and find "
 		"who closes so many connections first (sockets --by remote); never lower it: "
@@ -242,9 +695,9 @@ static void rule_tw_buckets(const struct census *c, const struct tcpenv *e, stru
 		    xstrdup(fix));
 }
 
-static void rule_orphans(const struct tcpenv *e, struct doctor *d)
+static void rule_orphans(const struct sample *last, const struct tcpenv *e, struct doctor *d)
 {
-	long long onmem = sockets_netstat_get(&e->ns, "TCPAbortOnMemory");
+	long long onmem = counter(last, "TCPAbortOnMemory");
 	static const char fix[] =
 		"Orphans are sockets the application closed with data still unsent or unacknowledged "
 		"(FIN_WAIT1, LAST_ACK, CLOSING). Find the peers that stop reading "
@@ -270,40 +723,154 @@ static void rule_orphans(const struct tcpenv *e, struct doctor *d)
 		    xstrdup(fix));
 }
 
-static void rule_listen(const struct census *c, const struct tcpenv *e, struct doctor *d)
+/* --- listeners ------------------------------------------------------------------ */
+
+static const struct ssock *find_inode(const struct sample *s, uint32_t inode, int state)
 {
-	long long ovf = sockets_netstat_get(&e->ns, "ListenOverflows");
-	long long drops = sockets_netstat_get(&e->ns, "ListenDrops");
-	char *ev, *list;
 	size_t i;
 
-	if (ovf <= 0 && drops <= 0 && c->n_full_listeners == 0)
-		return;
-	list = xstrdup("");
-	for (i = 0; i < c->n_full_listeners && i < 8; i++) {
-		const struct listener *l = &c->full_listeners[i];
-		char a[80], *n;
+	for (i = 0; s && inode && i < s->n; i++)
+		if (s->s[i].inode == inode && s->s[i].state == state)
+			return &s->s[i];
+	return NULL;
+}
 
-		(void)sockets_addr_str(l->family, l->addr, l->port, a, sizeof(a));
-		n = xasprintf("%s%s %s queued=%u backlog=%u", list, i ? ";" : " full now:", a,
-			      l->queued, l->backlog);
-		free(list);
-		list = n;
+static bool queue_full(const struct ssock *x)
+{
+	return x && x->wqueue > 0 && x->rqueue >= x->wqueue;
+}
+
+static char *listen_fix(const struct tcpenv *e, unsigned backlog)
+{
+	if (e->somaxconn > 0 && backlog < e->somaxconn)
+		return xasprintf("The limit is the application's own listen() backlog (%u), not "
+				 "net.core.somaxconn (%lld): raising somaxconn changes nothing. Find "
+				 "why the process stopped accepting (stopped, blocked, or an accept "
+				 "loop too slow for the load), then raise the backlog it passes to "
+				 "listen() (nginx: listen ... backlog=N; many servers: a backlog "
+				 "setting) up to somaxconn.", backlog, e->somaxconn);
+	return xasprintf("net.core.somaxconn (%lld) caps the backlog the application asked for: "
+			 "find why the process accepts too slowly, then raise net.core.somaxconn "
+			 "and net.ipv4.tcp_max_syn_backlog together with the application's own "
+			 "listen() backlog.", e->somaxconn);
+}
+
+static void listen_counters(const struct sample *first, const struct sample *last, double dt,
+			    char **ev)
+{
+	static const char *const names[] = { "ListenOverflows", "ListenDrops" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		long long x = delta(first, last, names[i]);
+
+		if (dt > 0 && x >= 0)
+			cat(ev, " %s +%lld (%.1f/s)", names[i], x, x / dt);
+		else
+			cat(ev, " %s=%lld since boot", names[i], counter(last, names[i]));
 	}
-	ev = xasprintf("ListenOverflows=%lld ListenDrops=%lld net.core.somaxconn=%lld "
-		       "net.ipv4.tcp_max_syn_backlog=%lld%s%s", ovf, drops, e->somaxconn,
-		       e->max_syn_backlog, list,
-		       c->n_full_listeners ? "" : "; cumulative counters: run again to see whether they grow");
-	free(list);
-	add(d, "listen-overflow", c->n_full_listeners ? SEV_WARNING : SEV_INFO,
-	    c->n_full_listeners ?
-		    xasprintf("%zu listening socket%s with a full accept queue: new connections are "
-			      "dropped", c->n_full_listeners, c->n_full_listeners == 1 ? "" : "s") :
-		    xasprintf("accept queues overflowed %lld times since boot", ovf > 0 ? ovf : drops),
-	    ev,
-	    xstrdup("The application accepts too slowly or listens with a small backlog: make the "
-		    "accept loop faster, raise the backlog passed to listen(), and raise "
-		    "net.core.somaxconn (which caps it) and net.ipv4.tcp_max_syn_backlog to match."));
+}
+
+static void rule_listen(const struct sample *first, const struct sample *last, const struct tcpenv *e,
+			struct doctor *d)
+{
+	double dt = interval(first, last);
+	long long ovf = delta(first, last, "ListenOverflows");
+	long long total = counter(last, "ListenOverflows"), drops = counter(last, "ListenDrops");
+	bool named = false;
+	size_t i;
+
+	for (i = 0; i < last->n; i++) {
+		const struct ssock *x = &last->s[i];
+		const struct ssock *y = dt > 0 ? find_inode(first, x->inode, TCPS_LISTEN) : NULL;
+		const struct sproc *p = sample_proc(last, x->pid);
+		char a[80], *name, *ev = NULL;
+		struct dfinding *f;
+		bool both;
+
+		if (x->state != TCPS_LISTEN || !(queue_full(x) || queue_full(y)))
+			continue;
+		named = true;
+		both = queue_full(x) && queue_full(y);
+		(void)sockets_addr_str(x->family, x->src, x->sport, a, sizeof(a));
+		name = x->pid ? xasprintf("PID %d (%s)", x->pid, p ? p->comm : "?") :
+				xasprintf("uid %u (process not visible)", x->uid);
+		cat(&ev, "listen=%s queued=%u backlog=%u%s; the backlog is min(listen() backlog, "
+			 "net.core.somaxconn=%lld) at listen() time: %s;", a, x->rqueue, x->wqueue,
+		    dt > 0 ? (both ? " (full in both looks)" : " (full in one look)") : "", e->somaxconn,
+		    e->somaxconn > 0 && x->wqueue < e->somaxconn ? "the application's backlog binds" :
+								   "somaxconn binds");
+		listen_counters(first, last, dt, &ev);
+		f = add(d, "listen-overflow", both && ovf > 0 ? SEV_CRITICAL : SEV_WARNING,
+			xasprintf("%s does not keep up accepting on %s: accept queue full (%u queued, "
+				  "backlog %u%s), new connections are dropped", name, a, x->rqueue,
+				  x->wqueue, e->somaxconn > 0 && x->wqueue < e->somaxconn ?
+				  ", the application's own listen() backlog" : ", capped by somaxconn"),
+			ev, listen_fix(e, x->wqueue));
+		f->pid = x->pid;
+		f->comm = x->pid ? xstrdup(p ? p->comm : "?") : NULL;
+		f->uid = x->uid;
+		f->remote = xstrdup(a);
+		f->count = x->rqueue;
+		if (dt > 0 && ovf >= 0)
+			f->rate_per_min = ovf * 60.0 / dt;
+		free(name);
+	}
+	if (named)
+		return;
+	if (dt > 0 && ovf > 0) {
+		char *ev = NULL;
+
+		cat(&ev, "no accept queue full in either look;");
+		listen_counters(first, last, dt, &ev);
+		add(d, "listen-overflow", SEV_WARNING,
+		    xasprintf("accept queues overflowed %lld times in the last %.1f s", ovf, dt), ev,
+		    xstrdup("Run again to catch the listener while its queue is full (sockets "
+			    "--state listen shows queued and backlog); then raise the backlog that "
+			    "binds: the application's listen() backlog or net.core.somaxconn."));
+	} else if (total > 0 || drops > 0) {
+		add(d, "listen-overflow", SEV_INFO,
+		    dt > 0 ? xasprintf("accept queues overflowed %lld times since boot, not once in "
+				       "the %.1f s between the looks", total > 0 ? total : drops, dt) :
+			     xasprintf("accept queues overflowed %lld times since boot",
+				       total > 0 ? total : drops),
+		    xasprintf("ListenOverflows=%lld ListenDrops=%lld net.core.somaxconn=%lld; "
+			      "cumulative counters: without --once doctor measures their rate", total,
+			      drops, e->somaxconn),
+		    xstrdup("Nothing to do unless they grow: doctor without --once tells."));
+	}
+}
+
+/* Counters that mean trouble, as rates between the looks. */
+static void rule_counters(const struct sample *first, const struct sample *last, struct doctor *d)
+{
+	static const char *const names[] = {
+		"ListenOverflows", "ListenDrops", "TCPTimeouts", "TCPAbortOnData", "TCPAbortOnTimeout",
+		"TCPAbortOnMemory", "TCPAbortOnClose", "TCPTimeWaitOverflow", "AttemptFails",
+		"EstabResets", "RetransSegs",
+	};
+	double dt = interval(first, last);
+	char *ev = NULL;
+	size_t i;
+
+	if (dt == 0)
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		long long x = delta(first, last, names[i]);
+
+		if (x > 0)
+			cat(&ev, "%s%s +%lld (%.1f/s)", ev ? " " : "", names[i], x, x / dt);
+	}
+	if (!ev)
+		return;
+	cat(&ev, "; for scale: ActiveOpens +%lld PassiveOpens +%lld (/proc/net/netstat and "
+		 "/proc/net/snmp, over %.1f s)", delta(first, last, "ActiveOpens"),
+	    delta(first, last, "PassiveOpens"), dt);
+	add(d, "tcp-counters", SEV_INFO,
+	    xasprintf("kernel TCP error counters grew during the %.1f s between the looks", dt), ev,
+	    xstrdup("Read with the findings above: ListenOverflows/ListenDrops are full accept "
+		    "queues, TCPTimeouts and RetransSegs loss or a dead peer, TCPAbortOn* "
+		    "connections reset by the kernel, AttemptFails refused or failed connects."));
 }
 
 static void rule_keepalive(const struct tcpenv *e, struct doctor *d)
@@ -369,19 +936,22 @@ static void rule_audit(const struct audit *a, struct doctor *d)
 	}
 }
 
-void doctor_run(const struct census *c, const struct tcpenv *e, const struct audit *a,
-		struct doctor *ret)
+void doctor_run(const struct sample *first, const struct sample *last, const struct tcpenv *e,
+		const struct audit *a, struct doctor *ret)
 {
 	struct doctor d = { NULL, 0 };
-	const struct remote *top;
+	struct portuse top;
 	size_t i;
 
-	rule_close_wait(c, &d);
-	if (!rule_ports(c, e, &d, &top))
-		rule_tw_harmless(c, e, top, &d);
-	rule_tw_buckets(c, e, &d);
-	rule_orphans(e, &d);
-	rule_listen(c, e, &d);
+	if (first && interval(first, last) == 0)
+		first = NULL;
+	rule_close_wait(first, last, &d);
+	if (!rule_ports(first, last, e, &d, &top))
+		rule_tw_harmless(last, e, &top, &d);
+	rule_tw_buckets(last, e, &d);
+	rule_orphans(last, e, &d);
+	rule_listen(first, last, e, &d);
+	rule_counters(first, last, &d);
 	rule_keepalive(e, &d);
 	rule_audit(a, &d);
 	/* worst first, rule order kept within a severity: a stable insertion sort */
@@ -416,6 +986,8 @@ void doctor_free(struct doctor *d)
 		free(d->f[i].summary);
 		free(d->f[i].evidence);
 		free(d->f[i].fix);
+		free(d->f[i].comm);
+		free(d->f[i].remote);
 	}
 	free(d->f);
 	d->f = NULL;

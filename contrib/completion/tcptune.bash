@@ -149,7 +149,7 @@ _tcptune()
 		audit) opts+=" --all-netns" ;;
 		apply | rollback) opts+=" --dry-run -n --check --wait" ;;
 		sockets) opts+=" --by --state --top --watch --exact --source -4 -6" ;;
-		doctor) opts+=" --source" ;;
+		doctor) opts+=" --interval --once --source" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return 0

@@ -60,24 +60,40 @@ grep_err 'nope.nl'
 expect_exit 0 "$TCPTUNE" --root "$PORTS" sockets --by remote
 grep_out '^10\.0\.0\.10:3128 +85 +5 +80 +85/90 \(94\.4%\)$'
 expect_exit 1 "$TCPTUNE" --root "$PORTS" doctor
-grep_out '^critical +tw-port-exhaustion: connections to 10\.0\.0\.10:3128 hold 94%'
+grep_out '^critical +tw-port-exhaustion: connections to 10\.0\.0\.10:3128 use 94% of the connect capacity \(1\.3 of 1\.4 per second\)'
+grep_out 'held 85 \(94%\): ESTABLISHED 5 TIME_WAIT 80; a closed port is reusable after 60 s'
 grep_out 'Never tcp_tw_recycle'
-expect_exit 1 "$TCPTUNE" --root "$PORTS" -o json doctor
+# one look: 94% held is no verdict without a rate
+expect_exit 0 "$TCPTUNE" --root "$PORTS" doctor --once
+expect_exit 1 "$TCPTUNE" --root "$PORTS" -o json doctor --interval 0.2
 python3 - "$T/out" <<'EOP' || fail "doctor JSON shape"
 import json, sys
 d = json.load(open(sys.argv[1]))
 f = d["findings"]
 assert f[0]["id"] == "tw-port-exhaustion" and f[0]["severity"] == "critical", f
+assert f[0]["remote"] == "10.0.0.10:3128" and f[0]["count"] == 85, f[0]
+assert f[0]["capacity_per_s"] == 1.4 and f[0]["headroom_pct"] < 10, f[0]
+assert 0.2 <= d["interval_s"] < 2, d
+machine = {"pid", "comm", "uid", "remote", "count", "oldest_s", "rate_per_min", "fds",
+           "fd_limit", "eta_s", "capacity_per_s", "headroom_pct"}
 for x in f:
-    assert set(x) == {"id", "severity", "summary", "evidence", "fix"}, x
+    assert {"id", "severity", "summary", "evidence", "fix"} <= set(x), x
+    assert set(x) - {"id", "severity", "summary", "evidence", "fix"} <= machine, x
 assert {"tw-bucket-overflow", "listen-overflow"} <= {x["id"] for x in f}, f
 EOP
 
-# 6. The CLOSE_WAIT leak is named with its PID; exit 1.
-expect_exit 1 "$TCPTUNE" --root "$R" doctor
-grep_out '^warning +close-wait-leak: PID 4242 \(leaker\\x1b\]0;pwned\\x07\) holds 6 sockets in CLOSE_WAIT'
+# 6. CLOSE_WAIT that lasts is named with its PID; exit 1. /proc/net/tcp gives
+#    no idle time: lasting through both looks is the evidence.
+expect_exit 1 "$TCPTUNE" --root "$R" doctor --interval 0.2
+grep_out '^warning +close-wait-leak: PID 4242 \(leaker\\x1b\]0;pwned\\x07\) holds 6 CLOSE_WAIT that last'
+grep_out '6 of the first look.s still open, 0 closed, 0 new'
 grep_out 'No sysctl fixes this'
 grep_out '^info +tw-harmless: 9 sockets in TIME_WAIT'
+# one look cannot tell
+expect_exit 0 "$TCPTUNE" --root "$R" doctor --once
+grep_out '^info +close-wait: PID 4242 '
+expect_exit 2 "$TCPTUNE" --root "$R" doctor --interval 0
+expect_exit 2 "$TCPTUNE" --root "$R" doctor --interval x
 
 # 7. Prometheus.
 expect_exit 0 "$TCPTUNE" --root "$R" -o prometheus sockets --top 1
