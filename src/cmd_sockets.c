@@ -158,6 +158,8 @@ static uint32_t columns(const struct sopts *so, const struct census *c)
 				m |= c->remotes[i].states[s] ? 1u << s : 0;
 			for (i = 0; i < limit(so, c->n_lports); i++)
 				m |= c->lports[i].states[s] ? 1u << s : 0;
+			for (i = 0; i < c->n_ownerless; i++)
+				m |= c->ownerless[i].states[s] ? 1u << s : 0;
 		}
 	}
 	return m;
@@ -264,16 +266,26 @@ static void table_owners(const struct census *c, const struct census *prev, cons
 			delta_cell(t, prev, pw != NULL, (long long)census_owner_total(w),
 				   pw ? (long long)census_owner_total(pw) : 0);
 	}
+	/* the sockets no process holds, as rows of their own */
+	for (i = 0; i < c->n_ownerless; i++) {
+		const struct ownerless *w = &c->ownerless[i];
+		char name[80];
+
+		table_row(t);
+		table_cell(t, STYLE_DIM, "-");
+		table_cellf(t, STYLE_DIM, "(%s)", census_ownerless_name(w, name, sizeof(name)));
+		table_cellf(t, STYLE_BOLD, "%llu", w->total);
+		state_cells(t, m, w->states, false);
+		if (so->watch)
+			table_cell(t, STYLE_DIM, "");
+	}
 	table_print(t, stdout, o->color);
 	table_free(t);
-	if (!o->quiet && c->n_owners == 0)
+	if (!o->quiet && c->n_owners == 0 && c->n_ownerless == 0)
 		printf("(no process holds %s)\n", c->total ? "these sockets" : "any matching socket");
-	if (!o->quiet && c->unowned)
-		printf("\n%llu socket%s with no readable owner%s\n", c->unowned, c->unowned == 1 ? "" : "s",
-		       c->procs_denied ? " (some processes could not be read: run as root)" : "");
-	if (!o->quiet && c->states[TCPS_TIME_WAIT])
-		printf("%s%llu TIME_WAIT socket%s: no owner, they outlive close()\n", c->unowned ? "" : "\n",
-		       c->states[TCPS_TIME_WAIT], c->states[TCPS_TIME_WAIT] == 1 ? "" : "s");
+	if (!o->quiet && c->unowned && c->procs_denied)
+		printf("\n%llu socket%s with no readable owner: some processes could not be read, "
+		       "run as root\n", c->unowned, c->unowned == 1 ? "" : "s");
 }
 
 static void table_remotes(const struct census *c, const struct census *prev, const struct sopts *so,
@@ -400,6 +412,23 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 			json_array_append_new(a, w);
 		}
 		json_object_set_new(d, "by_owner", a);
+		a = json_array();
+		for (i = 0; i < c->n_ownerless; i++) {
+			static const char *const kinds[] = { "accept-queue", "orphaned", "time-wait",
+							      "unreadable" };
+			const struct ownerless *x = &c->ownerless[i];
+			json_t *w = json_object();
+			char name[80];
+
+			json_object_set_new(w, "kind", json_string(kinds[x->kind]));
+			json_object_set_new(w, "owner", json_string(census_ownerless_name(x, name, sizeof(name))));
+			if (x->pid)
+				json_object_set_new(w, "listener_pid", json_integer(x->pid));
+			json_object_set_new(w, "total", json_integer((json_int_t)x->total));
+			json_object_set_new(w, "states", states_json(x->states));
+			json_array_append_new(a, w);
+		}
+		json_object_set_new(d, "ownerless", a);
 		json_object_set_new(d, "unowned", json_integer((json_int_t)c->unowned));
 		json_object_set_new(d, "processes_denied", json_integer(c->procs_denied));
 		json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));

@@ -1173,12 +1173,24 @@ struct ownsock {
 	int64_t idle_ms;
 };
 
+/* A listener, or a socket without a file that may wait in a listener's queue. */
+struct qsock {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t state;
+	uint32_t inode;
+};
+
 struct cstate {
 	const struct census_query *cq;
 	struct census *c;
 	struct htab pairs, ports;
 	struct ownsock *own;
 	size_t n_own, cap_own;
+	struct qsock *lis, *queued;
+	size_t n_lis, n_queued;
+	unsigned long long orphan[TCPS_MAX];
 	unsigned long long full, fw2_tw;    /* counters shortcut */
 };
 
@@ -1226,6 +1238,22 @@ static int census_visit(const struct sock *sk, void *data)
 		l->queued = sk->rqueue;
 		l->backlog = sk->wqueue;
 	}
+	if (s->cq->owners && (sk->state == TCPS_LISTEN ||
+			      (!sk->inode && (sk->state == TCPS_ESTABLISHED || sk->state == TCPS_CLOSE_WAIT ||
+					      sk->state == TCPS_SYN_RECV)))) {
+		struct qsock **v = sk->state == TCPS_LISTEN ? &s->lis : &s->queued;
+		size_t *n = sk->state == TCPS_LISTEN ? &s->n_lis : &s->n_queued;
+
+		if ((*n & (*n - 1)) == 0)
+			*v = xreallocarray(*v, *n ? *n * 2 : 1, sizeof(**v));
+		(*v)[*n].family = sk->family;
+		memcpy((*v)[*n].addr, sk->src, 16);
+		(*v)[*n].port = sk->sport;
+		(*v)[*n].state = sk->state;
+		(*v)[(*n)++].inode = sk->inode;
+	} else if (s->cq->owners && !sk->inode) {
+		s->orphan[sk->state]++;
+	}
 	if (s->cq->owners && sk->inode) {
 		if (s->n_own == s->cap_own) {
 			s->cap_own = s->cap_own ? s->cap_own * 2 : 256;
@@ -1264,6 +1292,101 @@ static int cmp_owner(const void *a, const void *b)
 	if (tx != ty)
 		return tx > ty ? -1 : 1;
 	return x->pid - y->pid;
+}
+
+static struct ownerless *ownerless_row(struct census *c, enum ownerless_kind kind, int pid)
+{
+	struct ownerless *w;
+	size_t i;
+
+	for (i = 0; i < c->n_ownerless; i++)
+		if (c->ownerless[i].kind == kind && c->ownerless[i].pid == pid)
+			return &c->ownerless[i];
+	c->ownerless = xreallocarray(c->ownerless, c->n_ownerless + 1, sizeof(*c->ownerless));
+	w = &c->ownerless[c->n_ownerless++];
+	memset(w, 0, sizeof(*w));
+	w->kind = kind;
+	w->pid = pid;
+	return w;
+}
+
+/* The listener a socket without a file waits on: same port, same address or a wildcard. */
+static const struct qsock *queue_of(const struct cstate *s, const struct qsock *q)
+{
+	static const uint8_t any[16];
+	const struct qsock *wild = NULL;
+	size_t i;
+
+	for (i = 0; i < s->n_lis; i++) {
+		const struct qsock *l = &s->lis[i];
+
+		if (l->port != q->port)
+			continue;
+		if (l->family == q->family && memcmp(l->addr, q->addr, 16) == 0)
+			return l;
+		if (memcmp(l->addr, any, 16) == 0 && (!wild || l->family == q->family))
+			wild = l;
+	}
+	return wild;
+}
+
+static void build_ownerless(struct cstate *s, const uint32_t *inodes, size_t n, const int *pids)
+{
+	struct census *c = s->c;
+	struct ownerless *w;
+	size_t i;
+	int st;
+
+	for (i = 0; i < s->n_queued; i++) {
+		const struct qsock *l = queue_of(s, &s->queued[i]);
+		const uint32_t *hit = l && n ? bsearch(&l->inode, inodes, n, sizeof(*inodes), cmp_u32) : NULL;
+
+		if (!l) {
+			s->orphan[s->queued[i].state]++;
+			continue;
+		}
+		w = ownerless_row(c, OWNERLESS_ACCEPTQ, hit ? pids[hit - inodes] : 0);
+		w->states[s->queued[i].state]++;
+		w->total++;
+	}
+	for (st = 1; st < TCPS_MAX; st++) {
+		if (!s->orphan[st])
+			continue;
+		w = ownerless_row(c, st == TCPS_TIME_WAIT ? OWNERLESS_TIME_WAIT : OWNERLESS_ORPHAN, 0);
+		w->states[st] += s->orphan[st];
+		w->total += s->orphan[st];
+	}
+	for (i = 0; c->unowned && i < s->n_own; i++) {
+		const uint32_t *hit = bsearch(&s->own[i].inode, inodes, n, sizeof(*inodes), cmp_u32);
+
+		if (hit && pids[hit - inodes] == 0) {
+			w = ownerless_row(c, OWNERLESS_UNREADABLE, 0);
+			w->states[s->own[i].state]++;
+			w->total++;
+		}
+	}
+}
+
+char *census_ownerless_name(const struct ownerless *w, char *buf, size_t len)
+{
+	switch (w->kind) {
+	case OWNERLESS_ACCEPTQ:
+		if (w->pid)
+			(void)snprintf(buf, len, "in accept queue of PID %d", w->pid);
+		else
+			(void)snprintf(buf, len, "in accept queue, listener's process unknown");
+		break;
+	case OWNERLESS_ORPHAN:
+		(void)snprintf(buf, len, "orphaned, no process");
+		break;
+	case OWNERLESS_TIME_WAIT:
+		(void)snprintf(buf, len, "TIME_WAIT, no process");
+		break;
+	default:
+		(void)snprintf(buf, len, "no readable owner");
+		break;
+	}
+	return buf;
 }
 
 static int build_owners(int rootfd, struct cstate *s)
@@ -1324,6 +1447,7 @@ static int build_owners(int rootfd, struct cstate *s)
 	}
 	if (c->n_owners)
 		qsort(c->owners, c->n_owners, sizeof(*c->owners), cmp_owner);
+	build_ownerless(s, inodes, n, pids);
 out:
 	free(inodes);
 	free(pids);
@@ -1480,6 +1604,8 @@ int census_run(int rootfd, const struct census_query *cq, struct census *ret, ch
 	if (r == 0 && cq->lports)
 		build_lports(&s);
 	free(s.own);
+	free(s.lis);
+	free(s.queued);
 	free(s.pairs.v);
 	free(s.ports.v);
 	if (r < 0)
@@ -1494,6 +1620,7 @@ void census_free(struct census *c)
 	for (i = 0; i < c->n_owners; i++)
 		free(c->owners[i].comm);
 	free(c->owners);
+	free(c->ownerless);
 	free(c->remotes);
 	free(c->lports);
 	free(c->full_listeners);

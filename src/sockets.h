@@ -136,6 +136,21 @@ struct listener {
 	uint32_t queued, backlog;
 };
 
+/* Sockets no process holds, as rows of their own beside the owners. */
+enum ownerless_kind {
+	OWNERLESS_ACCEPTQ,       /* not accepted yet: in the queue of a listener (pid) */
+	OWNERLESS_ORPHAN,        /* closed by the process, still in FIN_WAIT1/2, LAST_ACK, … */
+	OWNERLESS_TIME_WAIT,
+	OWNERLESS_UNREADABLE,    /* a file, but no process this user can read holds it */
+};
+
+struct ownerless {
+	enum ownerless_kind kind;
+	int pid;                            /* OWNERLESS_ACCEPTQ: the listener's process, 0 unknown */
+	unsigned long long states[TCPS_MAX];
+	unsigned long long total;
+};
+
 struct census_query {
 	struct sockets_query q;
 	bool owners, remotes, lports;       /* which groupings to build */
@@ -151,6 +166,8 @@ struct census {
 	struct owner *owners;               /* sorted by total, descending */
 	size_t n_owners;
 	unsigned long long unowned;         /* sockets with an inode no readable process holds */
+	struct ownerless *ownerless;        /* with owners: the rest, by kind (and listener) */
+	size_t n_ownerless;
 	unsigned procs_denied, procs_vanished;
 	struct remote *remotes;             /* sorted by total, descending */
 	size_t n_remotes;
@@ -168,6 +185,8 @@ struct census {
 int census_run(int rootfd, const struct census_query *cq, struct census *ret, char *err, size_t errlen);
 void census_free(struct census *c);
 unsigned long long census_owner_total(const struct owner *o);
+/* "orphaned, no process", "in accept queue of PID 12", …: buf at least 64 bytes. */
+char *census_ownerless_name(const struct ownerless *w, char *buf, size_t len);
 
 /*
  * Map socket inodes to processes by reading <root>/proc/PID/fd, stopping

@@ -35,7 +35,16 @@ assert len(o) == 1 and o[0]["pid"] == 4242, o
 assert o[0]["comm"] == "leaker\\x1b]0;pwned\\x07", o[0]["comm"]
 assert o[0]["states"]["CLOSE_WAIT"] == 6 and o[0]["states"]["LISTEN"] == 2, o
 assert d["unowned"] == 6 and d["processes_vanished"] == 1, d
+# the sockets no process holds are rows of their own
+w = {x["kind"]: x for x in d["ownerless"]}
+assert w["orphaned"]["states"]["FIN_WAIT2"] == 6 and w["orphaned"]["owner"] == "orphaned, no process", w
+assert w["time-wait"]["total"] == 9 and w["unreadable"]["states"]["ESTABLISHED"] == 6, w
+assert sum(x["total"] for x in o + d["ownerless"]) == d["total"] - 0, (o, d["ownerless"])
 EOP
+expect_exit 0 "$TCPTUNE" --root "$R" sockets --by owner
+grep_out '^- +\(orphaned, no process\) +6 +0 +6 +0 +0 +0$'
+grep_out '^- +\(TIME_WAIT, no process\) +9 '
+grep_out '^- +\(no readable owner\) +6 +6 '
 
 # 3. Filters: ss and netstat names, -4/-6, several --state.
 expect_exit 0 "$TCPTUNE" --root "$R" sockets -6 --state time-wait --state CLOSE_WAIT
