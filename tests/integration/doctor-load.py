@@ -2,7 +2,8 @@
 """Workloads for doctor-scenarios.sh: python3-requests against nginx and tinyproxy on loopback.
 
 doctor-load.py MODE READY SECONDS ARGS...; touches READY once the pile-up is
-built, writes counters to READY.stats on exit, and stops after SECONDS.
+built (after WARMUP seconds, or at the first EADDRNOTAVAIL), writes counters
+to READY.stats on exit, and stops after SECONDS.
   storm URL RATE        new connection per request (requests.get), RATE/s
   leak URL PROXY RATE   a new Session per request, kept and never closed
   session URL PERIOD    one Session reused every PERIOD seconds (healthy)
@@ -50,11 +51,12 @@ def failed(e):
     cause = e
     while cause is not None:
         if isinstance(cause, OSError) and cause.errno == errno.EADDRNOTAVAIL:
-            stats["eaddrnotavail"] += 1
             break
         cause = cause.__cause__ or cause.__context__
-        if cause is None and hasattr(e, "args") and e.args and "Cannot assign requested" in str(e):
-            stats["eaddrnotavail"] += 1
+    # urllib3 keeps the errno in the message only
+    if cause is not None or "Cannot assign requested address" in str(e):
+        stats["eaddrnotavail"] += 1
+        mark()              # the range is exhausted: the pile-up is there
 
 
 # stopped early by the test: keep the counters

@@ -61,7 +61,7 @@ load() {
 	LOAD=$!
 	echo $LOAD >$W/pid-$n
 	i=0
-	while [ ! -f $W/ready-$n ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+	while [ ! -f $W/ready-$n ] && [ $i -lt 250 ]; do sleep 0.1; i=$((i+1)); done
 	[ -f $W/ready-$n ] || { echo "workload $n did not start" >&2; exit 99; }
 }
 # stop NAME: end the workload and keep its counters
@@ -82,7 +82,7 @@ tt_sandbox "
 echo 0 >/proc/sys/net/ipv4/tcp_tw_reuse
 echo '40000 40199' >/proc/sys/net/ipv4/ip_local_port_range
 . \$W/serve.sh
-WARMUP=7 load storm storm http://127.0.0.1:8080/ 40
+WARMUP=20 load storm storm http://127.0.0.1:8080/ 40
 \"\$TCPTUNE\" -o json doctor --interval 2 >\$W/storm.json; echo \$? >\$W/storm.rc
 \"\$TCPTUNE\" doctor --once >\$W/storm-once.txt; echo \$? >\$W/storm-once.rc
 stop; finish
