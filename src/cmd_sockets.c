@@ -20,10 +20,14 @@ struct sopts {
 	uint32_t states;
 	int family;
 	size_t top;            /* 0: all */
+	bool top_given;        /* else grouped tables show SOCKETS_TOP rows */
 	long watch;            /* seconds; 0: once */
 	bool exact;
 	enum sockets_source source;
 };
+
+/* Rows of a grouped table without --top. */
+#define SOCKETS_TOP 20
 
 static volatile sig_atomic_t stop_requested;
 
@@ -93,11 +97,12 @@ static int parse_args(const struct opts *o, int argc, char **argv, struct sopts 
 				return EXIT_USAGE;
 			break;
 		case 'n':
-			if (parse_ll(optarg, &n) < 0 || n < 1) {
-				tt_error(o, "sockets: --top wants a positive number");
+			if (parse_ll(optarg, &n) < 0 || n < 0) {
+				tt_error(o, "sockets: --top wants a number (0 for all)");
 				return EXIT_USAGE;
 			}
 			so->top = (size_t)n;
+			so->top_given = true;
 			break;
 		case 'w':
 			if (parse_ll(optarg, &n) < 0 || n < 1 || n > 86400) {
@@ -550,14 +555,23 @@ static void render(const struct opts *o, const struct sopts *so, const struct ce
 	} else if (o->format == FMT_PROMETHEUS) {
 		print_prom(c, cw, so, e);
 	} else {
+		/* a grouped table shows the top rows unless --top says otherwise; JSON all */
+		struct sopts ts = *so;
+		size_t rows = so->by == BY_OWNER ? c->n_owners : so->by == BY_REMOTE ? c->n_remotes :
+			      so->by == BY_LPORT ? c->n_lports : 0;
+
+		if (!so->top_given)
+			ts.top = SOCKETS_TOP;
 		if (so->by == BY_OWNER)
-			table_owners(c, prev, so, o);
+			table_owners(c, prev, &ts, o);
 		else if (so->by == BY_REMOTE)
-			table_remotes(c, prev, so, e, o);
+			table_remotes(c, prev, &ts, e, o);
 		else if (so->by == BY_LPORT)
-			table_lports(c, prev, so, o);
+			table_lports(c, prev, &ts, o);
 		else
 			table_states(c, prev, so, o);
+		if (!o->quiet && ts.top && rows > ts.top)
+			printf("%zu more (--top 0 shows all)\n", rows - ts.top);
 		if (so->by == BY_STATE && !o->quiet && (!so->states || so->states == TCPS_ALL))
 			limits_lines(c, e);
 	}

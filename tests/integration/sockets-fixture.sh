@@ -104,6 +104,24 @@ grep_out '^info +close-wait: PID 4242 '
 expect_exit 2 "$TCPTUNE" --root "$R" doctor --interval 0
 expect_exit 2 "$TCPTUNE" --root "$R" doctor --interval x
 
+# 6b. Grouped tables show the top 20 and say how many more; --top 0 all, JSON all.
+M=$(tt_root sockets-ports many)
+i=0
+while [ $i -lt 30 ]; do
+	printf '%4d: 0200000A:%04X 0A0000%02X:01BB 06 00000000:00000000 03:00000000 00000000  1000        0 0 1 0000000000000000 20 4 30 10 -1\n' \
+		$((100 + i)) $((50000 + i)) $((20 + i)) >>"$M/proc/net/tcp"
+	i=$((i + 1))
+done
+expect_exit 0 "$TCPTUNE" --root "$M" sockets --by remote
+[ "$(grep -c ':443 ' "$T/out")" -le 20 ] || fail "more than 20 rows without --top"
+grep_out '^11 more \(--top 0 shows all\)$'
+expect_exit 0 "$TCPTUNE" --root "$M" sockets --by remote --top 0
+[ "$(grep -c ':443 ' "$T/out")" = 30 ] || fail "--top 0 does not show all"
+if grep -q 'more (--top' "$T/out"; then fail "a 'more' line with --top 0"; fi
+expect_exit 0 "$TCPTUNE" --root "$M" -o json sockets --by remote
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["by_remote"]) == 31, len(d["by_remote"])' "$T/out" ||
+	fail "JSON is cut by the default --top"
+
 # 7. Prometheus.
 expect_exit 0 "$TCPTUNE" --root "$R" -o prometheus sockets --top 1
 grep_out '^tcptune_sockets\{state="CLOSE_WAIT"\} 6$'
@@ -114,7 +132,7 @@ grep_out '^tcptune_close_wait_by_process\{comm="leaker\\\\x1b\]0;pwned\\\\x07",p
 expect_exit 2 "$TCPTUNE" --root "$R" sockets --state waiting
 grep_err 'not a TCP state'
 expect_exit 2 "$TCPTUNE" --root "$R" sockets --by pid
-expect_exit 2 "$TCPTUNE" --root "$R" sockets --top 0
+expect_exit 2 "$TCPTUNE" --root "$R" sockets --top -1
 expect_exit 2 "$TCPTUNE" --root "$R" sockets --watch x
 expect_exit 2 "$TCPTUNE" --root "$R" sockets extra
 expect_exit 2 env TCPTUNE_SOCKETS_SOURCE=bpf "$TCPTUNE" --root "$R" sockets
