@@ -293,6 +293,16 @@ static void table_owners(const struct census *c, const struct census *prev, cons
 		       "run as root\n", c->unowned, c->unowned == 1 ? "" : "s");
 }
 
+/* "10.0.0.10:3128", or "inbound to :8080" for every client of a listening port. */
+static char *remote_name(const struct remote *r, char *buf, size_t len)
+{
+	if (r->inbound)
+		(void)snprintf(buf, len, "inbound to :%u", r->port);
+	else
+		(void)sockets_addr_str(r->family, r->addr, r->port, buf, len);
+	return buf;
+}
+
 static void table_remotes(const struct census *c, const struct census *prev, const struct sopts *so,
 			  const struct tcpenv *e, const struct opts *o)
 {
@@ -311,10 +321,10 @@ static void table_remotes(const struct census *c, const struct census *prev, con
 
 		for (j = 0; prev && j < prev->n_remotes; j++)
 			if (prev->remotes[j].port == r->port && !memcmp(prev->remotes[j].addr, r->addr, 16) &&
-			    prev->remotes[j].family == r->family)
+			    prev->remotes[j].family == r->family && prev->remotes[j].inbound == r->inbound)
 				pr = &prev->remotes[j];
 		table_row(t);
-		table_cell(t, STYLE_PLAIN, sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)));
+		table_cell(t, STYLE_PLAIN, remote_name(r, a, sizeof(a)));
 		table_cellf(t, STYLE_BOLD, "%llu", r->total);
 		state_cells(t, m, r->states, false);
 		if (e->range.usable && r->ports_used) {
@@ -445,8 +455,9 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 			json_t *w = json_object();
 			char s[80];
 
-			json_object_set_new(w, "remote", json_string(sockets_addr_str(r->family, r->addr,
-										   r->port, s, sizeof(s))));
+			json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
+			if (r->inbound)
+				json_object_set_new(w, "inbound", json_true());
 			json_object_set_new(w, "total", json_integer((json_int_t)r->total));
 			json_object_set_new(w, "states", states_json(r->states));
 			json_object_set_new(w, "ephemeral_ports_used", json_integer((json_int_t)r->ports_used));

@@ -1191,6 +1191,7 @@ struct cstate {
 	struct qsock *lis, *queued;
 	size_t n_lis, n_queued;
 	unsigned long long orphan[TCPS_MAX];
+	uint8_t *listening;                 /* bitmap of local ports with a listener */
 	unsigned long long full, fw2_tw;    /* counters shortcut */
 };
 
@@ -1207,7 +1208,16 @@ static int census_visit(const struct sock *sk, void *data)
 		s->fw2_tw += sk->state == TCPS_FIN_WAIT2;
 	else if (sk->state != TCPS_SYN_RECV)
 		s->full++;
-	if (s->cq->remotes && sk->state != TCPS_LISTEN) {
+	if (s->cq->remotes && sk->state != TCPS_LISTEN && s->listening &&
+	    (s->listening[sk->sport / 8] & (1u << (sk->sport % 8)))) {
+		/* inbound: one row per listening port, not one per client port */
+		memset(&k, 0, sizeof(k));
+		k.pad = 1;
+		k.port = sk->sport;
+		e = htab_get(&s->pairs, &k);
+		e->states[sk->state]++;
+		e->total++;
+	} else if (s->cq->remotes && sk->state != TCPS_LISTEN) {
 		memset(&k, 0, sizeof(k));
 		k.family = sk->family;
 		k.port = sk->dport;
@@ -1494,6 +1504,7 @@ static void build_remotes(struct cstate *s)
 		if (!rem.v[i].used)
 			continue;
 		r = &c->remotes[c->n_remotes++];
+		r->inbound = rem.v[i].k.pad == 1;
 		r->family = rem.v[i].k.family;
 		memcpy(r->addr, rem.v[i].k.addr, 16);
 		r->port = rem.v[i].k.port;
@@ -1574,6 +1585,32 @@ static int census_counters(int rootfd, struct cstate *s, char *err, size_t errle
 	return 0;
 }
 
+static int listen_visit(const struct sock *sk, void *data)
+{
+	uint8_t *bits = data;
+
+	if (sk->state == TCPS_LISTEN)
+		bits[sk->sport / 8] |= (uint8_t)(1u << (sk->sport % 8));
+	return 0;
+}
+
+/* The listening ports, from a dump the kernel filters to LISTEN (cheap). */
+static uint8_t *listening_ports(int rootfd, const struct sockets_query *q)
+{
+	struct sockets_query lq = *q;
+	enum sockets_source used;
+	uint8_t *bits = xcalloc(65536 / 8, 1);
+
+	lq.states = 1u << TCPS_LISTEN;
+	lq.info = false;
+	lq.record = NULL;
+	if (sockets_walk(rootfd, &lq, listen_visit, bits, &used, NULL, 0) < 0) {
+		free(bits);
+		return NULL;
+	}
+	return bits;
+}
+
 int census_run(int rootfd, const struct census_query *cq, struct census *ret, char *err, size_t errlen)
 {
 	struct cstate s;
@@ -1583,6 +1620,8 @@ int census_run(int rootfd, const struct census_query *cq, struct census *ret, ch
 	memset(&s, 0, sizeof(s));
 	s.cq = cq;
 	s.c = ret;
+	if (cq->remotes)
+		s.listening = listening_ports(rootfd, &cq->q);
 	if (want_counters(cq)) {
 		r = census_counters(rootfd, &s, err, errlen);
 		/* netlink refused: the fallback below reads /proc/net/tcp */
@@ -1606,6 +1645,7 @@ int census_run(int rootfd, const struct census_query *cq, struct census *ret, ch
 	free(s.own);
 	free(s.lis);
 	free(s.queued);
+	free(s.listening);
 	free(s.pairs.v);
 	free(s.ports.v);
 	if (r < 0)

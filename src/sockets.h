@@ -114,6 +114,7 @@ struct owner {
 };
 
 struct remote {
+	bool inbound;                       /* every client of local port `port`; addr is zero */
 	uint8_t family;
 	uint8_t addr[16];
 	uint16_t port;

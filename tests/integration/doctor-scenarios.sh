@@ -188,6 +188,7 @@ load flood flood 127.0.0.1 8081 60
 \"\$TCPTUNE\" doctor --once >\$W/listen.txt
 \"\$TCPTUNE\" -o json sockets --by owner >\$W/owners.json
 \"\$TCPTUNE\" sockets --by owner >\$W/owners.txt
+\"\$TCPTUNE\" -o json sockets --by remote >\$W/remotes.json
 kill -CONT \$NGINX
 stop; finish
 " || fail "listen sandbox: $(cat "$T/err")"
@@ -211,6 +212,11 @@ o = json.load(open(sys.argv[1] + "/owners.json"))
 q = [x for x in o["ownerless"] if x["kind"] == "accept-queue"]
 assert len(q) == 1 and q[0]["listener_pid"] == nginx and q[0]["total"] >= 32, o["ownerless"]
 assert q[0]["owner"] == "in accept queue of PID %d" % nginx, q
+# sockets --by remote: the server's side is one inbound row, not one per client port
+r = {x["remote"]: x for x in json.load(open(sys.argv[1] + "/remotes.json"))["by_remote"]}
+assert r["inbound to :8081"]["inbound"] and r["inbound to :8081"]["total"] >= 32, r
+assert r["127.0.0.1:8081"]["states"]["SYN_SENT"] + r["127.0.0.1:8081"]["states"]["ESTABLISHED"] == 60, r
+assert len(r) <= 6, sorted(r)
 EOP
 grep_out "^- +\\(in accept queue of PID $(cat "$W/nginx.pid")\\) +[0-9]+ " "$W/owners.txt"
 exit 0
