@@ -1,84 +1,62 @@
 /* cmd_doctor.c: the doctor command: sockets and settings turned into findings with a fix. */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "apply.h"
 #include "audit.h"
 #include "doctor.h"
 #include "output.h"
+#include "sample.h"
 #include "sockets.h"
 #include "sysctld.h"
 #include "remedy.h"
 #include "tcptune.h"
 
-static int census(const struct opts *o, const struct ctx *cx, enum sockets_source src,
-		  const struct census_query *base, struct census *ret)
+/*
+ * Two looks --interval seconds apart (one with --once): every socket with
+ * INET_DIAG_INFO, the owners of CLOSE_WAIT and LISTEN sockets, the counters.
+ */
+/* The default --interval: long enough to see growth, short enough to wait for. */
+#define DOCTOR_INTERVAL_S 3.0
+
+static int gather(const struct opts *o, const struct ctx *cx, enum sockets_source src, double interval,
+		  struct sample *ret_first, struct sample *ret_last)
 {
-	struct census_query cq = *base;
+	struct sockets_query q;
 	char err[512] = "";
+	struct timespec ts;
 	int r;
 
-	cq.q.family = AF_UNSPEC;
-	cq.q.source = src;
-	if (sockets_query_env(&cq.q, o->root) < 0) {
+	memset(&q, 0, sizeof(q));
+	memset(ret_first, 0, sizeof(*ret_first));
+	q.family = AF_UNSPEC;
+	q.source = src;
+	if (sockets_query_env(&q, o->root) < 0) {
 		tt_error(o, "doctor: TCPTUNE_SOCKETS_SOURCE wants auto, netlink or proc");
 		return EXIT_USAGE;
 	}
-	r = census_run(cx->rootfd, &cq, ret, err, sizeof(err));
+	r = sample_take(cx->rootfd, &q, interval > 0 ? ret_first : ret_last, err, sizeof(err));
+	if (r == 0 && interval > 0) {
+		ts.tv_sec = (time_t)interval;
+		ts.tv_nsec = (long)((interval - (double)ts.tv_sec) * 1e9);
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		r = sample_take(cx->rootfd, &q, ret_last, err, sizeof(err));
+		if (r < 0)
+			sample_free(ret_first);
+	}
 	if (r < 0) {
 		char *esc = output_escape(err);
 
 		tt_error(o, "doctor: %s", esc);
 		free(esc);
-		return cq.q.replay || strcmp(o->root, "/") ? EXIT_USAGE : EXIT_RESTORED;
+		return q.replay || strcmp(o->root, "/") ? EXIT_USAGE : EXIT_RESTORED;
 	}
-	return EXIT_OK;
-}
-
-/*
- * Two walks: every socket for the per-destination port pressure, and the
- * CLOSE_WAIT ones alone (a kernel-filtered dump) with owners and idle
- * times, so /proc/PID/fd is read only for those inodes.
- */
-static int gather(const struct opts *o, const struct ctx *cx, enum sockets_source src,
-		  const struct tcpenv *e, struct census *ret)
-{
-	struct census_query cq;
-	struct census cw;
-	int r;
-
-	memset(&cq, 0, sizeof(cq));
-	cq.remotes = true;
-	cq.exact = true;
-	cq.range = e->range;
-	r = census(o, cx, src, &cq, ret);
-	if (r != EXIT_OK)
-		return r;
-	memset(&cq, 0, sizeof(cq));
-	cq.q.states = 1u << TCPS_CLOSE_WAIT;
-	cq.q.info = true;
-	cq.owners = true;
-	r = census(o, cx, src, &cq, &cw);
-	if (r != EXIT_OK) {
-		census_free(ret);
-		return r;
-	}
-	/* hand the owners over; the counts stay those of the full walk */
-	ret->owners = cw.owners;
-	ret->n_owners = cw.n_owners;
-	ret->unowned = cw.unowned;
-	ret->procs_denied = cw.procs_denied;
-	ret->procs_vanished = cw.procs_vanished;
-	if (cw.states[TCPS_CLOSE_WAIT] > ret->states[TCPS_CLOSE_WAIT]) {
-		ret->total += cw.states[TCPS_CLOSE_WAIT] - ret->states[TCPS_CLOSE_WAIT];
-		ret->states[TCPS_CLOSE_WAIT] = cw.states[TCPS_CLOSE_WAIT];
-	}
-	cw.owners = NULL;
-	cw.n_owners = 0;
-	census_free(&cw);
 	return EXIT_OK;
 }
 
@@ -146,26 +124,55 @@ static json_t *jstr(const char *s)
 	return j;
 }
 
-static void print_json(const struct doctor *d, const struct census *c)
+static void set_num(json_t *f, const char *key, double v)
+{
+	if (!isnan(v))
+		json_object_set_new(f, key, json_real((double)(long long)(v * 10 + (v < 0 ? -0.5 : 0.5)) / 10));
+}
+
+static void set_int(json_t *f, const char *key, long long v)
+{
+	if (v >= 0)
+		json_object_set_new(f, key, json_integer((json_int_t)v));
+}
+
+static void print_json(const struct doctor *d, const struct sample *last, double interval)
 {
 	json_t *doc = json_object(), *arr = json_array(), *sk = json_object(), *st = json_object();
 	size_t i;
 	int s;
 
+	json_object_set_new(doc, "interval_s", json_real(interval));
 	for (i = 0; i < d->n; i++) {
+		const struct dfinding *x = &d->f[i];
 		json_t *f = json_object();
 
-		json_object_set_new(f, "id", json_string(d->f[i].id));
-		json_object_set_new(f, "severity", json_string(doctor_severity_name(d->f[i].severity)));
-		json_object_set_new(f, "summary", jstr(d->f[i].summary));
-		json_object_set_new(f, "evidence", jstr(d->f[i].evidence));
-		json_object_set_new(f, "fix", jstr(d->f[i].fix));
+		json_object_set_new(f, "id", json_string(x->id));
+		json_object_set_new(f, "severity", json_string(doctor_severity_name(x->severity)));
+		json_object_set_new(f, "summary", jstr(x->summary));
+		json_object_set_new(f, "evidence", jstr(x->evidence));
+		json_object_set_new(f, "fix", jstr(x->fix));
+		if (x->pid > 0)
+			json_object_set_new(f, "pid", json_integer(x->pid));
+		if (x->comm)
+			json_object_set_new(f, "comm", jstr(x->comm));
+		set_int(f, "uid", x->uid);
+		if (x->remote)
+			json_object_set_new(f, "remote", json_string(x->remote));
+		set_int(f, "count", x->count);
+		set_num(f, "oldest_s", x->oldest_s);
+		set_num(f, "rate_per_min", x->rate_per_min);
+		set_int(f, "fds", x->fds);
+		set_int(f, "fd_limit", x->fd_limit);
+		set_num(f, "eta_s", x->eta_s);
+		set_num(f, "capacity_per_s", x->capacity_per_s);
+		set_num(f, "headroom_pct", x->headroom_pct);
 		json_array_append_new(arr, f);
 	}
 	json_object_set_new(doc, "findings", arr);
 	for (s = 1; s < TCPS_MAX; s++)
-		json_object_set_new(st, sockets_state_name(s), json_integer((json_int_t)c->states[s]));
-	json_object_set_new(sk, "total", json_integer((json_int_t)c->total));
+		json_object_set_new(st, sockets_state_name(s), json_integer((json_int_t)last->states[s]));
+	json_object_set_new(sk, "total", json_integer((json_int_t)last->total));
 	json_object_set_new(sk, "states", st);
 	json_object_set_new(doc, "sockets", sk);
 	(void)output_json(stdout, doc);
@@ -183,10 +190,18 @@ static void print_prom(const struct doctor *d)
 		printf("tcptune_doctor_findings{severity=\"%s\"} %zu\n", doctor_severity_name(s), n[s]);
 }
 
-static void print_text(const struct opts *o, const struct doctor *d)
+static void print_text(const struct opts *o, const struct doctor *d, double interval)
 {
 	static const enum style sty[] = { STYLE_DIM, STYLE_WARN, STYLE_BAD };
 	size_t n[3] = { 0, 0, 0 }, i;
+
+	if (!o->quiet) {
+		if (interval > 0)
+			printf("two looks %.1f s apart (--interval); rates and growth are between them\n\n",
+			       interval);
+		else
+			printf("one look (--once): verdicts that need a rate are left out\n\n");
+	}
 
 	for (i = 0; i < d->n; i++) {
 		const struct dfinding *f = &d->f[i];
@@ -238,25 +253,44 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "source", required_argument, NULL, 'S' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "once", no_argument, NULL, '1' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum sockets_source src = SRC_AUTO;
 	struct profile p = { 0 };
 	struct audit a = { 0 };
 	struct doctor d = { 0 };
-	struct census c;
+	struct sample first, last;
+	double interval = DOCTOR_INTERVAL_S;
 	struct tcpenv e;
 	struct ctx cx;
-	bool have_audit = false;
+	bool have_audit = false, once = false;
+	char *end;
 	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch == 'S' && sockets_source_parse(optarg, &src) == 0)
 			continue;
+		if (ch == '1') {
+			once = true;
+			continue;
+		}
+		if (ch == 'i') {
+			errno = 0;
+			interval = strtod(optarg, &end);
+			if (errno == 0 && end != optarg && *end == '\0' && interval >= 0.1 &&
+			    interval <= 3600)
+				continue;
+			tt_error(o, "doctor: --interval wants seconds between 0.1 and 3600");
+			return EXIT_USAGE;
+		}
 		tt_error(o, ch == 'S' ? "doctor: --source wants auto, netlink or proc" :
 			 "doctor: see tcptune doctor --help");
 		return EXIT_USAGE;
 	}
+	if (once)
+		interval = 0;
 	r = ctx_open(o, &cx);
 	if (r != EXIT_OK)
 		return r;
@@ -264,19 +298,22 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 	if (r != EXIT_OK)
 		goto out;
 	doctor_env_read(cx.rootfd, &cx.ps, &e);
-	r = gather(o, &cx, src, &e, &c);
+	r = gather(o, &cx, src, interval, &first, &last);
 	if (r == EXIT_OK) {
-		doctor_run(&c, &e, have_audit ? &a : NULL, &d);
+		doctor_run(interval > 0 ? &first : NULL, &last, &e, have_audit ? &a : NULL, &d);
 		complete_fixes(o, have_audit ? &p : NULL, &d);
+		if (interval > 0)
+			interval = last.t - first.t;
 		if (o->format == FMT_JSON)
-			print_json(&d, &c);
+			print_json(&d, &last, interval);
 		else if (o->format == FMT_PROMETHEUS)
 			print_prom(&d);
 		else
-			print_text(o, &d);
+			print_text(o, &d, interval);
 		r = doctor_worst(&d) > SEV_INFO ? EXIT_FINDINGS : EXIT_OK;
 		doctor_free(&d);
-		census_free(&c);
+		sample_free(&first);
+		sample_free(&last);
 	}
 	doctor_env_free(&e);
 out:

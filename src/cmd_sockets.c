@@ -20,10 +20,14 @@ struct sopts {
 	uint32_t states;
 	int family;
 	size_t top;            /* 0: all */
+	bool top_given;        /* else grouped tables show SOCKETS_TOP rows */
 	long watch;            /* seconds; 0: once */
 	bool exact;
 	enum sockets_source source;
 };
+
+/* Rows of a grouped table without --top. */
+#define SOCKETS_TOP 20
 
 static volatile sig_atomic_t stop_requested;
 
@@ -114,11 +118,12 @@ static int parse_args(const struct opts *o, int argc, char **argv, struct sopts 
 			tt_warn(o, "sockets: -n N is an older spelling of -N N (--top N)");
 			/* fall through */
 		case 'N':
-			if (parse_ll(optarg, &n) < 0 || n < 1) {
-				tt_error(o, "sockets: --top wants a positive number");
+			if (parse_ll(optarg, &n) < 0 || n < 0) {
+				tt_error(o, "sockets: --top wants a number (0 for all)");
 				return EXIT_USAGE;
 			}
 			so->top = (size_t)n;
+			so->top_given = true;
 			break;
 		case 'w':
 			if (parse_ll(optarg, &n) < 0 || n < 1 || n > 86400) {
@@ -179,6 +184,8 @@ static uint32_t columns(const struct sopts *so, const struct census *c)
 				m |= c->remotes[i].states[s] ? 1u << s : 0;
 			for (i = 0; i < limit(so, c->n_lports); i++)
 				m |= c->lports[i].states[s] ? 1u << s : 0;
+			for (i = 0; i < c->n_ownerless; i++)
+				m |= c->ownerless[i].states[s] ? 1u << s : 0;
 		}
 	}
 	return m;
@@ -285,16 +292,36 @@ static void table_owners(const struct census *c, const struct census *prev, cons
 			delta_cell(t, prev, pw != NULL, (long long)census_owner_total(w),
 				   pw ? (long long)census_owner_total(pw) : 0);
 	}
+	/* the sockets no process holds, as rows of their own */
+	for (i = 0; i < c->n_ownerless; i++) {
+		const struct ownerless *w = &c->ownerless[i];
+		char name[80];
+
+		table_row(t);
+		table_cell(t, STYLE_DIM, "-");
+		table_cellf(t, STYLE_DIM, "(%s)", census_ownerless_name(w, name, sizeof(name)));
+		table_cellf(t, STYLE_BOLD, "%llu", w->total);
+		state_cells(t, m, w->states, false);
+		if (so->watch)
+			table_cell(t, STYLE_DIM, "");
+	}
 	table_print(t, stdout, o->color);
 	table_free(t);
-	if (!o->quiet && c->n_owners == 0)
+	if (!o->quiet && c->n_owners == 0 && c->n_ownerless == 0)
 		printf("(no process holds %s)\n", c->total ? "these sockets" : "any matching socket");
-	if (!o->quiet && c->unowned)
-		printf("\n%llu socket%s with no readable owner%s\n", c->unowned, c->unowned == 1 ? "" : "s",
-		       c->procs_denied ? " (some processes could not be read: run as root)" : "");
-	if (!o->quiet && c->states[TCPS_TIME_WAIT])
-		printf("%s%llu TIME_WAIT socket%s: no owner, they outlive close()\n", c->unowned ? "" : "\n",
-		       c->states[TCPS_TIME_WAIT], c->states[TCPS_TIME_WAIT] == 1 ? "" : "s");
+	if (!o->quiet && c->unowned && c->procs_denied)
+		printf("\n%llu socket%s with no readable owner: some processes could not be read, "
+		       "run as root\n", c->unowned, c->unowned == 1 ? "" : "s");
+}
+
+/* "10.0.0.10:3128", or "inbound to :8080" for every client of a listening port. */
+static char *remote_name(const struct remote *r, char *buf, size_t len)
+{
+	if (r->inbound)
+		(void)snprintf(buf, len, "inbound to :%u", r->port);
+	else
+		(void)sockets_addr_str(r->family, r->addr, r->port, buf, len);
+	return buf;
 }
 
 static void table_remotes(const struct census *c, const struct census *prev, const struct sopts *so,
@@ -315,10 +342,10 @@ static void table_remotes(const struct census *c, const struct census *prev, con
 
 		for (j = 0; prev && j < prev->n_remotes; j++)
 			if (prev->remotes[j].port == r->port && !memcmp(prev->remotes[j].addr, r->addr, 16) &&
-			    prev->remotes[j].family == r->family)
+			    prev->remotes[j].family == r->family && prev->remotes[j].inbound == r->inbound)
 				pr = &prev->remotes[j];
 		table_row(t);
-		table_cell(t, STYLE_PLAIN, sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)));
+		table_cell(t, STYLE_PLAIN, remote_name(r, a, sizeof(a)));
 		table_cellf(t, STYLE_BOLD, "%llu", r->total);
 		state_cells(t, m, r->states, false);
 		if (e->range.usable && r->ports_used) {
@@ -421,6 +448,23 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 			json_array_append_new(a, w);
 		}
 		json_object_set_new(d, "by_owner", a);
+		a = json_array();
+		for (i = 0; i < c->n_ownerless; i++) {
+			static const char *const kinds[] = { "accept-queue", "orphaned", "time-wait",
+							      "unreadable" };
+			const struct ownerless *x = &c->ownerless[i];
+			json_t *w = json_object();
+			char name[80];
+
+			json_object_set_new(w, "kind", json_string(kinds[x->kind]));
+			json_object_set_new(w, "owner", json_string(census_ownerless_name(x, name, sizeof(name))));
+			if (x->pid)
+				json_object_set_new(w, "listener_pid", json_integer(x->pid));
+			json_object_set_new(w, "total", json_integer((json_int_t)x->total));
+			json_object_set_new(w, "states", states_json(x->states));
+			json_array_append_new(a, w);
+		}
+		json_object_set_new(d, "ownerless", a);
 		json_object_set_new(d, "unowned", json_integer((json_int_t)c->unowned));
 		json_object_set_new(d, "processes_denied", json_integer(c->procs_denied));
 		json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));
@@ -432,8 +476,9 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 			json_t *w = json_object();
 			char s[80];
 
-			json_object_set_new(w, "remote", json_string(sockets_addr_str(r->family, r->addr,
-										   r->port, s, sizeof(s))));
+			json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
+			if (r->inbound)
+				json_object_set_new(w, "inbound", json_true());
 			json_object_set_new(w, "total", json_integer((json_int_t)r->total));
 			json_object_set_new(w, "states", states_json(r->states));
 			json_object_set_new(w, "ephemeral_ports_used", json_integer((json_int_t)r->ports_used));
@@ -574,14 +619,23 @@ static void render(const struct opts *o, const struct sopts *so, const struct ce
 	} else if (o->format == FMT_PROMETHEUS) {
 		print_prom(c, cw, so, e);
 	} else {
+		/* a grouped table shows the top rows unless --top says otherwise; JSON all */
+		struct sopts ts = *so;
+		size_t rows = so->by == BY_OWNER ? c->n_owners : so->by == BY_REMOTE ? c->n_remotes :
+			      so->by == BY_LPORT ? c->n_lports : 0;
+
+		if (!so->top_given)
+			ts.top = SOCKETS_TOP;
 		if (so->by == BY_OWNER)
-			table_owners(c, prev, so, o);
+			table_owners(c, prev, &ts, o);
 		else if (so->by == BY_REMOTE)
-			table_remotes(c, prev, so, e, o);
+			table_remotes(c, prev, &ts, e, o);
 		else if (so->by == BY_LPORT)
-			table_lports(c, prev, so, o);
+			table_lports(c, prev, &ts, o);
 		else
 			table_states(c, prev, so, o);
+		if (!o->quiet && ts.top && rows > ts.top)
+			printf("%zu more (--top 0 shows all)\n", rows - ts.top);
 		if (so->by == BY_STATE && !o->quiet && (!so->states || so->states == TCPS_ALL))
 			limits_lines(c, e);
 	}

@@ -1,18 +1,17 @@
 /* doctor.c: rules that turn socket counts and settings into findings with evidence and a fix. */
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "doctor.h"
+#include "doctor_rules.h"
 #include "util.h"
 
-/* Share of the ephemeral range toward one destination that starts to hurt. */
-#define PORTS_WARN 0.5
-#define PORTS_CRIT 0.8
 /* Keepalive that takes longer than this to notice a dead peer. */
 #define KEEPALIVE_SLOW_S 3600
-#define CLOSE_WAIT_CRIT 100
 
 const char *doctor_severity_name(enum severity s)
 {
@@ -56,6 +55,7 @@ void doctor_env_read(int rootfd, const struct procsys *ps, struct tcpenv *ret)
 	e.tw_reuse = read_ll(ps, "net.ipv4.tcp_tw_reuse");
 	e.timestamps = read_ll(ps, "net.ipv4.tcp_timestamps");
 	e.fin_timeout = read_ll(ps, "net.ipv4.tcp_fin_timeout");
+	e.tw_reuse_delay_ms = read_ll(ps, "net.ipv4.tcp_tw_reuse_delay");
 	e.child_netns = procsys_in_child_netns(ps);
 	*ret = e;
 }
@@ -65,21 +65,25 @@ void doctor_env_free(struct tcpenv *e)
 	sockets_netstat_free(&e->ns);
 }
 
-static void add(struct doctor *d, const char *id, enum severity sev, char *summary, char *evidence,
-		char *fix)
+struct dfinding *doctor_add(struct doctor *d, const char *id, enum severity sev, char *summary,
+			    char *evidence, char *fix)
 {
 	struct dfinding *f;
 
 	d->f = xreallocarray(d->f, d->n + 1, sizeof(*d->f));
 	f = &d->f[d->n++];
+	memset(f, 0, sizeof(*f));
 	f->id = xstrdup(id);
 	f->severity = sev;
 	f->summary = summary;
 	f->evidence = evidence;
 	f->fix = fix;
+	f->uid = f->count = f->fds = f->fd_limit = -1;
+	f->oldest_s = f->rate_per_min = f->eta_s = f->capacity_per_s = f->headroom_pct = NAN;
+	return f;
 }
 
-static char *duration(long long s, char *buf, size_t len)
+char *doctor_duration(long long s, char *buf, size_t len)
 {
 	if (s >= 86400)
 		(void)snprintf(buf, len, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
@@ -92,132 +96,47 @@ static char *duration(long long s, char *buf, size_t len)
 	return buf;
 }
 
-static const char close_wait_fix[] =
-	"No sysctl fixes this: CLOSE_WAIT means the peer closed the connection and the "
-	"process never called close(); the kernel has no timer for it and keepalive at "
-	"most aborts the connection while the file descriptor stays leaked. Fix the "
-	"application: close (or destroy) the socket when a read returns end-of-file or a "
-	"request fails; for HTTP clients send 'Connection: close' or fix the pooling or "
-	"proxy-tunnel agent that drops sockets without destroying them (a failed CONNECT "
-	"must destroy its socket). Restarting the process releases the sockets now.";
-
-static void rule_close_wait(const struct census *c, struct doctor *d)
+void doctor_cat(char **s, const char *fmt, ...)
 {
-	unsigned long long owned = 0;
-	size_t i;
+	va_list ap;
+	char *t, *n;
 
-	for (i = 0; i < c->n_owners; i++) {
-		const struct owner *o = &c->owners[i];
-		unsigned long long n = o->states[TCPS_CLOSE_WAIT];
-		char age[64] = "", dur[32];
-
-		if (n == 0)
-			continue;
-		owned += n;
-		if (o->close_wait_idle_ms >= 0)
-			(void)snprintf(age, sizeof(age), "; the oldest has been quiet for %s",
-				       duration(o->close_wait_idle_ms / 1000, dur, sizeof(dur)));
-		add(d, "close-wait-leak", n >= CLOSE_WAIT_CRIT ? SEV_CRITICAL : SEV_WARNING,
-		    xasprintf("PID %d (%s) holds %llu socket%s in CLOSE_WAIT: the peer closed, the "
-			      "process did not", o->pid, o->comm, n, n == 1 ? "" : "s"),
-		    xasprintf("pid=%d comm=%s close_wait=%llu of %llu sockets it holds%s", o->pid,
-			      o->comm, n, census_owner_total(o), age),
-		    xstrdup(close_wait_fix));
-	}
-	if (c->states[TCPS_CLOSE_WAIT] > owned) {
-		unsigned long long n = c->states[TCPS_CLOSE_WAIT] - owned;
-
-		add(d, "close-wait-leak", n >= CLOSE_WAIT_CRIT ? SEV_CRITICAL : SEV_WARNING,
-		    xasprintf("%llu socket%s in CLOSE_WAIT held by %s", n, n == 1 ? "" : "s",
-			      c->procs_denied ? "processes this user cannot inspect" : "no process found"),
-		    xasprintf("close_wait=%llu unowned=%llu processes_denied=%u processes_vanished=%u",
-			      n, c->unowned, c->procs_denied, c->procs_vanished),
-		    xasprintf("Run as root (or as the owning user) to name the process, then: %s",
-			      close_wait_fix));
-	}
+	va_start(ap, fmt);
+	if (vasprintf(&t, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	n = xasprintf("%s%s", *s ? *s : "", t);
+	free(*s);
+	free(t);
+	*s = n;
 }
 
-static char *tw_fix(const struct tcpenv *e, const char *dest)
+double doctor_interval(const struct sample *first, const struct sample *last)
 {
-	const char *reuse;
+	double dt = first ? last->t - first->t : 0;
 
-	if (e->tw_reuse == 1)
-		reuse = "net.ipv4.tcp_tw_reuse is already 1";
-	else
-		reuse = "set net.ipv4.tcp_tw_reuse=1 (outgoing connections only; needs "
-			"net.ipv4.tcp_timestamps=1; 2, the default, covers loopback only)";
-	return xasprintf("In this order: 1) reuse connections to %s (HTTP keep-alive, a "
-			 "connection pool) so fewer are opened and closed; 2) widen "
-			 "net.ipv4.ip_local_port_range (e.g. 10240 65535); 3) %s; 4) spread the "
-			 "traffic over more destination (or source) addresses. Never "
-			 "tcp_tw_recycle (it broke clients behind NAT and is gone since Linux "
-			 "4.12) and never lower net.ipv4.tcp_max_tw_buckets (sockets then skip "
-			 "TIME_WAIT and lose its protection).", dest, reuse);
+	return dt > 0.001 ? dt : 0;
 }
 
-/* Returns whether any destination is under pressure. */
-static bool rule_ports(const struct census *c, const struct tcpenv *e, struct doctor *d,
-		       const struct remote **ret_top)
+/* --- kernel counters ------------------------------------------------------------ */
+
+static long long counter(const struct sample *s, const char *name)
 {
-	bool hit = false;
-	size_t i;
-
-	*ret_top = NULL;
-	if (!e->range.usable)
-		return false;
-	for (i = 0; i < c->n_remotes; i++) {
-		const struct remote *r = &c->remotes[i];
-		double share = (double)r->ports_used / e->range.usable;
-		char dest[80];
-
-		if (r->states[TCPS_TIME_WAIT] == 0)
-			continue;
-		if (!*ret_top || r->ports_used > (*ret_top)->ports_used)
-			*ret_top = r;
-		if (share < PORTS_WARN)
-			continue;
-		hit = true;
-		(void)sockets_addr_str(r->family, r->addr, r->port, dest, sizeof(dest));
-		add(d, "tw-port-exhaustion", share >= PORTS_CRIT ? SEV_CRITICAL : SEV_WARNING,
-		    xasprintf("connections to %s hold %.0f%% of the usable ephemeral ports; "
-			      "connect() fails with EADDRNOTAVAIL when they run out", dest, share * 100),
-		    xasprintf("remote=%s ports_used=%llu usable=%u (ip_local_port_range %u-%u minus "
-			      "%u reserved) time_wait=%llu established=%llu", dest, r->ports_used,
-			      e->range.usable, e->range.low, e->range.high, e->range.reserved,
-			      r->states[TCPS_TIME_WAIT], r->states[TCPS_ESTABLISHED]),
-		    tw_fix(e, dest));
-	}
-	return hit;
+	return s ? sockets_netstat_get(&s->ns, name) : -1;
 }
 
-static void rule_tw_harmless(const struct census *c, const struct tcpenv *e,
-			     const struct remote *top, struct doctor *d)
+/* The increase between the looks; -1 unknown. */
+static long long delta(const struct sample *first, const struct sample *last, const char *name)
 {
-	unsigned long long tw = c->states[TCPS_TIME_WAIT];
-	char where[200] = "", dest[80];
+	long long a = counter(first, name), b = counter(last, name);
 
-	if (tw == 0)
-		return;
-	if (top && e->range.usable) {
-		(void)sockets_addr_str(top->family, top->addr, top->port, dest, sizeof(dest));
-		(void)snprintf(where, sizeof(where), "; busiest destination %s uses %llu of %u ephemeral "
-			       "ports (%.1f%%)", dest, top->ports_used, e->range.usable,
-			       100.0 * top->ports_used / e->range.usable);
-	}
-	add(d, "tw-harmless", SEV_INFO,
-	    xasprintf("%llu socket%s in TIME_WAIT: normal for the side that closes first", tw,
-		      tw == 1 ? "" : "s"),
-	    xasprintf("time_wait=%llu tcp_max_tw_buckets=%lld%s", tw, e->max_tw_buckets, where),
-	    xstrdup("Nothing to do. TIME_WAIT lasts 60 s (TCP_TIMEWAIT_LEN, a compile-time "
-		    "constant: no sysctl changes it, tcp_fin_timeout governs orphaned FIN_WAIT2 "
-		    "only) and costs little memory. It matters only near port exhaustion toward "
-		    "one destination or near net.ipv4.tcp_max_tw_buckets."));
+	return a >= 0 && b >= a ? b - a : -1;
 }
 
-static void rule_tw_buckets(const struct census *c, const struct tcpenv *e, struct doctor *d)
+static void rule_tw_buckets(const struct sample *last, const struct tcpenv *e, struct doctor *d)
 {
-	long long ovf = sockets_netstat_get(&e->ns, "TCPTimeWaitOverflow");
-	long long tw = e->ss.tw >= 0 ? e->ss.tw : (long long)c->states[TCPS_TIME_WAIT];
+	long long ovf = counter(last, "TCPTimeWaitOverflow");
+	long long tw = e->ss.tw >= 0 ? e->ss.tw : (long long)last->states[TCPS_TIME_WAIT];
 	static const char fix[] =
 		"Raise net.ipv4.tcp_max_tw_buckets (each bucket costs a few hundred bytes) and find "
 		"who closes so many connections first (`tcptune sockets --by remote`); never lower it: "
@@ -226,7 +145,7 @@ static void rule_tw_buckets(const struct census *c, const struct tcpenv *e, stru
 	bool near = e->max_tw_buckets > 0 && tw >= e->max_tw_buckets * 8 / 10;
 
 	if (near)
-		add(d, "tw-buckets", tw >= e->max_tw_buckets ? SEV_CRITICAL : SEV_WARNING,
+		doctor_add(d, "tw-buckets", tw >= e->max_tw_buckets ? SEV_CRITICAL : SEV_WARNING,
 		    xasprintf("TIME_WAIT sockets at %lld%% of net.ipv4.tcp_max_tw_buckets",
 			      tw * 100 / e->max_tw_buckets),
 		    xasprintf("tw=%lld tcp_max_tw_buckets=%lld TCPTimeWaitOverflow=%lld", tw,
@@ -234,7 +153,7 @@ static void rule_tw_buckets(const struct census *c, const struct tcpenv *e, stru
 		    xstrdup(fix));
 	else if (ovf > 0)
 		/* a counter since boot (or namespace creation) says nothing about now */
-		add(d, "tw-bucket-overflow", SEV_INFO,
+		doctor_add(d, "tw-bucket-overflow", SEV_INFO,
 		    xasprintf("%lld sockets skipped TIME_WAIT since boot because "
 			      "net.ipv4.tcp_max_tw_buckets was full", ovf),
 		    xasprintf("TCPTimeWaitOverflow=%lld tw=%lld tcp_max_tw_buckets=%lld; a cumulative "
@@ -242,9 +161,9 @@ static void rule_tw_buckets(const struct census *c, const struct tcpenv *e, stru
 		    xstrdup(fix));
 }
 
-static void rule_orphans(const struct tcpenv *e, struct doctor *d)
+static void rule_orphans(const struct sample *last, const struct tcpenv *e, struct doctor *d)
 {
-	long long onmem = sockets_netstat_get(&e->ns, "TCPAbortOnMemory");
+	long long onmem = counter(last, "TCPAbortOnMemory");
 	static const char fix[] =
 		"Orphans are sockets the application closed with data still unsent or unacknowledged "
 		"(FIN_WAIT1, LAST_ACK, CLOSING). Find the peers that stop reading "
@@ -253,7 +172,7 @@ static void rule_orphans(const struct tcpenv *e, struct doctor *d)
 		"of memory each at worst) only when memory allows.";
 
 	if (e->ss.orphan >= 0 && e->max_orphans > 0 && e->ss.orphan >= e->max_orphans / 2)
-		add(d, "orphan-pressure",
+		doctor_add(d, "orphan-pressure",
 		    e->ss.orphan * 10 >= e->max_orphans * 9 ? SEV_CRITICAL : SEV_WARNING,
 		    xasprintf("orphaned sockets at %lld%% of net.ipv4.tcp_max_orphans; past it the "
 			      "kernel resets them (\"too many orphaned sockets\")",
@@ -262,7 +181,7 @@ static void rule_orphans(const struct tcpenv *e, struct doctor *d)
 			      e->max_orphans, onmem),
 		    xstrdup(fix));
 	else if (onmem > 0)
-		add(d, "orphan-pressure", SEV_INFO,
+		doctor_add(d, "orphan-pressure", SEV_INFO,
 		    xasprintf("%lld connections were reset since boot for lack of orphan memory", onmem),
 		    xasprintf("TCPAbortOnMemory=%lld orphan=%lld tcp_max_orphans=%lld%s; a cumulative "
 			      "counter: run again to see whether it grows", onmem, e->ss.orphan,
@@ -270,40 +189,154 @@ static void rule_orphans(const struct tcpenv *e, struct doctor *d)
 		    xstrdup(fix));
 }
 
-static void rule_listen(const struct census *c, const struct tcpenv *e, struct doctor *d)
+/* --- listeners ------------------------------------------------------------------ */
+
+static const struct ssock *find_inode(const struct sample *s, uint32_t inode, int state)
 {
-	long long ovf = sockets_netstat_get(&e->ns, "ListenOverflows");
-	long long drops = sockets_netstat_get(&e->ns, "ListenDrops");
-	char *ev, *list;
 	size_t i;
 
-	if (ovf <= 0 && drops <= 0 && c->n_full_listeners == 0)
-		return;
-	list = xstrdup("");
-	for (i = 0; i < c->n_full_listeners && i < 8; i++) {
-		const struct listener *l = &c->full_listeners[i];
-		char a[80], *n;
+	for (i = 0; s && inode && i < s->n; i++)
+		if (s->s[i].inode == inode && s->s[i].state == state)
+			return &s->s[i];
+	return NULL;
+}
 
-		(void)sockets_addr_str(l->family, l->addr, l->port, a, sizeof(a));
-		n = xasprintf("%s%s %s queued=%u backlog=%u", list, i ? ";" : " full now:", a,
-			      l->queued, l->backlog);
-		free(list);
-		list = n;
+static bool queue_full(const struct ssock *x)
+{
+	return x && x->wqueue > 0 && x->rqueue >= x->wqueue;
+}
+
+static char *listen_fix(const struct tcpenv *e, unsigned backlog)
+{
+	if (e->somaxconn > 0 && backlog < e->somaxconn)
+		return xasprintf("The limit is the application's own listen() backlog (%u), not "
+				 "net.core.somaxconn (%lld): raising somaxconn changes nothing. Find "
+				 "why the process stopped accepting (stopped, blocked, or an accept "
+				 "loop too slow for the load), then raise the backlog it passes to "
+				 "listen() (nginx: listen ... backlog=N; many servers: a backlog "
+				 "setting) up to somaxconn.", backlog, e->somaxconn);
+	return xasprintf("net.core.somaxconn (%lld) caps the backlog the application asked for: "
+			 "find why the process accepts too slowly, then raise net.core.somaxconn "
+			 "and net.ipv4.tcp_max_syn_backlog together with the application's own "
+			 "listen() backlog.", e->somaxconn);
+}
+
+static void listen_counters(const struct sample *first, const struct sample *last, double dt,
+			    char **ev)
+{
+	static const char *const names[] = { "ListenOverflows", "ListenDrops" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		long long x = delta(first, last, names[i]);
+
+		if (dt > 0 && x >= 0)
+			doctor_cat(ev, " %s +%lld (%.1f/s)", names[i], x, x / dt);
+		else
+			doctor_cat(ev, " %s=%lld since boot", names[i], counter(last, names[i]));
 	}
-	ev = xasprintf("ListenOverflows=%lld ListenDrops=%lld net.core.somaxconn=%lld "
-		       "net.ipv4.tcp_max_syn_backlog=%lld%s%s", ovf, drops, e->somaxconn,
-		       e->max_syn_backlog, list,
-		       c->n_full_listeners ? "" : "; cumulative counters: run again to see whether they grow");
-	free(list);
-	add(d, "listen-overflow", c->n_full_listeners ? SEV_WARNING : SEV_INFO,
-	    c->n_full_listeners ?
-		    xasprintf("%zu listening socket%s with a full accept queue: new connections are "
-			      "dropped", c->n_full_listeners, c->n_full_listeners == 1 ? "" : "s") :
-		    xasprintf("accept queues overflowed %lld times since boot", ovf > 0 ? ovf : drops),
-	    ev,
-	    xstrdup("The application accepts too slowly or listens with a small backlog: make the "
-		    "accept loop faster, raise the backlog passed to listen(), and raise "
-		    "net.core.somaxconn (which caps it) and net.ipv4.tcp_max_syn_backlog to match."));
+}
+
+static void rule_listen(const struct sample *first, const struct sample *last, const struct tcpenv *e,
+			struct doctor *d)
+{
+	double dt = doctor_interval(first, last);
+	long long ovf = delta(first, last, "ListenOverflows");
+	long long total = counter(last, "ListenOverflows"), drops = counter(last, "ListenDrops");
+	bool named = false;
+	size_t i;
+
+	for (i = 0; i < last->n; i++) {
+		const struct ssock *x = &last->s[i];
+		const struct ssock *y = dt > 0 ? find_inode(first, x->inode, TCPS_LISTEN) : NULL;
+		const struct sproc *p = sample_proc(last, x->pid);
+		char a[80], *name, *ev = NULL;
+		struct dfinding *f;
+		bool both;
+
+		if (x->state != TCPS_LISTEN || !(queue_full(x) || queue_full(y)))
+			continue;
+		named = true;
+		both = queue_full(x) && queue_full(y);
+		(void)sockets_addr_str(x->family, x->src, x->sport, a, sizeof(a));
+		name = x->pid ? xasprintf("PID %d (%s)", x->pid, p ? p->comm : "?") :
+				xasprintf("uid %u (process not visible)", x->uid);
+		doctor_cat(&ev, "listen=%s queued=%u backlog=%u%s; the backlog is min(listen() backlog, "
+			 "net.core.somaxconn=%lld) at listen() time: %s;", a, x->rqueue, x->wqueue,
+		    dt > 0 ? (both ? " (full in both looks)" : " (full in one look)") : "", e->somaxconn,
+		    e->somaxconn > 0 && x->wqueue < e->somaxconn ? "the application's backlog binds" :
+								   "somaxconn binds");
+		listen_counters(first, last, dt, &ev);
+		f = doctor_add(d, "listen-overflow", both && ovf > 0 ? SEV_CRITICAL : SEV_WARNING,
+			xasprintf("%s does not keep up accepting on %s: accept queue full (%u queued, "
+				  "backlog %u%s), new connections are dropped", name, a, x->rqueue,
+				  x->wqueue, e->somaxconn > 0 && x->wqueue < e->somaxconn ?
+				  ", the application's own listen() backlog" : ", capped by somaxconn"),
+			ev, listen_fix(e, x->wqueue));
+		f->pid = x->pid;
+		f->comm = x->pid ? xstrdup(p ? p->comm : "?") : NULL;
+		f->uid = x->uid;
+		f->remote = xstrdup(a);
+		f->count = x->rqueue;
+		if (dt > 0 && ovf >= 0)
+			f->rate_per_min = ovf * 60.0 / dt;
+		free(name);
+	}
+	if (named)
+		return;
+	if (dt > 0 && ovf > 0) {
+		char *ev = NULL;
+
+		doctor_cat(&ev, "no accept queue full in either look;");
+		listen_counters(first, last, dt, &ev);
+		doctor_add(d, "listen-overflow", SEV_WARNING,
+		    xasprintf("accept queues overflowed %lld times in the last %.1f s", ovf, dt), ev,
+		    xstrdup("Run again to catch the listener while its queue is full (sockets "
+			    "--state listen shows queued and backlog); then raise the backlog that "
+			    "binds: the application's listen() backlog or net.core.somaxconn."));
+	} else if (total > 0 || drops > 0) {
+		doctor_add(d, "listen-overflow", SEV_INFO,
+		    dt > 0 ? xasprintf("accept queues overflowed %lld times since boot, not once in "
+				       "the %.1f s between the looks", total > 0 ? total : drops, dt) :
+			     xasprintf("accept queues overflowed %lld times since boot",
+				       total > 0 ? total : drops),
+		    xasprintf("ListenOverflows=%lld ListenDrops=%lld net.core.somaxconn=%lld; "
+			      "cumulative counters: without --once doctor measures their rate", total,
+			      drops, e->somaxconn),
+		    xstrdup("Nothing to do unless they grow: doctor without --once tells."));
+	}
+}
+
+/* Counters that mean trouble, as rates between the looks. */
+static void rule_counters(const struct sample *first, const struct sample *last, struct doctor *d)
+{
+	static const char *const names[] = {
+		"ListenOverflows", "ListenDrops", "TCPTimeouts", "TCPAbortOnData", "TCPAbortOnTimeout",
+		"TCPAbortOnMemory", "TCPAbortOnClose", "TCPTimeWaitOverflow", "AttemptFails",
+		"EstabResets", "RetransSegs",
+	};
+	double dt = doctor_interval(first, last);
+	char *ev = NULL;
+	size_t i;
+
+	if (dt == 0)
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		long long x = delta(first, last, names[i]);
+
+		if (x > 0)
+			doctor_cat(&ev, "%s%s +%lld (%.1f/s)", ev ? " " : "", names[i], x, x / dt);
+	}
+	if (!ev)
+		return;
+	doctor_cat(&ev, "; for scale: ActiveOpens +%lld PassiveOpens +%lld (/proc/net/netstat and "
+		 "/proc/net/snmp, over %.1f s)", delta(first, last, "ActiveOpens"),
+	    delta(first, last, "PassiveOpens"), dt);
+	doctor_add(d, "tcp-counters", SEV_INFO,
+	    xasprintf("kernel TCP error counters grew during the %.1f s between the looks", dt), ev,
+	    xstrdup("Read with the findings above: ListenOverflows/ListenDrops are full accept "
+		    "queues, TCPTimeouts and RetransSegs loss or a dead peer, TCPAbortOn* "
+		    "connections reset by the kernel, AttemptFails refused or failed connects."));
 }
 
 static void rule_keepalive(const struct tcpenv *e, struct doctor *d)
@@ -313,9 +346,9 @@ static void rule_keepalive(const struct tcpenv *e, struct doctor *d)
 
 	if (t < 0 || in < 0 || pr < 0 || t + in * pr <= KEEPALIVE_SLOW_S)
 		return;
-	add(d, "keepalive-slow", SEV_INFO,
+	doctor_add(d, "keepalive-slow", SEV_INFO,
 	    xasprintf("keepalive notices a dead peer only after %s",
-		      duration(t + in * pr, dur, sizeof(dur))),
+		      doctor_duration(t + in * pr, dur, sizeof(dur))),
 	    xasprintf("net.ipv4.tcp_keepalive_time=%lld tcp_keepalive_intvl=%lld "
 		      "tcp_keepalive_probes=%lld: %lld + %lld x %lld s", t, in, pr, t, pr, in),
 	    xstrdup("For services behind NAT, proxies or load balancers that forget idle "
@@ -361,7 +394,7 @@ static void rule_audit(const struct audit *a, struct doctor *d)
 			summary = xasprintf("%s: %s", key, audit_status_name(f->status));
 			break;
 		}
-		add(d, f->status == AUDIT_BOOT_DRIFT ? "audit-boot-drift" :
+		doctor_add(d, f->status == AUDIT_BOOT_DRIFT ? "audit-boot-drift" :
 		       f->status == AUDIT_DRIFT ? "audit-drift" : "audit-other", sev, summary,
 		    xasprintf("key=%s status=%s expected=%s live=%s boot=%s boot_source=%s profile=%s "
 			      "(%s:%u)", key, audit_status_name(f->status), f->expected,
@@ -376,19 +409,20 @@ static void rule_audit(const struct audit *a, struct doctor *d)
 	}
 }
 
-void doctor_run(const struct census *c, const struct tcpenv *e, const struct audit *a,
-		struct doctor *ret)
+void doctor_run(const struct sample *first, const struct sample *last, const struct tcpenv *e,
+		const struct audit *a, struct doctor *ret)
 {
 	struct doctor d = { NULL, 0 };
-	const struct remote *top;
 	size_t i;
 
-	rule_close_wait(c, &d);
-	if (!rule_ports(c, e, &d, &top))
-		rule_tw_harmless(c, e, top, &d);
-	rule_tw_buckets(c, e, &d);
-	rule_orphans(e, &d);
-	rule_listen(c, e, &d);
+	if (first && doctor_interval(first, last) == 0)
+		first = NULL;
+	doctor_cw_run(first, last, &d);
+	doctor_ports_run(first, last, e, &d);
+	rule_tw_buckets(last, e, &d);
+	rule_orphans(last, e, &d);
+	rule_listen(first, last, e, &d);
+	rule_counters(first, last, &d);
 	rule_keepalive(e, &d);
 	rule_audit(a, &d);
 	/* worst first, rule order kept within a severity: a stable insertion sort */
@@ -423,6 +457,8 @@ void doctor_free(struct doctor *d)
 		free(d->f[i].summary);
 		free(d->f[i].evidence);
 		free(d->f[i].fix);
+		free(d->f[i].comm);
+		free(d->f[i].remote);
 	}
 	free(d->f);
 	d->f = NULL;

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include "audit.h"
 #include "procsys.h"
+#include "sample.h"
 #include "sockets.h"
 
 enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
@@ -13,6 +14,13 @@ struct dfinding {
 	char *summary;       /* one line */
 	char *evidence;      /* the numbers behind it */
 	char *fix;           /* what to do, in order */
+	/* machine fields, for -o json: -1, NULL or NAN where they do not apply */
+	int pid;             /* 0: none */
+	char *comm;          /* raw: escape before printing */
+	long long uid;
+	char *remote;        /* "127.0.0.1:8888" */
+	long long count, fds, fd_limit;
+	double oldest_s, rate_per_min, eta_s, capacity_per_s, headroom_pct;
 };
 
 struct doctor {
@@ -28,6 +36,7 @@ struct tcpenv {
 	long long max_tw_buckets, max_orphans, somaxconn, max_syn_backlog;
 	long long keepalive_time, keepalive_intvl, keepalive_probes;
 	long long tw_reuse, timestamps, fin_timeout;
+	long long tw_reuse_delay_ms;     /* -1 before Linux 6.14: 1000 then */
 	bool child_netns;                /* host-wide keys are hidden */
 };
 
@@ -36,12 +45,12 @@ void doctor_env_read(int rootfd, const struct procsys *ps, struct tcpenv *ret);
 void doctor_env_free(struct tcpenv *e);
 
 /*
- * The rules. c should come from census_run with owners for CLOSE_WAIT and
- * remotes (with e->range) for TIME_WAIT pressure; a may be NULL (no
- * profile given).
+ * The rules, on two looks at the sockets: first (NULL with --once) and
+ * last, taken later. Verdicts that need a rate (growth, connect rate,
+ * counters) are made only with both. a may be NULL (no profile given).
  */
-void doctor_run(const struct census *c, const struct tcpenv *e, const struct audit *a,
-		struct doctor *ret);
+void doctor_run(const struct sample *first, const struct sample *last, const struct tcpenv *e,
+		const struct audit *a, struct doctor *ret);
 void doctor_free(struct doctor *d);
 const char *doctor_severity_name(enum severity s);
 /* The worst severity, or -1 when there are no findings. */

@@ -31,7 +31,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "FILE...",      "check profile files without touching the system" },
 	{ "explain",  cmd_explain,  "KEY...",       "meaning, range, default, scope and live value of keys" },
 	{ "sockets",  cmd_sockets,  "[-46] [--by KEY] [--state S] [--top N] [--watch SECS] [--exact] [--source SRC]",             "TCP sockets by state, owner, remote or local port" },
-	{ "doctor",   cmd_doctor,   "[--source SRC] [PROFILE...]", "sockets and settings turned into a diagnosis" },
+	{ "doctor",   cmd_doctor,   "[--interval SECS | --once] [--source SRC] [PROFILE...]", "sockets and settings turned into a diagnosis" },
 };
 
 static void usage_options(FILE *f, const char *heading)

@@ -177,6 +177,7 @@ static int parse_diag_msg(const struct nlmsghdr *nlh, struct sock *sk)
 	sk->rqueue = m.idiag_rqueue;
 	sk->wqueue = m.idiag_wqueue;
 	sk->idle_ms = -1;
+	sk->expires_ms = m.idiag_timer ? (int64_t)m.idiag_expires : -1;
 	if (nlh->nlmsg_len > NLMSG_LENGTH(sizeof(m)))
 		parse_info(nlh, sk);
 	return 0;
@@ -338,6 +339,8 @@ int sockets_parse_proc_line(const char *line, int family, struct sock *ret)
 	sk.wqueue = sk.state == TCPS_LISTEN ? 0 : (uint32_t)tx;
 	sk.uid = (uint32_t)uid;
 	sk.inode = (uint32_t)inode;
+	/* clock_t ticks (USER_HZ, 100 a second) left on the timer */
+	sk.expires_ms = tr && when < INT32_MAX ? (int64_t)when * 10 : -1;
 	*ret = sk;
 	return 0;
 }
@@ -687,45 +690,57 @@ int sockets_read_sockstat(int rootfd, struct sockstat *ret)
 	return 0;
 }
 
-/* /proc/net/netstat is pairs of lines: "TcpExt: Name…" then "TcpExt: 1 2 …". */
-int sockets_read_netstat(int rootfd, struct netstat *ret)
+/* Pairs of lines: "TcpExt: Name…" then "TcpExt: 1 2 …"; only the first pair with the prefix. */
+static void read_pairs(FILE *f, const char *prefix, struct netstat *ns)
 {
-	struct netstat ns = { NULL, NULL, 0 };
 	char *line = NULL, *names = NULL;
-	size_t cap = 0;
-	FILE *f;
+	size_t cap = 0, pl = strlen(prefix);
 
-	f = open_below(rootfd, "proc/net/netstat");
-	if (!f)
-		return -errno;
 	while (getline(&line, &cap, f) > 0) {
 		char *sn, *sv, *n, *v;
 
-		if (strncmp(line, "TcpExt: ", 8) != 0)
+		if (strncmp(line, prefix, pl) != 0)
 			continue;
 		if (!names) {
-			names = xstrdup(line + 8);
+			names = xstrdup(line + pl);
 			continue;
 		}
 		n = strtok_r(names, " \n", &sn);
-		v = strtok_r(line + 8, " \n", &sv);
+		v = strtok_r(line + pl, " \n", &sv);
 		while (n && v) {
 			long long x;
 
 			if (parse_ll(v, &x) == 0) {
-				ns.names = xreallocarray(ns.names, ns.n + 1, sizeof(*ns.names));
-				ns.values = xreallocarray(ns.values, ns.n + 1, sizeof(*ns.values));
-				ns.names[ns.n] = xstrdup(n);
-				ns.values[ns.n++] = x;
+				ns->names = xreallocarray(ns->names, ns->n + 1, sizeof(*ns->names));
+				ns->values = xreallocarray(ns->values, ns->n + 1, sizeof(*ns->values));
+				ns->names[ns->n] = xstrdup(n);
+				ns->values[ns->n++] = x;
 			}
 			n = strtok_r(NULL, " \n", &sn);
 			v = strtok_r(NULL, " \n", &sv);
 		}
 		break;
 	}
-	(void)fclose(f);
 	free(line);
 	free(names);
+}
+
+/* TcpExt from /proc/net/netstat, then Tcp from /proc/net/snmp (ActiveOpens, …). */
+int sockets_read_netstat(int rootfd, struct netstat *ret)
+{
+	struct netstat ns = { NULL, NULL, 0 };
+	FILE *f;
+
+	f = open_below(rootfd, "proc/net/netstat");
+	if (!f)
+		return -errno;
+	read_pairs(f, "TcpExt: ", &ns);
+	(void)fclose(f);
+	f = open_below(rootfd, "proc/net/snmp");
+	if (f) {
+		read_pairs(f, "Tcp: ", &ns);
+		(void)fclose(f);
+	}
 	*ret = ns;
 	return 0;
 }
@@ -1158,12 +1173,25 @@ struct ownsock {
 	int64_t idle_ms;
 };
 
+/* A listener, or a socket without a file that may wait in a listener's queue. */
+struct qsock {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t state;
+	uint32_t inode;
+};
+
 struct cstate {
 	const struct census_query *cq;
 	struct census *c;
 	struct htab pairs, ports;
 	struct ownsock *own;
 	size_t n_own, cap_own;
+	struct qsock *lis, *queued;
+	size_t n_lis, n_queued;
+	unsigned long long orphan[TCPS_MAX];
+	uint8_t *listening;                 /* bitmap of local ports with a listener */
 	unsigned long long full, fw2_tw;    /* counters shortcut */
 };
 
@@ -1180,7 +1208,16 @@ static int census_visit(const struct sock *sk, void *data)
 		s->fw2_tw += sk->state == TCPS_FIN_WAIT2;
 	else if (sk->state != TCPS_SYN_RECV)
 		s->full++;
-	if (s->cq->remotes && sk->state != TCPS_LISTEN) {
+	if (s->cq->remotes && sk->state != TCPS_LISTEN && s->listening &&
+	    (s->listening[sk->sport / 8] & (1u << (sk->sport % 8)))) {
+		/* inbound: one row per listening port, not one per client port */
+		memset(&k, 0, sizeof(k));
+		k.pad = 1;
+		k.port = sk->sport;
+		e = htab_get(&s->pairs, &k);
+		e->states[sk->state]++;
+		e->total++;
+	} else if (s->cq->remotes && sk->state != TCPS_LISTEN) {
 		memset(&k, 0, sizeof(k));
 		k.family = sk->family;
 		k.port = sk->dport;
@@ -1210,6 +1247,22 @@ static int census_visit(const struct sock *sk, void *data)
 		l->port = sk->sport;
 		l->queued = sk->rqueue;
 		l->backlog = sk->wqueue;
+	}
+	if (s->cq->owners && (sk->state == TCPS_LISTEN ||
+			      (!sk->inode && (sk->state == TCPS_ESTABLISHED || sk->state == TCPS_CLOSE_WAIT ||
+					      sk->state == TCPS_SYN_RECV)))) {
+		struct qsock **v = sk->state == TCPS_LISTEN ? &s->lis : &s->queued;
+		size_t *n = sk->state == TCPS_LISTEN ? &s->n_lis : &s->n_queued;
+
+		if ((*n & (*n - 1)) == 0)
+			*v = xreallocarray(*v, *n ? *n * 2 : 1, sizeof(**v));
+		(*v)[*n].family = sk->family;
+		memcpy((*v)[*n].addr, sk->src, 16);
+		(*v)[*n].port = sk->sport;
+		(*v)[*n].state = sk->state;
+		(*v)[(*n)++].inode = sk->inode;
+	} else if (s->cq->owners && !sk->inode) {
+		s->orphan[sk->state]++;
 	}
 	if (s->cq->owners && sk->inode) {
 		if (s->n_own == s->cap_own) {
@@ -1249,6 +1302,101 @@ static int cmp_owner(const void *a, const void *b)
 	if (tx != ty)
 		return tx > ty ? -1 : 1;
 	return x->pid - y->pid;
+}
+
+static struct ownerless *ownerless_row(struct census *c, enum ownerless_kind kind, int pid)
+{
+	struct ownerless *w;
+	size_t i;
+
+	for (i = 0; i < c->n_ownerless; i++)
+		if (c->ownerless[i].kind == kind && c->ownerless[i].pid == pid)
+			return &c->ownerless[i];
+	c->ownerless = xreallocarray(c->ownerless, c->n_ownerless + 1, sizeof(*c->ownerless));
+	w = &c->ownerless[c->n_ownerless++];
+	memset(w, 0, sizeof(*w));
+	w->kind = kind;
+	w->pid = pid;
+	return w;
+}
+
+/* The listener a socket without a file waits on: same port, same address or a wildcard. */
+static const struct qsock *queue_of(const struct cstate *s, const struct qsock *q)
+{
+	static const uint8_t any[16];
+	const struct qsock *wild = NULL;
+	size_t i;
+
+	for (i = 0; i < s->n_lis; i++) {
+		const struct qsock *l = &s->lis[i];
+
+		if (l->port != q->port)
+			continue;
+		if (l->family == q->family && memcmp(l->addr, q->addr, 16) == 0)
+			return l;
+		if (memcmp(l->addr, any, 16) == 0 && (!wild || l->family == q->family))
+			wild = l;
+	}
+	return wild;
+}
+
+static void build_ownerless(struct cstate *s, const uint32_t *inodes, size_t n, const int *pids)
+{
+	struct census *c = s->c;
+	struct ownerless *w;
+	size_t i;
+	int st;
+
+	for (i = 0; i < s->n_queued; i++) {
+		const struct qsock *l = queue_of(s, &s->queued[i]);
+		const uint32_t *hit = l && n ? bsearch(&l->inode, inodes, n, sizeof(*inodes), cmp_u32) : NULL;
+
+		if (!l) {
+			s->orphan[s->queued[i].state]++;
+			continue;
+		}
+		w = ownerless_row(c, OWNERLESS_ACCEPTQ, hit ? pids[hit - inodes] : 0);
+		w->states[s->queued[i].state]++;
+		w->total++;
+	}
+	for (st = 1; st < TCPS_MAX; st++) {
+		if (!s->orphan[st])
+			continue;
+		w = ownerless_row(c, st == TCPS_TIME_WAIT ? OWNERLESS_TIME_WAIT : OWNERLESS_ORPHAN, 0);
+		w->states[st] += s->orphan[st];
+		w->total += s->orphan[st];
+	}
+	for (i = 0; c->unowned && i < s->n_own; i++) {
+		const uint32_t *hit = bsearch(&s->own[i].inode, inodes, n, sizeof(*inodes), cmp_u32);
+
+		if (hit && pids[hit - inodes] == 0) {
+			w = ownerless_row(c, OWNERLESS_UNREADABLE, 0);
+			w->states[s->own[i].state]++;
+			w->total++;
+		}
+	}
+}
+
+char *census_ownerless_name(const struct ownerless *w, char *buf, size_t len)
+{
+	switch (w->kind) {
+	case OWNERLESS_ACCEPTQ:
+		if (w->pid)
+			(void)snprintf(buf, len, "in accept queue of PID %d", w->pid);
+		else
+			(void)snprintf(buf, len, "in accept queue, listener's process unknown");
+		break;
+	case OWNERLESS_ORPHAN:
+		(void)snprintf(buf, len, "orphaned, no process");
+		break;
+	case OWNERLESS_TIME_WAIT:
+		(void)snprintf(buf, len, "TIME_WAIT, no process");
+		break;
+	default:
+		(void)snprintf(buf, len, "no readable owner");
+		break;
+	}
+	return buf;
 }
 
 static int build_owners(int rootfd, struct cstate *s)
@@ -1309,6 +1457,7 @@ static int build_owners(int rootfd, struct cstate *s)
 	}
 	if (c->n_owners)
 		qsort(c->owners, c->n_owners, sizeof(*c->owners), cmp_owner);
+	build_ownerless(s, inodes, n, pids);
 out:
 	free(inodes);
 	free(pids);
@@ -1355,6 +1504,7 @@ static void build_remotes(struct cstate *s)
 		if (!rem.v[i].used)
 			continue;
 		r = &c->remotes[c->n_remotes++];
+		r->inbound = rem.v[i].k.pad == 1;
 		r->family = rem.v[i].k.family;
 		memcpy(r->addr, rem.v[i].k.addr, 16);
 		r->port = rem.v[i].k.port;
@@ -1435,6 +1585,32 @@ static int census_counters(int rootfd, struct cstate *s, char *err, size_t errle
 	return 0;
 }
 
+static int listen_visit(const struct sock *sk, void *data)
+{
+	uint8_t *bits = data;
+
+	if (sk->state == TCPS_LISTEN)
+		bits[sk->sport / 8] |= (uint8_t)(1u << (sk->sport % 8));
+	return 0;
+}
+
+/* The listening ports, from a dump the kernel filters to LISTEN (cheap). */
+static uint8_t *listening_ports(int rootfd, const struct sockets_query *q)
+{
+	struct sockets_query lq = *q;
+	enum sockets_source used;
+	uint8_t *bits = xcalloc(65536 / 8, 1);
+
+	lq.states = 1u << TCPS_LISTEN;
+	lq.info = false;
+	lq.record = NULL;
+	if (sockets_walk(rootfd, &lq, listen_visit, bits, &used, NULL, 0) < 0) {
+		free(bits);
+		return NULL;
+	}
+	return bits;
+}
+
 int census_run(int rootfd, const struct census_query *cq, struct census *ret, char *err, size_t errlen)
 {
 	struct cstate s;
@@ -1444,6 +1620,8 @@ int census_run(int rootfd, const struct census_query *cq, struct census *ret, ch
 	memset(&s, 0, sizeof(s));
 	s.cq = cq;
 	s.c = ret;
+	if (cq->remotes)
+		s.listening = listening_ports(rootfd, &cq->q);
 	if (want_counters(cq)) {
 		r = census_counters(rootfd, &s, err, errlen);
 		/* netlink refused: the fallback below reads /proc/net/tcp */
@@ -1465,6 +1643,9 @@ int census_run(int rootfd, const struct census_query *cq, struct census *ret, ch
 	if (r == 0 && cq->lports)
 		build_lports(&s);
 	free(s.own);
+	free(s.lis);
+	free(s.queued);
+	free(s.listening);
 	free(s.pairs.v);
 	free(s.ports.v);
 	if (r < 0)
@@ -1479,6 +1660,7 @@ void census_free(struct census *c)
 	for (i = 0; i < c->n_owners; i++)
 		free(c->owners[i].comm);
 	free(c->owners);
+	free(c->ownerless);
 	free(c->remotes);
 	free(c->lports);
 	free(c->full_listeners);

@@ -29,6 +29,7 @@ struct sock {
 	uint32_t uid;
 	uint32_t rqueue, wqueue; /* LISTEN: accept queue length and backlog */
 	int64_t idle_ms;         /* since the peer last sent anything; -1 unknown */
+	int64_t expires_ms;      /* left on the socket's timer (TIME_WAIT: its end); -1 none */
 };
 
 /* Called for every socket; a non-zero return stops the walk and is returned. */
@@ -82,7 +83,7 @@ struct sockstat {
 };
 int sockets_read_sockstat(int rootfd, struct sockstat *ret);
 
-/* /proc/net/netstat TcpExt counters, by name. */
+/* /proc/net/netstat TcpExt and /proc/net/snmp Tcp counters, by name. */
 struct netstat {
 	char **names;
 	long long *values;
@@ -113,6 +114,7 @@ struct owner {
 };
 
 struct remote {
+	bool inbound;                       /* every client of local port `port`; addr is zero */
 	uint8_t family;
 	uint8_t addr[16];
 	uint16_t port;
@@ -135,6 +137,21 @@ struct listener {
 	uint32_t queued, backlog;
 };
 
+/* Sockets no process holds, as rows of their own beside the owners. */
+enum ownerless_kind {
+	OWNERLESS_ACCEPTQ,       /* not accepted yet: in the queue of a listener (pid) */
+	OWNERLESS_ORPHAN,        /* closed by the process, still in FIN_WAIT1/2, LAST_ACK, … */
+	OWNERLESS_TIME_WAIT,
+	OWNERLESS_UNREADABLE,    /* a file, but no process this user can read holds it */
+};
+
+struct ownerless {
+	enum ownerless_kind kind;
+	int pid;                            /* OWNERLESS_ACCEPTQ: the listener's process, 0 unknown */
+	unsigned long long states[TCPS_MAX];
+	unsigned long long total;
+};
+
 struct census_query {
 	struct sockets_query q;
 	bool owners, remotes, lports;       /* which groupings to build */
@@ -150,6 +167,8 @@ struct census {
 	struct owner *owners;               /* sorted by total, descending */
 	size_t n_owners;
 	unsigned long long unowned;         /* sockets with an inode no readable process holds */
+	struct ownerless *ownerless;        /* with owners: the rest, by kind (and listener) */
+	size_t n_ownerless;
 	unsigned procs_denied, procs_vanished;
 	struct remote *remotes;             /* sorted by total, descending */
 	size_t n_remotes;
@@ -167,6 +186,8 @@ struct census {
 int census_run(int rootfd, const struct census_query *cq, struct census *ret, char *err, size_t errlen);
 void census_free(struct census *c);
 unsigned long long census_owner_total(const struct owner *o);
+/* "orphaned, no process", "in accept queue of PID 12", …: buf at least 64 bytes. */
+char *census_ownerless_name(const struct ownerless *w, char *buf, size_t len);
 
 /*
  * Map socket inodes to processes by reading <root>/proc/PID/fd, stopping

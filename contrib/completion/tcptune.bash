@@ -153,7 +153,7 @@ _tcptune()
 		audit) opts+=" --all-netns" ;;
 		apply | rollback) opts+=" --dry-run -n --check --wait" ;;
 		sockets) opts+=" --by --state --top -N --watch --exact --source -4 -6" ;;
-		doctor) opts+=" --source" ;;
+		doctor) opts+=" --interval --once --source" ;;
 		render) opts+=" --as" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
