@@ -168,8 +168,7 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 	apply_last_free(&last);
 }
 
-/* A word the shell takes as it is, else in single quotes. */
-static char *shell_word(const char *s)
+char *tt_shell_word(const char *s)
 {
 	char *out, *q;
 
@@ -193,7 +192,7 @@ static char *shell_word(const char *s)
 static char *abs_word(const char *path)
 {
 	char *r = path[0] == '/' ? NULL : realpath(path, NULL);
-	char *w = shell_word(r ? r : path);
+	char *w = tt_shell_word(r ? r : path);
 
 	free(r);
 	return w;
@@ -209,7 +208,7 @@ static bool is_path(const char *v)
 
 static void append(char **s, const char *opt, const char *val, bool path)
 {
-	char *w = path || is_path(val) ? abs_word(val) : shell_word(val);
+	char *w = path || is_path(val) ? abs_word(val) : tt_shell_word(val);
 	char *t = xasprintf("%s %s %s", *s, opt, w);
 
 	free(w);
@@ -230,7 +229,7 @@ static bool takes_profiles(const char *cmd)
 /* "tcptune" and the global options this run used that the command needs to look at the same thing. */
 static char *hint_head(const struct opts *o, const char *cmd)
 {
-	char *s = shell_word(o->progname ? o->progname : "tcptune");
+	char *s = tt_shell_word(o->progname ? o->progname : "tcptune");
 
 	if (o->root && strcmp(o->root, "/"))
 		append(&s, "--root", o->root, true);
@@ -250,7 +249,7 @@ char *tt_hint(const struct opts *o, const char *cmd, char *const *names, size_t 
 
 	free(head);
 	for (size_t i = 0; i < n; i++) {
-		char *w = is_path(names[i]) ? abs_word(names[i]) : shell_word(names[i]);
+		char *w = is_path(names[i]) ? abs_word(names[i]) : tt_shell_word(names[i]);
 		char *t = xasprintf("%s %s", s, w);
 
 		free(w);
@@ -269,7 +268,7 @@ char *tt_hint_complete(const struct opts *o, const char *msg)
 	while ((at = strstr(p, mark))) {
 		const char *cmd = at + strlen(mark);
 		/* "`tcptune --root ...": complete already but for the program's name */
-		char *head = *cmd == '-' ? shell_word(o->progname ? o->progname : "tcptune") :
+		char *head = *cmd == '-' ? tt_shell_word(o->progname ? o->progname : "tcptune") :
 					   hint_head(o, cmd);
 		char *t = xasprintf("%s%.*s`%s ", out, (int)(at - p), p, head);
 

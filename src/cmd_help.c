@@ -27,7 +27,10 @@ static const struct cmd_help helps[] = {
 	  "  -n, --dry-run         do nothing; show what would be restored\n"
 	  "  --wait SECS           wait at most SECS (0..3600, default 5) for the lock\n",
 	  "tcptune rollback -n" },
-	{ "render", NULL, "tcptune render crawler" },
+	{ "render",
+	  "  --as WHERE            sysctl.d (default), kubernetes (pod securityContext\n"
+	  "                        sysctls) or docker (--sysctl flags)\n",
+	  "tcptune render --as kubernetes crawler" },
 	{ "profiles", NULL, "tcptune --profile-dir ./profiles profiles" },
 	{ "show", NULL, "tcptune show crawler" },
 	{ "validate", NULL, "tcptune validate ./my-profile.conf" },
@@ -39,12 +42,15 @@ static const struct cmd_help helps[] = {
 	  "                        %STATES%\n"
 	  "                        (or the ss names: established, time-wait, close-wait,\n"
 	  "                        fin-wait-1, ...; or all)\n"
-	  "  -N, --top N           the first N rows of a grouping (-n N is the older spelling)\n"
+	  "  -N, --top N           the first N rows of a grouping, 0 for all (default 20;\n"
+	  "                        -n N is the older spelling)\n"
 	  "  -w, --watch SECS      print again every SECS (1..86400) with the change\n"
 	  "  --exact               always dump every socket, never the sockstat counters\n"
 	  "  --source SRC          auto (default), netlink or proc\n",
 	  "tcptune sockets --by owner --state close-wait" },
 	{ "doctor",
+	  "  --interval SECS       the time between the two looks (default 3)\n"
+	  "  --once                one look: only the verdicts that need no rate\n"
 	  "  --source SRC          auto (default), netlink or proc\n",
 	  "tcptune doctor crawler" },
 };

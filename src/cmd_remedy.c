@@ -5,74 +5,20 @@
 #include "apply.h"
 #include "remedy.h"
 
-char *remedy_quote(const char *s)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789@%+=:,./_-";
-	char *buf = NULL, *ret;
-	size_t len = 0;
-	FILE *f;
-
-	if (*s && strspn(s, safe) == strlen(s))
-		return xstrdup(s);
-	f = open_memstream(&buf, &len);
-	if (!f)
-		abort();
-	putc('\'', f);
-	for (; *s; s++)
-		if (*s == '\'')
-			fputs("'\\''", f);
-		else
-			putc(*s, f);
-	putc('\'', f);
-	if (fclose(f) != 0)
-		abort();
-	ret = buf;
-	return ret;
-}
-
-static void put_opt(FILE *f, const char *name, const char *value)
-{
-	char *q = remedy_quote(value);
-	fprintf(f, " %s %s", name, q);
-	free(q);
-}
-
 char *remedy_cmd(const struct opts *o, const char *verb, char *const *names, size_t n,
 		 const char *fragment)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct opts here = *o;
 
-	if (!f)
-		abort();
-	fputs("tcptune", f);
-	if (o->root && strcmp(o->root, "/"))
-		put_opt(f, "--root", o->root);
-	if (o->netns)
-		put_opt(f, "--netns", o->netns);
-	for (size_t i = 0; i < o->n_profile_dirs; i++)
-		put_opt(f, "--profile-dir", o->profile_dirs[i]);
-	if (!fragment && o->fragment && strcmp(o->fragment, TT_FRAGMENT_DEFAULT))
-		fragment = o->fragment;
 	if (fragment)
-		put_opt(f, "--fragment", fragment);
-	fprintf(f, " %s", verb);
-	for (size_t i = 0; i < n; i++) {
-		char *q = remedy_quote(names[i]);
-		fprintf(f, " %s", q);
-		free(q);
-	}
-	if (fclose(f) != 0)
-		abort();
-	return buf;
+		here.fragment = fragment;
+	return tt_hint(&here, verb, names, n);
 }
 
 char *remedy_comment_out(const struct opts *o, const char *file, unsigned line)
 {
 	char *path = xasprintf("%s%s", o->root && strcmp(o->root, "/") ? o->root : "", file);
-	char *q = remedy_quote(path);
+	char *q = tt_shell_word(path);
 	char *ret = xasprintf("sed --follow-symlinks -i '%us/^/# /' %s", line, q);
 
 	free(q);

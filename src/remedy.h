@@ -4,12 +4,9 @@
 #include "bootfix.h"
 #include "tcptune.h"
 
-/* s quoted for sh when it needs it. Caller frees. */
-char *remedy_quote(const char *s);
 /*
- * "tcptune [the global options in effect] VERB NAME...": --root, --netns,
- * --profile-dir and --fragment (fragment when not NULL, else the one in
- * effect when it is not the default). Caller frees.
+ * tt_hint() with fragment, when not NULL, in place of the --fragment in
+ * effect. Caller frees.
  */
 char *remedy_cmd(const struct opts *o, const char *verb, char *const *names, size_t n,
 		 const char *fragment);

@@ -88,6 +88,8 @@ void tt_warn(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
  * take profiles; paths made absolute), cmd, then the names shell-quoted.
  */
 char *tt_hint(const struct opts *o, const char *cmd, char *const *names, size_t n);
+/* s as one word for sh: as it is when safe, else in single quotes. Caller frees. */
+char *tt_shell_word(const char *s);
 /* msg with each "`tcptune CMD" given the same global options; tt_error and tt_warn apply it. */
 char *tt_hint_complete(const struct opts *o, const char *msg);
 /* The first message tt_error() printed in this run, or NULL. */
