@@ -317,6 +317,17 @@ static int include_one(const char *dir, const char *name, const char *file, unsi
 		r = -EINVAL;
 		goto out;
 	}
+	if (geteuid() == 0) {
+		char *why = profile_perms_refusal(path, &st);
+
+		if (why) {
+			msgs_add(m, "%s:%u: @include \"%s\": %s: %s: refusing it as root, "
+				 "others could change what tcptune applies", file, line, name, path, why);
+			free(why);
+			r = -EINVAL;
+			goto out;
+		}
+	}
 	if (depth >= INCLUDE_MAX_DEPTH)
 		goto out;	/* libconfig refuses this deep itself */
 	r = read_capped(fd, PROFILE_MAX_BYTES - *total, &buf, &len);
@@ -1090,6 +1101,73 @@ static uid_t overflow_uid(void)
 	return parse_ll(buf, &v) == 0 && v >= 0 ? (uid_t)v : 65534;
 }
 
+/* Are we in a user namespace other than the initial one (uid_map not the identity)? */
+static bool in_child_userns(void)
+{
+	char buf[128] = "";
+	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	unsigned long a = 0, b = 0, n = 0;
+
+	if (fd < 0)
+		return false;
+	ssize_t k = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	buf[k > 0 ? k : 0] = '\0';
+	if (sscanf(buf, "%lu %lu %lu", &a, &b, &n) != 3)
+		return false;
+	return !(a == 0 && b == 0 && n == 4294967295UL);
+}
+
+/*
+ * An owner root may trust: root, or in a child user namespace the overflow
+ * uid, which is how the kernel shows owners outside it (the host's root
+ * among them: from inside we cannot tell them apart).
+ */
+static bool owner_trusted(uid_t uid)
+{
+	return uid == 0 || (uid == overflow_uid() && in_child_userns());
+}
+
+/*
+ * Why root must not read `path` (fstat in st), as OpenSSH's StrictModes and
+ * doas judge: writable by group or others, owned by someone other than root,
+ * or below a directory that is (writable by group or others without the
+ * sticky bit, or owned by another user). NULL when it is safe. Caller frees.
+ */
+char *profile_perms_refusal(const char *path, const struct stat *st)
+{
+	char *dir = dir_of(path), *real, *why = NULL;
+
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		why = xasprintf("writable by %s", st->st_mode & S_IWOTH ? "everyone" : "its group");
+	else if (!owner_trusted(st->st_uid))
+		why = xasprintf("owned by uid %u, not root", (unsigned)st->st_uid);
+	real = why ? NULL : realpath(dir, NULL);
+	if (!why && !real)
+		why = xasprintf("its directory %s: %s", dir, strerror(errno));
+	/* every directory up to /: whoever can rename in one of them can swap the file */
+	for (bool last = false; real && !why && !last;) {
+		struct stat ds;
+		char *slash;
+
+		if (stat(real, &ds) < 0)
+			why = xasprintf("directory %s: %s", real, strerror(errno));
+		else if ((ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX))
+			why = xasprintf("below %s, which %s can write (no sticky bit)", real,
+					ds.st_mode & S_IWOTH ? "everyone" : "its group");
+		else if (!owner_trusted(ds.st_uid))
+			why = xasprintf("below %s, owned by uid %u, not root", real, (unsigned)ds.st_uid);
+		slash = strrchr(real, '/');
+		if (!slash || (slash == real && real[1] == '\0'))
+			last = true;
+		else
+			slash[slash == real] = '\0';
+	}
+	free(real);
+	free(dir);
+	return why;
+}
+
 /*
  * Warn, as sudo and doas do for their configuration, when someone other
  * than root or us could change what tcptune is about to apply: the file
@@ -1135,8 +1213,18 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 		return;
 	}
 	pname = name_from_path(path);
-	if (!frame_has(l->done, l->n_done, &st, NULL))
+	if (geteuid() == 0) {
+		char *why = profile_perms_refusal(path, &st);
+
+		if (why) {
+			lerr(l, "%s%s: %s: refusing it as root, others could change what tcptune applies",
+			     where, path, why);
+			free(why);
+			goto out_close;
+		}
+	} else if (!frame_has(l->done, l->n_done, &st, NULL)) {
 		check_perms(l, path, &st);
+	}
 	if (frame_has(l->stack, l->n_stack, &st, &at)) {
 		char *chain = cycle_text(l, at, pname);
 

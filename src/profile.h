@@ -72,6 +72,15 @@ int profile_list(const struct profile_path *pp, struct profile_info **ret, size_
 		 struct msgs *warnings);
 void profile_info_free(struct profile_info *v, size_t n);
 
+/*
+ * Why root must refuse the profile file `path` (st: its fstat): writable by
+ * group or others, not owned by root, or below a directory others can write
+ * without the sticky bit or that another user owns. NULL when it is safe.
+ * Caller frees.
+ */
+struct stat;
+char *profile_perms_refusal(const char *path, const struct stat *st);
+
 /* "200", ">= 4096", "<= 30", "1024..4096", "one of bbr cubic". Caller frees. */
 char *rule_describe(const struct rule *r);
 /* Does a normalized live value satisfy the rule? */

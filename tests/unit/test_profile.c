@@ -9,6 +9,36 @@
 #include "testlib.h"
 #include "profile.h"
 
+/*
+ * A copy of the profiles and fixtures this test reads, 0644 in 0755
+ * directories of ours: the checkout's modes (a umask of 002 makes them
+ * group-writable) must not decide what a run as root accepts.
+ */
+static char *src;
+
+static int copy_sources(void **state)
+{
+	char *cmd;
+	int r;
+
+	(void)state;
+	src = tl_mkroot(NULL);
+	cmd = xasprintf("mkdir -p '%s/tests/data' && cp -R '%s/profiles' '%s/' && "
+			"cp -R '%s/tests/data/profiles-bad' '%s/tests/data/profiles-good' "
+			"'%s/tests/data/root-basic' '%s/tests/data/' && chmod -R u+w,go-w '%s'",
+			src, SRCDIR, src, SRCDIR, SRCDIR, SRCDIR, src, src);
+	r = system(cmd);
+	free(cmd);
+	return r == 0 ? 0 : -1;
+}
+
+static int remove_sources(void **state)
+{
+	(void)state;
+	tl_rmroot(src);
+	return 0;
+}
+
 static const char *const shipped[] = { "baseline", "crawler", "web-server", "high-bandwidth" };
 
 /* A profile path of one directory, without the environment or PROFILEDIR. */
@@ -153,7 +183,7 @@ static void test_path_init(void **state)
 
 static void test_shipped_valid(void **state)
 {
-	char *dir = xasprintf("%s/profiles", SRCDIR);
+	char *dir = xasprintf("%s/profiles", src);
 	struct profile_path pp = path_of(dir);
 
 	(void)state;
@@ -185,7 +215,7 @@ static void test_shipped_valid(void **state)
 
 static void test_shipped_crawler(void **state)
 {
-	char *dir = xasprintf("%s/profiles", SRCDIR);
+	char *dir = xasprintf("%s/profiles", src);
 	struct profile_path pp = path_of(dir);
 	struct profile p;
 	struct msgs errors = { 0 };
@@ -224,8 +254,8 @@ static void test_shipped_crawler(void **state)
 /* With a fixture /proc/sys, every uncatalogued key must exist there. */
 static void test_shipped_with_root(void **state)
 {
-	char *fixture = xasprintf("%s/tests/data/root-basic", SRCDIR);
-	char *dir = xasprintf("%s/profiles", SRCDIR);
+	char *fixture = xasprintf("%s/tests/data/root-basic", src);
+	char *dir = xasprintf("%s/profiles", src);
 	struct profile_path pp = path_of(dir);
 	struct procsys ps;
 	struct stat st;
@@ -257,11 +287,12 @@ static void test_shipped_with_root(void **state)
 	/* a typo gets a suggestion once /proc/sys is consulted */
 	struct profile p;
 	struct msgs errors = { 0 };
-	char *bad = xasprintf("%s/tests/data/profiles-bad/unknown-key.conf", SRCDIR);
+	char *bad = xasprintf("%s/tests/data/profiles-bad/unknown-key.conf", src);
 	char *want = xasprintf("%s:3: net.ipv4.tcp_keepalive_tme: unknown key (not in the catalogue, "
 			       "not in /proc/sys); did you mean net.ipv4.tcp_keepalive_time?", bad);
 	char *names[] = { bad };
 	assert_int_equal(profile_load(&pp, &ps, names, 1, &p, &errors), -EINVAL);
+	profile_free(&p);	/* the warnings are left in it on failure too */
 	expect_msg(&errors, want);
 	expect_count(&errors, 1);
 	msgs_free(&errors);
@@ -706,6 +737,7 @@ static void test_cycle(void **state)
 	tl_write(root, "p/self.conf", "inherits = \"self\";\n");
 	char *names[] = { "crawler", "self" };
 	assert_int_equal(profile_load(&pp, NULL, names, 2, &p, &errors), -EINVAL);
+	profile_free(&p);	/* the warnings are left in it on failure too */
 	expect_count(&errors, 2);
 	want = xasprintf("%s/baseline.conf:2: inherits: inheritance cycle: crawler -> baseline -> crawler", dir);
 	expect_msg(&errors, want);
@@ -738,6 +770,7 @@ static void test_missing(void **state)
 	nofile = xasprintf("%s/none.conf", root);
 	char *names[] = { "child", "ghost", dirpath, nofile, "bad name", "isdir" };
 	assert_int_equal(profile_load(&pp, NULL, names, 6, &p, &errors), -EINVAL);
+	profile_free(&p);	/* the warnings are left in it on failure too */
 	want = xasprintf("%s/one/child.conf:2: inherits: nope: no such profile in %s/one:%s/two", root, root, root);
 	expect_msg(&errors, want);
 	free(want);
@@ -786,8 +819,8 @@ static void test_fixtures(void **state)
 		{ "many.conf", ":8: net.ipv4.tcp_rmem: min 4096 131072 8388608 is greater than max 4096 131072 4194304" },
 		{ "many.conf", ":10: net.core.somaxconn: one_of: must not be empty" },
 	};
-	char *bad_dir = xasprintf("%s/tests/data/profiles-bad", SRCDIR);
-	char *good_dir = xasprintf("%s/tests/data/profiles-good", SRCDIR);
+	char *bad_dir = xasprintf("%s/tests/data/profiles-bad", src);
+	char *good_dir = xasprintf("%s/tests/data/profiles-good", src);
 	struct profile_path pp = path_of(bad_dir);
 	struct profile p;
 	struct msgs errors = { 0 };
@@ -798,6 +831,7 @@ static void test_fixtures(void **state)
 		char *names[] = { path };
 
 		assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), -EINVAL);
+		profile_free(&p);	/* the warnings are left in it on failure too */
 		want = xasprintf("%s%s", path, bad[i].msg);
 		if (!*bad[i].msg) {
 			free(want);
@@ -978,6 +1012,65 @@ static void test_check_target(void **state)
 	expect_target(&of, NULL, "bbr");
 }
 
+/* Root refuses a profile or @include others could change (StrictModes); others get a warning. */
+static void test_others_can_write(void **state)
+{
+	struct fx f;
+	char *path;
+
+	(void)state;
+	fx_load(&f, "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n", NULL);
+	assert_int_equal(f.r, 0);
+	expect_count(&f.errors, 0);
+	fx_free(&f);
+
+	memset(&f, 0, sizeof(f));
+	f.root = tl_mkroot(NULL);
+	tl_write(f.root, "p/t.conf", "@include \"inc.conf\"\nsysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+	tl_write(f.root, "p/inc.conf", "description = \"x\";\n");
+	path = xasprintf("%s/p/inc.conf", f.root);
+	assert_int_equal(chmod(path, 0666), 0);
+	f.file = xasprintf("%s/p/t.conf", f.root);
+	char *dir = xasprintf("%s/p", f.root);
+	f.pp = path_of(dir);
+	char *names[] = { "t" };
+	f.r = profile_load(&f.pp, NULL, names, 1, &f.p, &f.errors);
+	if (geteuid() == 0) {
+		char *want = xasprintf("%s:1: @include \"inc.conf\": %s: writable by everyone: refusing it as root, "
+				       "others could change what tcptune applies", f.file, path);
+		assert_int_equal(f.r, -EINVAL);
+		expect_msg(&f.errors, want);
+		free(want);
+	} else {
+		assert_int_equal(f.r, 0);
+	}
+	fx_free(&f);
+	free(path);
+
+	/* the profile itself, group-writable: refused as root, a warning (kept, not leaked) otherwise */
+	memset(&f, 0, sizeof(f));
+	f.root = tl_mkroot(NULL);
+	tl_write(f.root, "p/t.conf", "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+	f.file = xasprintf("%s/p/t.conf", f.root);
+	assert_int_equal(chmod(f.file, 0664), 0);
+	free(dir);
+	dir = xasprintf("%s/p", f.root);
+	f.pp = path_of(dir);
+	f.r = profile_load(&f.pp, NULL, names, 1, &f.p, &f.errors);
+	if (geteuid() == 0) {
+		char *want = xasprintf("%s: writable by its group: refusing it as root, "
+				       "others could change what tcptune applies", f.file);
+		assert_int_equal(f.r, -EINVAL);
+		expect_msg(&f.errors, want);
+		free(want);
+	} else {
+		assert_int_equal(f.r, 0);
+		assert_int_equal(f.p.warnings.n, 1);
+	}
+	fx_free(&f);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1003,6 +1096,7 @@ int main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_check_target),
+		cmocka_unit_test(test_others_can_write),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, copy_sources, remove_sources);
 }
