@@ -83,6 +83,9 @@ char *apply_render(const struct profile *p, const struct procsys *ps)
 	}
 	fputs(".\n# `tcptune apply` writes it, `tcptune rollback` restores the file it replaced.\n"
 	      "# Change the profile and apply again rather than editing this file.\n", f);
+	if (p->n_allow_uncatalogued)
+		fputs("# allow_uncatalogued = true: the profile sets keys outside the network scope\n"
+		      "# (marked \"outside the network scope\" below).\n", f);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct rule *r = &p->rules[i];
 		char *live = NULL, *target, *desc;
@@ -99,6 +102,8 @@ char *apply_render(const struct profile *p, const struct procsys *ps)
 		fputs(" (", f);
 		put_comment_text(f, r->profile);
 		fputs(r->optional ? "; optional)" : ")", f);
+		if (rule_out_of_scope(r))
+			fputs(" [outside the network scope]", f);
 		if (r->note && *r->note) {
 			fputs(": ", f);
 			put_comment_text(f, r->note);

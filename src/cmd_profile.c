@@ -153,6 +153,11 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 		for (size_t i = 0; i < p.n_files; i++)
 			json_array_append_new(a, jstr(p.files[i]));
 		json_object_set_new(doc, "files", a);
+		json_object_set_new(doc, "allow_uncatalogued", json_boolean(p.n_allow_uncatalogued > 0));
+		a = json_array();
+		for (size_t i = 0; i < p.n_allow_uncatalogued; i++)
+			json_array_append_new(a, jstr(p.allow_uncatalogued[i]));
+		json_object_set_new(doc, "allow_uncatalogued_in", a);
 		for (size_t i = 0; i < p.n_rules; i++)
 			json_array_append_new(keys, rule_json(&p.rules[i]));
 		json_object_set_new(doc, "keys", keys);
@@ -172,6 +177,11 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 		if (p.description) {
 			char *d = output_escape(p.description);
 			printf("# %s\n", d);
+			free(d);
+		}
+		for (size_t i = 0; i < p.n_allow_uncatalogued; i++) {
+			char *d = output_escape(p.allow_uncatalogued[i]);
+			printf("# allow_uncatalogued = true (%s): may set keys outside the network scope\n", d);
 			free(d);
 		}
 		table_print(t, stdout, o->color);

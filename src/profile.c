@@ -472,6 +472,8 @@ struct loader {
 	size_t n_rules;
 	char **files;
 	size_t n_files;
+	char **allowed_by;
+	size_t n_allowed_by;
 	char *description;
 };
 
@@ -932,6 +934,7 @@ static struct rule *parse_plain(struct loader *l, const config_setting_t *v,
 struct filectx {
 	const char *path;
 	const char *profile;
+	bool allow_uncatalogued;
 	struct rule *rules;
 	size_t n_rules;
 };
@@ -957,6 +960,13 @@ static void walk_level(struct loader *l, struct filectx *f, const config_setting
 				parse_rule_group(l, m, &s, f->profile) :
 				parse_plain(l, m, &s, f->profile);
 		}
+		if (r && rule_out_of_scope(r) && !f->allow_uncatalogued) {
+			serr(l, &s, NULL, "outside the network keys tcptune knows (not in its catalogue): "
+			     "to set it, put allow_uncatalogued = true; at the top of %s", f->path);
+			rule_clear(r);
+			free(r);
+			r = NULL;
+		}
 		if (r) {
 			f->rules = xreallocarray(f->rules, f->n_rules + 1, sizeof(*f->rules));
 			f->rules[f->n_rules++] = *r;
@@ -976,7 +986,7 @@ struct parent {
 
 /* description, inherits, sysctl: nothing else at the top. */
 static void parse_top(struct loader *l, config_t *c, const char *path, struct parent **ret_parents,
-		      size_t *ret_n, char **ret_desc)
+		      size_t *ret_n, char **ret_desc, bool *ret_allow)
 {
 	const config_setting_t *root = config_root_setting(c);
 	int n = config_setting_length(root);
@@ -1018,11 +1028,17 @@ static void parse_top(struct loader *l, config_t *c, const char *path, struct pa
 				(*ret_parents)[(*ret_n)++] = (struct parent){
 					.name = xstrdup(pn), .line = s.line, .file = s.file };
 			}
+		} else if (strcmp(name, "allow_uncatalogued") == 0) {
+			if (t == CONFIG_TYPE_BOOL)
+				*ret_allow = config_setting_get_bool(m);
+			else
+				serr(l, &s, NULL, "must be true or false, not %s", type_word(m));
 		} else if (strcmp(name, "sysctl") == 0) {
 			if (t != CONFIG_TYPE_GROUP)
 				serr(l, &s, NULL, "must be a group: sysctl = { net = { ... }; };");
 		} else {
-			serr(l, &s, NULL, "unknown top-level setting (expected description, inherits, sysctl)");
+			serr(l, &s, NULL, "unknown top-level setting (expected description, inherits, "
+			     "allow_uncatalogued, sysctl)");
 		}
 	}
 }
@@ -1199,6 +1215,7 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	char err[PATH_MAX + 128], *path, *pname, *desc = NULL, *dir;
 	struct parent *parents = NULL;
 	size_t n_parents = 0, at, done_i;
+	bool allow = false;
 	struct stat st;
 	config_t c;
 	int fd;
@@ -1248,7 +1265,7 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 		goto out;
 	}
 
-	parse_top(l, &c, path, &parents, &n_parents, &desc);
+	parse_top(l, &c, path, &parents, &n_parents, &desc, &allow);
 	l->stack = xreallocarray(l->stack, l->n_stack + 1, sizeof(*l->stack));
 	l->stack[l->n_stack++] = (struct frame){ .dev = st.st_dev, .ino = st.st_ino, .name = pname };
 	dir = dir_of(path);
@@ -1263,11 +1280,15 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	free(dir);
 	l->n_stack--;
 
-	struct filectx f = { .path = path, .profile = pname };
+	struct filectx f = { .path = path, .profile = pname, .allow_uncatalogued = allow };
 	const config_setting_t *sys = config_lookup(&c, "sysctl");
 
 	if (sys && config_setting_type(sys) == CONFIG_TYPE_GROUP)
 		walk_level(l, &f, sys, NULL);
+	if (allow) {
+		l->allowed_by = xreallocarray(l->allowed_by, l->n_allowed_by + 1, sizeof(*l->allowed_by));
+		l->allowed_by[l->n_allowed_by++] = xstrdup(path);
+	}
 	for (size_t i = 0; i < f.n_rules; i++)
 		rules_merge(l, &f.rules[i]);
 	free(f.rules);
@@ -1286,6 +1307,11 @@ out_close:
 out:
 	free(pname);
 	free(path);
+}
+
+bool rule_out_of_scope(const struct rule *r)
+{
+	return !r->cat && strncmp(r->key, "net.", 4) != 0;
 }
 
 static int rule_cmp(const void *a, const void *b)
@@ -1318,6 +1344,8 @@ int profile_load(const struct profile_path *pp, const struct procsys *ps,
 	ret->description = l.description;
 	ret->files = l.files;
 	ret->n_files = l.n_files;
+	ret->allow_uncatalogued = l.allowed_by;
+	ret->n_allow_uncatalogued = l.n_allowed_by;
 	ret->rules = l.rules;
 	ret->n_rules = l.n_rules;
 	msgs_free(&dropped);
@@ -1337,6 +1365,7 @@ void profile_free(struct profile *p)
 	strv_free(p->names, p->n_names);
 	free(p->description);
 	strv_free(p->files, p->n_files);
+	strv_free(p->allow_uncatalogued, p->n_allow_uncatalogued);
 	for (size_t i = 0; i < p->n_rules; i++)
 		rule_clear(&p->rules[i]);
 	free(p->rules);

@@ -26,6 +26,9 @@ struct profile {
 	char *description;            /* of the last named profile, or NULL */
 	char **files;                 /* every file read, parents first */
 	size_t n_files;
+	/* the files that say allow_uncatalogued = true; (keys outside net.* and the catalogue) */
+	char **allow_uncatalogued;
+	size_t n_allow_uncatalogued;
 	struct rule *rules;           /* merged, sorted by key */
 	size_t n_rules;
 	/*
@@ -83,6 +86,11 @@ char *profile_perms_refusal(const char *path, const struct stat *st);
 
 /* "200", ">= 4096", "<= 30", "1024..4096", "one of bbr cubic". Caller frees. */
 char *rule_describe(const struct rule *r);
+/*
+ * A key outside the network scope: neither in the catalogue nor below net.
+ * (kernel.*, vm.*, uncatalogued fs.*); a profile must opt in to set one.
+ */
+bool rule_out_of_scope(const struct rule *r);
 /* Does a normalized live value satisfy the rule? */
 bool rule_check(const struct rule *r, const char *value);
 /*

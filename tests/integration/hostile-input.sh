@@ -256,4 +256,22 @@ else
 	grep -q warning "$T/err" && fail "a warning for a profile of ours in a sticky directory"
 	chmod 755 "$W"
 fi
+
+# --- 5. keys outside the network scope need allow_uncatalogued, shown in show and render ---
+U="$T/scope"
+mkdir -p "$U" && chmod 755 "$U"
+printf 'sysctl = { kernel = { core_pattern = "|/tmp/x %%p"; }; };\n' >"$U/k.conf"
+printf 'allow_uncatalogued = true;\nsysctl = { kernel = { core_pattern = "core"; }; };\n' >"$U/k2.conf"
+chmod 644 "$U"/*.conf
+expect_exit 2 "$TCPTUNE" -q render "$U/k.conf"
+grep_err "$U/k\.conf:1: kernel\.core_pattern: outside the network keys tcptune knows .*allow_uncatalogued = true;"
+[ -s "$T/out" ] && fail "render printed a fragment for a refused profile"
+expect_exit 0 "$TCPTUNE" render "$U/k2.conf"
+grep_out '^# allow_uncatalogued = true'
+grep_out '^# rule: core \(k2\) \[outside the network scope\]$'
+grep_out '^kernel\.core_pattern = core$'
+expect_exit 0 "$TCPTUNE" show "$U/k2.conf"
+grep_out "^# allow_uncatalogued = true \($U/k2\.conf\)"
+expect_exit 0 "$TCPTUNE" -o json show "$U/k2.conf"
+json "$T/out" 'assert d["allow_uncatalogued"] is True and d["allow_uncatalogued_in"][0].endswith("/k2.conf"), d'
 exit 0

@@ -354,7 +354,8 @@ static void test_top_level(void **state)
 	expect_at(&f, 1, "description: must be a string, not a number");
 	expect_at(&f, 2, "inherits: must be a profile name or a list of names, not a number");
 	expect_at(&f, 3, "sysctl: must be a group: sysctl = { net = { ... }; };");
-	expect_at(&f, 4, "descripton: unknown top-level setting (expected description, inherits, sysctl)");
+	expect_at(&f, 4, "descripton: unknown top-level setting (expected description, inherits, "
+			"allow_uncatalogued, sysctl)");
 	fx_free(&f);
 }
 
@@ -805,7 +806,8 @@ static void test_fixtures(void **state)
 	} bad[] = {
 		{ "syntax.conf", ":3: syntax error" },
 		{ "duplicate.conf", ":4: duplicate setting name" },
-		{ "unknown-top.conf", ":2: sysctls: unknown top-level setting (expected description, inherits, sysctl)" },
+		{ "unknown-top.conf", ":2: sysctls: unknown top-level setting (expected description, inherits, "
+			"allow_uncatalogued, sysctl)" },
 		{ "range.conf", ":3: net.ipv4.tcp_keepalive_time: must be an integer in 1..32767, not 0" },
 		{ "minmax.conf", ":3: net.core.somaxconn: min 8192 is greater than max 4096" },
 		{ "conflict.conf", ":3: net.core.somaxconn: value cannot be combined with min, max or one_of" },
@@ -1071,6 +1073,42 @@ static void test_others_can_write(void **state)
 	free(dir);
 }
 
+/* kernel.*, vm.* and uncatalogued fs.* need an explicit opt-in; net.* and catalogued keys do not. */
+static void test_uncatalogued_scope(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_load(&f, "sysctl = { kernel = { core_pattern = \"|/tmp/x %p\"; };\n"
+		    "  vm = { swappiness = 10; };\n"
+		    "  fs = { file-max = { min = 1048576; }; };\n"
+		    "  net = { ipv4 = { conf = { all = { rp_filter = 1; }; }; }; }; };\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_count(&f.errors, 2);
+	char *tail = xasprintf("outside the network keys tcptune knows (not in its catalogue): "
+			       "to set it, put allow_uncatalogued = true; at the top of %s", f.file);
+	char *want = xasprintf("kernel.core_pattern: %s", tail);
+	expect_at(&f, 1, want);
+	free(want);
+	want = xasprintf("vm.swappiness: %s", tail);
+	expect_at(&f, 2, want);
+	free(want);
+	free(tail);
+	fx_free(&f);
+
+	fx_load(&f, "allow_uncatalogued = true;\n"
+		    "sysctl = { kernel = { core_pattern = \"core\"; }; };\n", NULL);
+	assert_int_equal(f.r, 0);
+	assert_int_equal(f.p.n_allow_uncatalogued, 1);
+	assert_string_equal(f.p.allow_uncatalogued[0], f.file);
+	assert_true(rule_out_of_scope(find_rule(&f.p, "kernel.core_pattern")));
+	fx_free(&f);
+
+	fx_load(&f, "allow_uncatalogued = 1;\n", NULL);
+	expect_at(&f, 1, "allow_uncatalogued: must be true or false, not a number");
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1097,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_check_target),
 		cmocka_unit_test(test_others_can_write),
+		cmocka_unit_test(test_uncatalogued_scope),
 	};
 	return cmocka_run_group_tests(tests, copy_sources, remove_sources);
 }
