@@ -296,22 +296,90 @@ static int read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
-static int includes_check(const char *text, const char *dir, const char *file, unsigned depth,
-			  size_t *total, struct msgs *m);
+/*
+ * The text libconfig parses: the profile with each @include line replaced
+ * by the bytes of that file, read here once through the descriptor we
+ * checked, and for each line of the text the file and line it came from.
+ * libconfig 1.5 has no include hook and would open the file again by name:
+ * a FIFO swapped in after our check would hang it, a bigger file would get
+ * round the size limit.
+ */
+struct composed {
+	char *text;
+	size_t len, cap;
+	char **files;                 /* [0] the profile, then each included file */
+	size_t n_files;
+	unsigned *file_of, *line_of;  /* per line of text */
+	size_t n_lines, cap_lines;
+};
 
-/* One @include NAME of file:line; see includes_check(). */
-static int include_one(const char *dir, const char *name, const char *file, unsigned line,
-		       unsigned depth, size_t *total, struct msgs *m)
+static void composed_free(struct composed *c)
+{
+	free(c->text);
+	strv_free(c->files, c->n_files);
+	free(c->file_of);
+	free(c->line_of);
+	memset(c, 0, sizeof(*c));
+}
+
+static void composed_line(struct composed *c, const char *s, size_t n, unsigned file, unsigned line)
+{
+	if (c->len + n + 2 > c->cap) {
+		c->cap = (c->len + n + 2) * 2;
+		c->text = xrealloc(c->text, c->cap);
+	}
+	memcpy(c->text + c->len, s, n);
+	c->len += n;
+	c->text[c->len++] = '\n';
+	c->text[c->len] = '\0';
+	if (c->n_lines == c->cap_lines) {
+		c->cap_lines = c->cap_lines ? c->cap_lines * 2 : 64;
+		c->file_of = xreallocarray(c->file_of, c->cap_lines, sizeof(*c->file_of));
+		c->line_of = xreallocarray(c->line_of, c->cap_lines, sizeof(*c->line_of));
+	}
+	c->file_of[c->n_lines] = file;
+	c->line_of[c->n_lines++] = line;
+}
+
+/* The file and line of line n (1-based) of the composed text; file is NULL when out of range. */
+static const char *composed_where(const struct composed *c, int n, unsigned *ret_line)
+{
+	if (!c || n < 1 || (size_t)n > c->n_lines) {
+		*ret_line = n > 0 ? (unsigned)n : 0;
+		return NULL;
+	}
+	*ret_line = c->line_of[n - 1];
+	return c->files[c->file_of[n - 1]];
+}
+
+static int compose(struct composed *c, const char *text, unsigned file, const char *dir,
+		   unsigned depth, size_t *total, struct msgs *m);
+
+/* One @include NAME at line `line` of c->files[from]: open it once, check it, read it, compose it. */
+static int include_one(struct composed *c, unsigned from, unsigned line, const char *dir,
+		       const char *name, unsigned depth, size_t *total, struct msgs *m)
 {
 	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
+	const char *file = c->files[from];
 	unsigned bad_line, open_line;
 	struct stat st;
 	size_t len;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		goto out;	/* libconfig says it cannot open it, with the line */
+	if (depth >= INCLUDE_MAX_DEPTH) {
+		msgs_add(m, "%s:%u: @include \"%s\": nested more than %d deep", file, line, name,
+			 INCLUDE_MAX_DEPTH);
+		free(path);
+		return -ELOOP;
+	}
+	/* O_NONBLOCK: a FIFO cannot hang the open; O_NOFOLLOW: no symlink as the last step */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0) {
+		r = -errno;
+		msgs_add(m, "%s:%u: @include \"%s\": %s", file, line, name,
+			 r == -ELOOP ? "a symbolic link: name the file itself" : strerror(-r));
+		goto out;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		msgs_add(m, "%s:%u: @include \"%s\": not a regular file", file, line, name);
 		r = -EINVAL;
@@ -328,8 +396,6 @@ static int include_one(const char *dir, const char *name, const char *file, unsi
 			goto out;
 		}
 	}
-	if (depth >= INCLUDE_MAX_DEPTH)
-		goto out;	/* libconfig refuses this deep itself */
 	r = read_capped(fd, PROFILE_MAX_BYTES - *total, &buf, &len);
 	if (r == -EFBIG)
 		msgs_add(m, "%s:%u: @include \"%s\": the profile and its @include files are larger than %d bytes",
@@ -339,13 +405,21 @@ static int include_one(const char *dir, const char *name, const char *file, unsi
 	if (r < 0)
 		goto out;
 	*total += len;
+	if (memchr(buf, '\0', len)) {
+		msgs_add(m, "%s: contains a NUL byte: not a profile", path);
+		r = -EINVAL;
+		goto out;
+	}
 	free(widen_ints(buf, &bad_line, &open_line));
 	if (open_line) {
 		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
 		r = -EINVAL;
 		goto out;
 	}
-	r = includes_check(buf, dir, path, depth + 1, total, m);
+	c->files = xreallocarray(c->files, c->n_files + 1, sizeof(*c->files));
+	c->files[c->n_files++] = path;
+	path = NULL;
+	r = compose(c, buf, (unsigned)c->n_files - 1, dir, depth + 1, total, m);
 out:
 	if (fd >= 0)
 		(void)close(fd);
@@ -355,52 +429,62 @@ out:
 }
 
 /*
- * libconfig opens @include files itself, with no limit on size or type: a
- * FIFO would hang the load and a huge file would get round the size limit.
- * So look for the directives first (as libconfig 1.5 does: at the start of
- * a line, the name relative to the include directory, also for nested
- * ones) and check each file. *total counts the bytes of the profile and of
- * every file it pulls in, each time it is pulled in. Comments are not
- * skipped: a commented-out @include of a FIFO is refused too.
+ * Append text (from c->files[file]) to c, each @include replaced by the
+ * file it names. The directives are found as libconfig 1.5 finds them:
+ * at the start of a line, the name relative to the include directory, for
+ * nested ones too. Comments are not skipped: a commented-out @include of a
+ * FIFO is refused too. *total counts the bytes of the profile and of every
+ * file it pulls in, each time it is pulled in.
  */
-static int includes_check(const char *text, const char *dir, const char *file, unsigned depth,
-			  size_t *total, struct msgs *m)
+static int compose(struct composed *c, const char *text, unsigned file, const char *dir,
+		   unsigned depth, size_t *total, struct msgs *m)
 {
 	unsigned line = 1;
 
 	for (const char *p = text; *p; line++) {
 		const char *q = p + strspn(p, " \t"), *eol = strchrnul(p, '\n'), *e;
+		const char *bol = p;
 
 		p = *eol ? eol + 1 : eol;
-		if (strncmp(q, "@include", 8) != 0 || (q[8] != ' ' && q[8] != '\t'))
-			continue;
+		if (strncmp(q, "@include", 8) != 0 || (q[8] != ' ' && q[8] != '\t') ||
+		    q[8 + strspn(q + 8, " \t")] != '"') {
+			composed_line(c, bol, (size_t)(eol - bol), file, line);
+			continue;	/* not a directive, or libconfig's syntax error */
+		}
 		q += 8 + strspn(q + 8, " \t");
-		if (*q != '"')
-			continue;	/* libconfig's syntax error */
 		for (e = q + 1; e < eol && *e != '"' && *e != '\\'; e++)
 			;
 		if (e >= eol || *e != '"') {
-			msgs_add(m, "%s:%u: @include: the name must be a plain quoted file name", file, line);
+			msgs_add(m, "%s:%u: @include: the name must be a plain quoted file name",
+				 c->files[file], line);
 			return -EINVAL;
 		}
 		char *name = xstrndup(q + 1, (size_t)(e - q - 1));
-		int r = include_one(dir, name, file, line, depth, total, m);
+		int r = include_one(c, file, line, dir, name, depth, total, m);
 
 		free(name);
 		if (r < 0)
 			return r;
+		/* whatever follows the name on its line, as libconfig reads it after the file */
+		if (e + 1 < eol)
+			composed_line(c, e + 1, (size_t)(eol - e - 1), file, line);
 	}
 	return 0;
 }
 
-/* Read and parse an opened profile; closes fd. Errors go to msgs. */
-static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
+/*
+ * Read and parse an opened profile; closes fd. Errors go to msgs. On
+ * success ret_comp maps the lines libconfig reports back to files.
+ */
+static int file_parse(int fd, const char *path, config_t *c, struct composed *ret_comp, struct msgs *m)
 {
-	char *buf = NULL, *wide, *dir;
+	char *buf = NULL, *wide = NULL, *dir = NULL;
 	size_t len = 0, total = 0;
-	unsigned bad_line, open_line;
+	unsigned bad_line, open_line, at;
+	const char *f;
 	int r;
 
+	memset(ret_comp, 0, sizeof(*ret_comp));
 	r = read_capped(fd, PROFILE_MAX_BYTES, &buf, &len);
 	if (r == -EFBIG)
 		msgs_add(m, "%s: larger than %d bytes: not a profile", path, PROFILE_MAX_BYTES);
@@ -413,37 +497,40 @@ static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
 		r = -EINVAL;
 		goto out;
 	}
-	dir = dir_of(path);
-	total = len;
-	r = includes_check(buf, dir, path, 0, &total, m);
-	if (r < 0) {
-		free(dir);
-		goto out;
-	}
-	wide = widen_ints(buf, &bad_line, &open_line);
+	free(widen_ints(buf, &bad_line, &open_line));
 	if (open_line) {
 		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
-		free(wide);
-		free(dir);
 		r = -EINVAL;
 		goto out;
 	}
+	dir = dir_of(path);
+	total = len;
+	ret_comp->files = xcalloc(1, sizeof(*ret_comp->files));
+	ret_comp->files[0] = xstrdup(path);
+	ret_comp->n_files = 1;
+	r = compose(ret_comp, buf, 0, dir, 0, &total, m);
+	if (r < 0)
+		goto out;
+	wide = widen_ints(ret_comp->text ? ret_comp->text : "", &bad_line, &open_line);
 	config_init(c);
-	config_set_include_dir(c, dir);
-	free(dir);
+	/* every @include was replaced: one libconfig would still open must fail, never be read */
+	config_set_include_dir(c, "/dev/null");
 	if (!config_read_string(c, wide)) {
-		const char *f = config_error_file(c);
-
-		msgs_add(m, "%s:%d: %s", f ? f : path, config_error_line(c), config_error_text(c));
+		f = composed_where(ret_comp, config_error_line(c), &at);
+		msgs_add(m, "%s:%u: %s", f ? f : path, at, config_error_text(c));
 		config_destroy(c);
 		r = -EINVAL;
 	} else if (bad_line) {
-		msgs_add(m, "%s:%u: integer beyond 64 bits", path, bad_line);
+		f = composed_where(ret_comp, (int)bad_line, &at);
+		msgs_add(m, "%s:%u: integer beyond 64 bits", f ? f : path, at);
 		config_destroy(c);
 		r = -EINVAL;
 	}
-	free(wide);
 out:
+	if (r < 0)
+		composed_free(ret_comp);
+	free(wide);
+	free(dir);
 	free(buf);
 	(void)close(fd);
 	return r;
@@ -475,6 +562,7 @@ struct loader {
 	char **allowed_by;
 	size_t n_allowed_by;
 	char *description;
+	const struct composed *map;   /* of the file being walked: lines back to files */
 };
 
 /* Where a setting sits: its file (an @include may differ from the profile) and line. */
@@ -512,11 +600,13 @@ static void serr(struct loader *l, const struct site *s, const char *field, cons
 	free(msg);
 }
 
-static struct site site_of(const config_setting_t *st, const char *file, const char *key)
+static struct site site_of(const struct loader *l, const config_setting_t *st, const char *file,
+			   const char *key)
 {
-	const char *f = config_setting_source_file(st);
+	unsigned line;
+	const char *f = composed_where(l->map, (int)config_setting_source_line(st), &line);
 
-	return (struct site){ .file = f ? f : file, .line = config_setting_source_line(st), .key = key };
+	return (struct site){ .file = f ? f : file, .line = line, .key = key };
 }
 
 static void rule_clear(struct rule *r)
@@ -843,7 +933,7 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *f = config_setting_get_elem(g, (unsigned)i);
 		const char *name = config_setting_name(f);
-		struct site fs = site_of(f, s->file, s->key);
+		struct site fs = site_of(l, f, s->file, s->key);
 
 		if (strcmp(name, "value") == 0)
 			v = f;
@@ -877,21 +967,21 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 	else if (!v && !mn && !mx && !one)
 		serr(l, s, NULL, "a rule needs value, min, max or one_of");
 	if (v) {
-		struct site vs = site_of(v, s->file, s->key);
+		struct site vs = site_of(l, v, s->file, s->key);
 		r->value = value_of(l, &vs, "value", v, r->cat);
 	}
 	if (mn) {
-		struct site vs = site_of(mn, s->file, s->key);
+		struct site vs = site_of(l, mn, s->file, s->key);
 		r->min = bound_of(l, &vs, "min", mn, r->cat);
 	}
 	if (mx) {
-		struct site vs = site_of(mx, s->file, s->key);
+		struct site vs = site_of(l, mx, s->file, s->key);
 		r->max = bound_of(l, &vs, "max", mx, r->cat);
 	}
 	if (r->min && r->max)
 		check_min_max(l, s, r->min, r->max);
 	if (one) {
-		struct site os = site_of(one, s->file, s->key);
+		struct site os = site_of(l, one, s->file, s->key);
 		int t = config_setting_type(one), k = config_setting_length(one);
 
 		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
@@ -948,7 +1038,7 @@ static void walk_level(struct loader *l, struct filectx *f, const config_setting
 		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
 		const char *name = config_setting_name(m);
 		char *key = prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
-		struct site s = site_of(m, f->path, key);
+		struct site s = site_of(l, m, f->path, key);
 		struct rule *r = NULL;
 
 		if (!key_valid(key)) {
@@ -994,7 +1084,7 @@ static void parse_top(struct loader *l, config_t *c, const char *path, struct pa
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
 		const char *name = config_setting_name(m);
-		struct site s = site_of(m, path, name);
+		struct site s = site_of(l, m, path, name);
 		int t = config_setting_type(m);
 
 		if (strcmp(name, "description") == 0) {
@@ -1216,6 +1306,7 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	struct parent *parents = NULL;
 	size_t n_parents = 0, at, done_i;
 	bool allow = false;
+	struct composed comp;
 	struct stat st;
 	config_t c;
 	int fd;
@@ -1260,11 +1351,12 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	l->done = xreallocarray(l->done, l->n_done + 1, sizeof(*l->done));
 	l->done[l->n_done++] = (struct frame){ .dev = st.st_dev, .ino = st.st_ino };
 	done_i = l->n_done - 1;
-	if (file_parse(fd, path, &c, l->errors) < 0) {
+	if (file_parse(fd, path, &c, &comp, l->errors) < 0) {
 		l->n_errors++;
 		goto out;
 	}
 
+	l->map = &comp;
 	parse_top(l, &c, path, &parents, &n_parents, &desc, &allow);
 	l->stack = xreallocarray(l->stack, l->n_stack + 1, sizeof(*l->stack));
 	l->stack[l->n_stack++] = (struct frame){ .dev = st.st_dev, .ino = st.st_ino, .name = pname };
@@ -1281,6 +1373,8 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	l->n_stack--;
 
 	struct filectx f = { .path = path, .profile = pname, .allow_uncatalogued = allow };
+
+	l->map = &comp;	/* the parents have walked theirs */
 	const config_setting_t *sys = config_lookup(&c, "sysctl");
 
 	if (sys && config_setting_type(sys) == CONFIG_TYPE_GROUP)
@@ -1293,6 +1387,8 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 		rules_merge(l, &f.rules[i]);
 	free(f.rules);
 	config_destroy(&c);
+	l->map = NULL;
+	composed_free(&comp);
 
 	l->files = xreallocarray(l->files, l->n_files + 1, sizeof(*l->files));
 	l->files[l->n_files++] = xstrdup(path);
@@ -1399,6 +1495,7 @@ static int name_cmp(const void *a, const void *b)
 static void list_read(struct profile_info *pi, struct msgs *warnings)
 {
 	char err[PATH_MAX + 128];
+	struct composed comp;
 	struct stat st;
 	config_t c;
 	const char *s;
@@ -1408,8 +1505,9 @@ static void list_read(struct profile_info *pi, struct msgs *warnings)
 		msgs_add(warnings, "%s", err);
 		return;
 	}
-	if (file_parse(fd, pi->file, &c, warnings) < 0)
+	if (file_parse(fd, pi->file, &c, &comp, warnings) < 0)
 		return;
+	composed_free(&comp);
 	if (config_lookup_string(&c, "description", &s))
 		pi->description = xstrdup(s);
 	const config_setting_t *inh = config_lookup(&c, "inherits");

@@ -1,6 +1,8 @@
 /* test_profile.c: unit tests for src/profile.c: loading, validation messages, merging, rules, listing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,47 @@
 #include <unistd.h>
 #include "testlib.h"
 #include "profile.h"
+
+/*
+ * The race of issue 12: swap an @include for a FIFO (or a huge file) right
+ * after tcptune has opened and checked it. When swap_after_open names a
+ * path, the first open of it is followed by that swap.
+ */
+static const char *swap_after_open;
+static bool swap_to_fifo;
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = (flags & (O_CREAT | __O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	va_end(ap);
+	fd = __real_open(path, flags, mode);
+	if (fd >= 0 && swap_after_open && strcmp(path, swap_after_open) == 0) {
+		swap_after_open = NULL;
+		(void)unlink(path);
+		if (swap_to_fifo) {
+			(void)mkfifo(path, 0644);
+		} else {
+			FILE *f = fopen(path, "w");
+			for (int i = 0; f && i < 3 * 1024 * 1024 / 64; i++)
+				fputs("#                                                              \n", f);
+			if (f)
+				(void)fclose(f);
+		}
+	}
+	return fd;
+}
+
+int __wrap___open_2(const char *path, int flags);
+int __wrap___open_2(const char *path, int flags)
+{
+	return __wrap_open(path, flags);
+}
 
 /*
  * A copy of the profiles and fixtures this test reads, 0644 in 0755
@@ -1109,6 +1152,40 @@ static void test_uncatalogued_scope(void **state)
 	fx_free(&f);
 }
 
+/* An @include is read through the descriptor that was checked: swapping the file after it cannot hang or grow it. */
+static void test_include_read_once(void **state)
+{
+	(void)state;
+	for (int fifo = 1; fifo >= 0; fifo--) {
+		struct fx f = { 0 };
+		char *inc, *dir;
+		char *names[] = { "t" };
+
+		f.root = tl_mkroot(NULL);
+		tl_write(f.root, "p/t.conf", "description = \"x\";\n@include \"inc.cfg\"\n");
+		tl_write(f.root, "p/inc.cfg", "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+		f.file = xasprintf("%s/p/t.conf", f.root);
+		inc = xasprintf("%s/p/inc.cfg", f.root);
+		dir = xasprintf("%s/p", f.root);
+		f.pp = path_of(dir);
+		swap_after_open = inc;
+		swap_to_fifo = fifo;
+		alarm(10);	/* a libconfig that opens the FIFO again blocks: fail, do not hang */
+		f.r = profile_load(&f.pp, NULL, names, 1, &f.p, &f.errors);
+		alarm(0);
+		dump(&f.errors);
+		assert_null(swap_after_open);	/* the swap happened */
+		assert_int_equal(f.r, 0);
+		assert_int_equal(f.p.n_rules, 1);
+		assert_string_equal(f.p.rules[0].key, "net.core.somaxconn");
+		assert_string_equal(f.p.rules[0].file, inc);
+		assert_int_equal(f.p.rules[0].line, 1);
+		fx_free(&f);
+		free(inc);
+		free(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1136,6 +1213,7 @@ int main(void)
 		cmocka_unit_test(test_check_target),
 		cmocka_unit_test(test_others_can_write),
 		cmocka_unit_test(test_uncatalogued_scope),
+		cmocka_unit_test(test_include_read_once),
 	};
 	return cmocka_run_group_tests(tests, copy_sources, remove_sources);
 }
