@@ -214,7 +214,9 @@ static char *widen_ints(const char *text, unsigned *ret_bad_line, unsigned *ret_
 				continue;	/* a float, already 64-bit, or not a number */
 			errno = 0;
 			u = strtoull(s, NULL, hex ? 16 : 10);
-			if (errno == ERANGE || (!hex && u > (unsigned long long)LLONG_MAX + 1) ||
+			/* a hex literal above LLONG_MAX would wrap to a negative number (0xFF..FF is -1) */
+			if (errno == ERANGE || (hex && u > (unsigned long long)LLONG_MAX) ||
+			    (!hex && u > (unsigned long long)LLONG_MAX + 1) ||
 			    (!hex && u == (unsigned long long)LLONG_MAX + 1 &&
 			     !(s > text && s[-1] == '-'))) {
 				if (!*ret_bad_line)
@@ -522,7 +524,7 @@ static int file_parse(int fd, const char *path, config_t *c, struct composed *re
 		r = -EINVAL;
 	} else if (bad_line) {
 		f = composed_where(ret_comp, (int)bad_line, &at);
-		msgs_add(m, "%s:%u: integer beyond 64 bits", f ? f : path, at);
+		msgs_add(m, "%s:%u: integer outside the signed 64-bit range", f ? f : path, at);
 		config_destroy(c);
 		r = -EINVAL;
 	}

@@ -603,7 +603,17 @@ static void test_int_overflow(void **state)
 		    "}; }; };\n", NULL);
 	assert_int_equal(f.r, -EINVAL);
 	expect_count(&f.errors, 1);
-	expect_at(&f, 2, "integer beyond 64 bits");
+	expect_at(&f, 2, "integer outside the signed 64-bit range");
+	fx_free(&f);
+
+	/* 0xFFFFFFFFFFFFFFFF fits 64 bits but libconfig would take it as -1 */
+	fx_load(&f, "sysctl = { net = { core = {\n"
+		    "  somaxconn = 0xFFFFFFFFFFFFFFFF;\n"
+		    "  netdev_max_backlog = 0x7FFFFFFF;\n"
+		    "}; }; };\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_count(&f.errors, 1);
+	expect_at(&f, 2, "integer outside the signed 64-bit range");
 	fx_free(&f);
 
 	/* an escape sequence in a value would reach terminals and sysctl.d */
