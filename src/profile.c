@@ -18,6 +18,8 @@
 #define PROFILE_MAX_BYTES (1024 * 1024)
 /* libconfig 1.5's MAX_INCLUDE_DEPTH */
 #define INCLUDE_MAX_DEPTH 10
+/* inherits chains deeper than this are a mistake, and would exhaust the stack */
+#define INHERIT_MAX_DEPTH 32
 
 static const char *const rule_fields[] = { "value", "min", "max", "one_of", "optional", "note" };
 
@@ -1313,6 +1315,10 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	config_t c;
 	int fd;
 
+	if (l->n_stack >= INHERIT_MAX_DEPTH) {
+		lerr(l, "%s%s: inherits nested more than %d deep", where, name, INHERIT_MAX_DEPTH);
+		return;
+	}
 	path = resolve(l, name, reldir, where);
 	if (!path)
 		return;

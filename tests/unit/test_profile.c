@@ -1196,6 +1196,36 @@ static void test_include_read_once(void **state)
 	}
 }
 
+/* A 2000-deep inherits chain is refused with one clear error, not a stack overflow. */
+static void test_inherit_depth(void **state)
+{
+	char *root = tl_mkroot(NULL), *dir = xasprintf("%s/p", root), *want;
+	struct profile_path pp = path_of(dir);
+	struct msgs errors = { 0 };
+	struct profile p;
+	char *names[] = { "c0" };
+
+	(void)state;
+	for (int i = 0; i < 2000; i++) {
+		char *rel = xasprintf("p/c%d.conf", i);
+		char *text = i < 1999 ? xasprintf("inherits = \"c%d\";\n", i + 1) :
+			xstrdup("sysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+		tl_write(root, rel, text);
+		free(rel);
+		free(text);
+	}
+	assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), -EINVAL);
+	profile_free(&p);
+	expect_count(&errors, 1);
+	want = xasprintf("%s/c31.conf:1: inherits: c32: inherits nested more than 32 deep", dir);
+	expect_msg(&errors, want);
+	free(want);
+	msgs_free(&errors);
+	profile_path_free(&pp);
+	free(dir);
+	tl_rmroot(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1224,6 +1254,7 @@ int main(void)
 		cmocka_unit_test(test_others_can_write),
 		cmocka_unit_test(test_uncatalogued_scope),
 		cmocka_unit_test(test_include_read_once),
+		cmocka_unit_test(test_inherit_depth),
 	};
 	return cmocka_run_group_tests(tests, copy_sources, remove_sources);
 }
