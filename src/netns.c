@@ -26,7 +26,8 @@ char *netns_path(const char *spec)
 
 int netns_enter(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	/* O_NONBLOCK: a FIFO named by mistake must not hang us before setns() refuses it */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), r = 0;
 
 	if (fd < 0)
 		return -errno;

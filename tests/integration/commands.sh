@@ -30,6 +30,9 @@ expect_exit 2 "$TCPTUNE" --netns "$T/nonexistent" audit crawler
 grep_err "--netns $T/nonexistent"
 expect_exit 2 "$TCPTUNE" --netns "$R/etc/sysctl.conf" audit crawler
 grep_err 'not a network namespace'
+mkfifo "$T/fifo"
+expect_exit 2 timeout 20 "$TCPTUNE" --netns "$T/fifo" audit crawler
+grep_err 'not a network namespace'
 expect_exit 2 tt audit --bogus crawler
 grep_err "unknown option '--bogus'"
 expect_exit 2 tt audit
