@@ -106,6 +106,35 @@ printf 'description = "open;\n' >"$P/open.conf"
 expect_exit 2 tt validate "$P/open.conf"
 grep_err 'open\.conf:1: string not closed'
 
+# the sysctl.d reader is linear: 80,000 lines in one file, and 20,000 files (the old reader
+# took 32 s and 5-11 s without sanitizers); bounded in CPU time, which load does not inflate
+for shape in lines files; do
+	B=$(tt_root root-basic "sysctld-$shape")
+	mkdir -p "$B/etc/sysctl.d"
+	python3 - "$B/etc/sysctl.d" "$shape" <<'EOP' || fail "cannot write the $shape fixture"
+import sys
+d, shape = sys.argv[1], sys.argv[2]
+if shape == "lines":
+    with open(d + "/50-big.conf", "w") as f:
+        for i in range(80000):
+            f.write("net.ipv4.conf.if%d.rp_filter = 1\n" % i)
+else:
+    for i in range(20000):
+        with open("%s/%05d-x.conf" % (d, i), "w") as f:
+            f.write("net.ipv4.conf.if%d.rp_filter = 1\n" % i)
+EOP
+	/usr/bin/time -f '%U %e' -o "$T/time" "$TCPTUNE" --root "$B" --profile-dir "$PROFILES" audit crawler \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	read -r user wall <<EOT
+$(tail -n 1 "$T/time")
+EOT
+	echo "measured: audit with sysctl.d of 80k lines or 20k files ($shape): exit $rc, ${user}s CPU, ${wall}s"
+	[ "$rc" -le 1 ] || { cat "$T/err" >&2; fail "audit with a big sysctl.d ($shape): exit $rc"; }
+	awk -v s="$user" 'BEGIN { exit !(s < 8) }' || fail "audit with a big sysctl.d ($shape) took ${user}s of CPU"
+	rm -rf "$B"
+done
+
 # /proc/net/tcp with 100k and 1M sockets: constant memory, linear time
 S1=$(tt_root sockets-proc)
 gen() {
