@@ -53,6 +53,7 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 	size_t n;
 	char **files = operands(argc, argv, &n);
 	int r = reject_options(o, argc, argv), bad = 0;
+	bool io_failed = false;
 	json_t *results = json_array();
 
 	if (r == EXIT_OK && !n) {
@@ -71,8 +72,12 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 		struct msgs errors = { 0 };
 		json_t *res = json_object(), *errs = json_array(), *warns = json_array();
 
-		if (profile_load(&c.pp, &c.ps, &files[i], 1, &p, &errors) < 0)
+		int lr = profile_load(&c.pp, &c.ps, &files[i], 1, &p, &errors);
+
+		if (lr < 0)
 			bad++;
+		if (lr < 0 && lr != -EINVAL)
+			io_failed = true;
 		for (size_t j = 0; j < errors.n; j++)
 			json_array_append_new(errs, jstr(errors.v[j]));
 		for (size_t j = 0; j < p.warnings.n; j++)
@@ -101,7 +106,7 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 		json_decref(results);
 	}
 	ctx_close(&c);
-	return bad ? EXIT_USAGE : EXIT_OK;
+	return io_failed ? EXIT_RESTORED : bad ? EXIT_USAGE : EXIT_OK;
 }
 
 static json_t *rule_json(const struct rule *r)

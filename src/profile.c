@@ -567,6 +567,7 @@ struct loader {
 	size_t n_allowed_by;
 	char *description;
 	const struct composed *map;   /* of the file being walked: lines back to files */
+	int io_error;                 /* the first failed read, -errno: the disk, not the profile */
 };
 
 /* Where a setting sits: its file (an @include may differ from the profile) and line. */
@@ -1211,6 +1212,13 @@ static uid_t overflow_uid(void)
 	return parse_ll(buf, &v) == 0 && v >= 0 ? (uid_t)v : 65534;
 }
 
+/* A read that failed because of the storage, not because of what the profile says. */
+static bool is_io_error(int r)
+{
+	return r == -EIO || r == -ESTALE || r == -EREMOTEIO || r == -ETIMEDOUT || r == -EBADMSG ||
+	       r == -EUCLEAN || r == -ENOLINK || r == -ENOMEM;
+}
+
 /* Are we in a user namespace other than the initial one (uid_map not the identity)? */
 static bool in_child_userns(void)
 {
@@ -1324,6 +1332,8 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 		return;
 	fd = file_open(path, &st, err, sizeof(err));
 	if (fd < 0) {
+		if (is_io_error(fd) && !l->io_error)
+			l->io_error = fd;
 		lerr(l, "%s%s", where, err);
 		free(path);
 		return;
@@ -1359,7 +1369,11 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	l->done = xreallocarray(l->done, l->n_done + 1, sizeof(*l->done));
 	l->done[l->n_done++] = (struct frame){ .dev = st.st_dev, .ino = st.st_ino };
 	done_i = l->n_done - 1;
-	if (file_parse(fd, path, &c, &comp, l->errors) < 0) {
+	int pr = file_parse(fd, path, &c, &comp, l->errors);
+
+	if (pr < 0) {
+		if (is_io_error(pr) && !l->io_error)
+			l->io_error = pr;
 		l->n_errors++;
 		goto out;
 	}
@@ -1456,7 +1470,7 @@ int profile_load(const struct profile_path *pp, const struct procsys *ps,
 	if (l.n_errors) {
 		profile_free(ret);
 		ret->warnings = l.warnings;
-		return -EINVAL;
+		return l.io_error ? l.io_error : -EINVAL;
 	}
 	ret->warnings = l.warnings;
 	return 0;

@@ -64,8 +64,10 @@ void profile_path_free(struct profile_path *pp);
  * Load and merge profiles left to right (later wins per key). A NAME with a
  * '/' or ending in ".conf" is a file. ps may be NULL (no live check; keys not
  * in the catalogue are then accepted). Every error goes to errors as
- * "file:line: key: text"; returns 0, or -EINVAL when any error was found
- * (then only ret->warnings is left in ret: profile_free() it either way).
+ * "file:line: key: text"; returns 0, or -EINVAL when any error was found,
+ * or the -errno of a read that failed for the storage's sake (-EIO, ...)
+ * when one did (then only ret->warnings is left in ret: profile_free() it
+ * either way).
  */
 int profile_load(const struct profile_path *pp, const struct procsys *ps,
 		 char *const *names, size_t n, struct profile *ret, struct msgs *errors);

@@ -52,6 +52,19 @@ int __wrap___open_2(const char *path, int flags)
 	return __wrap_open(path, flags);
 }
 
+/* When set, read() fails with EIO: a disk error under the loader. */
+static bool fail_read;
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+	if (fail_read) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_read(fd, buf, n);
+}
+
 /*
  * A copy of the profiles and fixtures this test reads, 0644 in 0755
  * directories of ours: the checkout's modes (a umask of 002 makes them
@@ -1226,6 +1239,22 @@ static void test_inherit_depth(void **state)
 	tl_rmroot(root);
 }
 
+/* An I/O error reading a profile is not bad input: profile_load says -EIO, not -EINVAL. */
+static void test_read_error(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fail_read = true;
+	fx_load(&f, "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n", NULL);
+	fail_read = false;
+	assert_int_equal(f.r, -EIO);
+	char *want = xasprintf("%s: Input/output error", f.file);
+	expect_msg(&f.errors, want);
+	free(want);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1255,6 +1284,7 @@ int main(void)
 		cmocka_unit_test(test_uncatalogued_scope),
 		cmocka_unit_test(test_include_read_once),
 		cmocka_unit_test(test_inherit_depth),
+		cmocka_unit_test(test_read_error),
 	};
 	return cmocka_run_group_tests(tests, copy_sources, remove_sources);
 }
