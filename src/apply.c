@@ -126,6 +126,9 @@ char *apply_render_boot(const struct profile *p, const struct procsys *ps, const
 	}
 	fputs(".\n# `tcptune apply` writes it, `tcptune rollback` restores the file it replaced.\n"
 	      "# Change the profile and apply again rather than editing this file.\n", f);
+	if (p->n_allow_uncatalogued)
+		fputs("# allow_uncatalogued = true: the profile sets keys outside the network scope\n"
+		      "# (marked \"outside the network scope\" below).\n", f);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct rule *r = &p->rules[i];
 		char *live = NULL, *boot, *target, *desc;
@@ -142,6 +145,8 @@ char *apply_render_boot(const struct profile *p, const struct procsys *ps, const
 		fputs(" (", f);
 		put_comment_text(f, r->profile);
 		fputs(r->optional ? "; optional)" : ")", f);
+		if (rule_out_of_scope(r))
+			fputs(" [outside the network scope]", f);
 		if (r->note && *r->note) {
 			fputs(": ", f);
 			put_comment_text(f, r->note);
@@ -1277,19 +1282,36 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 
 /* ---- apply and rollback ---------------------------------------------------- */
 
+/* The uid that runs PID, or (uid_t)-1 when /proc cannot say. */
+static uid_t pid_uid(pid_t pid)
+{
+	char path[32];
+	struct stat st;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
+	return stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
 static int take_lock(int rootfd, const struct apply_opts *ao, struct fileio_lock *l, struct apply_tx *tx)
 {
 	pid_t holder = 0;
 	int r = fileio_lock(rootfd, TT_LOCK_PATH, ao->lock_timeout_ms, l, &holder);
+	uid_t uid = r == -EWOULDBLOCK && holder > 0 ? pid_uid(holder) : (uid_t)-1;
 
-	if (r == -EWOULDBLOCK && holder > 0)
+	if (r == -EWOULDBLOCK && holder > 0 && uid != (uid_t)-1 && uid != geteuid())
+		msgs_add(&tx->errors, "%s: held by pid %ld of another user (uid %ld); "
+			 "gave up after %u ms", TT_LOCK_PATH, (long)holder, (long)uid, ao->lock_timeout_ms);
+	else if (r == -EWOULDBLOCK && holder > 0)
 		msgs_add(&tx->errors, "%s: another tcptune (pid %ld) is applying or rolling back; "
 			 "gave up after %u ms", TT_LOCK_PATH, (long)holder, ao->lock_timeout_ms);
 	else if (r == -EWOULDBLOCK)
-		msgs_add(&tx->errors, "%s: held by another process; gave up after %u ms",
-			 TT_LOCK_PATH, ao->lock_timeout_ms);
+		msgs_add(&tx->errors, "%s: held by a process that cannot be named from here "
+			 "(another PID namespace); gave up after %u ms", TT_LOCK_PATH, ao->lock_timeout_ms);
 	else if (r == -EPERM)
 		msgs_add(&tx->errors, "%s: owned by another user, who could hold it forever: "
+			 "refusing it; remove it", TT_LOCK_PATH);
+	else if (r == -EMLINK)
+		msgs_add(&tx->errors, "%s: has more than one link (a hard link to another file?): "
 			 "refusing it; remove it", TT_LOCK_PATH);
 	else if (r == -EACCES || r == -EROFS)
 		msgs_add(&tx->errors, "%s: %s (apply and rollback need root, or a writable --root)",

@@ -267,18 +267,31 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 		struct audit a = { 0 };
 		json_t *j = json_object();
 
+		/*
+		 * A namespace another user namespace owns (any user's `unshare -rn`,
+		 * a rootless container) is theirs to tune: reported, never the
+		 * host's verdict.
+		 */
+		bool counted = v[i].self || netns_owned_by_us(v[i].path) == 1;
+
 		json_object_set_new(j, "netns", netns_json(&v[i]));
+		json_object_set_new(j, "counted", json_boolean(counted));
 		r = v[i].self ? 0 : netns_enter(v[i].path);
 		if (r == 0)
 			r = procsys_open(c->rootfd, &ps);
 		if (r < 0) {
-			tt_error(o, "network namespace %llu (%s): %s", (unsigned long long)v[i].ino, v[i].path,
-				 strerror(-r));
+			if (counted)
+				tt_error(o, "network namespace %llu (%s): %s", (unsigned long long)v[i].ino,
+					 v[i].path, strerror(-r));
+			else
+				tt_warn(o, "network namespace %llu (%s), another user's: %s; not counted",
+					(unsigned long long)v[i].ino, v[i].path, strerror(-r));
 			json_object_set_new(j, "error", jstr(strerror(-r)));
-			compliant = false;
+			compliant &= !counted;
 		} else {
 			audit_run(p, &ps, v[i].self ? bv : &none, &a);
-			compliant &= a.compliant;
+			if (counted)
+				compliant &= a.compliant;
 			audit_json_into(j, &a);
 			if (o->format == FMT_TABLE) {
 				if (i)
@@ -288,6 +301,9 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 				if (!v[i].self)
 					here.netns = v[i].path;
 				netns_heading(stdout, o, &v[i]);
+				if (!counted)
+					puts("Owned by another user namespace (a user's private namespace or a rootless\n"
+					     "container): reported here, not counted in the exit status.\n");
 				audit_table(stdout, &here, p, &a, NULL);
 			}
 		}

@@ -129,7 +129,8 @@ int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, s
 	tt_print_msgs(o, &errors, false);
 	if (r < 0) {
 		profile_free(ret);
-		return EXIT_USAGE;
+		/* the disk failed, not the admin: that is an operation that failed */
+		return r == -EINVAL ? EXIT_USAGE : EXIT_RESTORED;
 	}
 	return EXIT_OK;
 }

@@ -62,6 +62,7 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 	size_t n;
 	char **files = operands(argc, argv, &n);
 	int r = reject_options(o, argc, argv), bad = 0;
+	bool io_failed = false;
 	json_t *results = json_array();
 
 	if (r == EXIT_OK && !n) {
@@ -80,8 +81,12 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 		struct msgs errors = { 0 };
 		json_t *res = json_object(), *errs = json_array(), *warns = json_array();
 
-		if (profile_load(&c.pp, &c.ps, &files[i], 1, &p, &errors) < 0)
+		int lr = profile_load(&c.pp, &c.ps, &files[i], 1, &p, &errors);
+
+		if (lr < 0)
 			bad++;
+		if (lr < 0 && lr != -EINVAL)
+			io_failed = true;
 		for (size_t j = 0; j < errors.n; j++)
 			json_array_append_new(errs, jstr(errors.v[j]));
 		for (size_t j = 0; j < p.warnings.n; j++)
@@ -120,7 +125,7 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 		}
 	}
 	ctx_close(&c);
-	return bad ? EXIT_USAGE : EXIT_OK;
+	return io_failed ? EXIT_RESTORED : bad ? EXIT_USAGE : EXIT_OK;
 }
 
 static json_t *rule_json(const struct rule *r)
@@ -174,6 +179,11 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 		for (size_t i = 0; i < p.n_files; i++)
 			json_array_append_new(a, jstr(p.files[i]));
 		json_object_set_new(doc, "files", a);
+		json_object_set_new(doc, "allow_uncatalogued", json_boolean(p.n_allow_uncatalogued > 0));
+		a = json_array();
+		for (size_t i = 0; i < p.n_allow_uncatalogued; i++)
+			json_array_append_new(a, jstr(p.allow_uncatalogued[i]));
+		json_object_set_new(doc, "allow_uncatalogued_in", a);
 		for (size_t i = 0; i < p.n_rules; i++)
 			json_array_append_new(keys, rule_json(&p.rules[i]));
 		json_object_set_new(doc, "keys", keys);
@@ -193,6 +203,11 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 		if (p.description) {
 			char *d = output_escape(p.description);
 			printf("# %s\n", d);
+			free(d);
+		}
+		for (size_t i = 0; i < p.n_allow_uncatalogued; i++) {
+			char *d = output_escape(p.allow_uncatalogued[i]);
+			printf("# allow_uncatalogued = true (%s): may set keys outside the network scope\n", d);
 			free(d);
 		}
 		table_print(t, stdout, o->color);

@@ -258,19 +258,120 @@ int fileio_unlink_at(int dirfd, const char *name)
 	return fsync_dir(dirfd);
 }
 
+/*
+ * Who holds the lock, asked of the kernel: the POSIX record lock that every
+ * holder takes before its flock carries the holder's PID, with no window in
+ * which a waiter could read an empty or stale file. 0 when the lock is free
+ * again, -1 when it is held by a process we cannot name (in another PID
+ * namespace: the kernel reports 0 there), else the PID.
+ */
 static pid_t lock_holder(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_GETLK, &fl) < 0)
+		return -1;
+	if (fl.l_type == F_UNLCK)
+		return 0;
+	return fl.l_pid > 0 ? fl.l_pid : -1;
+}
+
+/* The PID in the file: only for a holder in this very process (POSIX locks do not conflict there). */
+static pid_t lock_file_pid(int fd)
 {
 	char buf[32];
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 	long long pid;
 
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	if (parse_ll(buf, &pid) < 0 || pid <= 0 || pid > 0x7fffffff)
-		return 0;
+		return -1;
 	return (pid_t)pid;
+}
+
+#ifdef TCPTUNE_TEST_HOOKS
+/* Test builds: TCPTUNE_TEST_LOCK_PAUSE_MS holds the lock that long before we write our PID. */
+static void lock_test_pause(void)
+{
+	const char *v = getenv("TCPTUNE_TEST_LOCK_PAUSE_MS");
+	long long ms;
+
+	if (!v || parse_ll(v, &ms) < 0 || ms <= 0)
+		return;
+	(void)fprintf(stderr, "tcptune: test hook: lock taken, pausing %lld ms before writing the pid\n", ms);
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	(void)nanosleep(&ts, NULL);
+}
+#else
+static void lock_test_pause(void)
+{
+}
+#endif
+
+/*
+ * Open the lock file: created 0600, never through a symlink, and only a
+ * regular file that we own with a single link (a hard link planted in a
+ * world-writable /run/lock would otherwise make us write into its target).
+ */
+static int lock_open(int rootfd, const char *path)
+{
+	struct stat st;
+	char *name;
+	int dirfd, fd, r;
+
+	dirfd = fileio_open_parent(rootfd, path, true, &name);
+	if (dirfd < 0)
+		return dirfd;
+	r = check_target(dirfd, name);
+	fd = r < 0 ? -1 : openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (r >= 0 && fd < 0)
+		r = -errno;
+	free(name);
+	(void)close(dirfd);
+	if (fd < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	/* /run/lock is often world-writable: a lock another user owns, they can hold forever */
+	else if (st.st_uid != geteuid())
+		r = -EPERM;
+	else if (st.st_nlink != 1)
+		r = -EMLINK;
+	else if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		r = -errno;
+	else
+		return fd;
+	(void)close(fd);
+	return r;
+}
+
+/* Both locks, without waiting: 0, -EWOULDBLOCK with *ret_holder set, or -errno. */
+static int lock_try(int fd, pid_t *ret_holder)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	/*
+	 * The POSIX lock first: it names us to every other process from the
+	 * moment we hold it. The flock after it excludes other open files in
+	 * this process too, and tcptune versions that only knew flock.
+	 */
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno != EAGAIN && errno != EACCES)
+			return -errno;
+		*ret_holder = lock_holder(fd);
+		return -EWOULDBLOCK;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -errno;
+	*ret_holder = lock_file_pid(fd);
+	return -EWOULDBLOCK;
 }
 
 int fileio_lock(int rootfd, const char *path, unsigned timeout_ms, struct fileio_lock *ret,
@@ -278,59 +379,44 @@ int fileio_lock(int rootfd, const char *path, unsigned timeout_ms, struct fileio
 {
 	const long step_ms = 50;
 	long waited = 0;
-	struct stat st;
-	char *name, pidbuf[32];
-	int dirfd, fd, r, len;
+	char pidbuf[32];
+	pid_t holder = 0;
+	bool retried = false;
+	int fd, r, len;
 
 	ret->fd = -1;
 	if (ret_holder)
 		*ret_holder = 0;
-	dirfd = fileio_open_parent(rootfd, path, true, &name);
-	if (dirfd < 0)
-		return dirfd;
-	r = check_target(dirfd, name);
-	fd = r < 0 ? -1 : openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (r >= 0 && fd < 0)
-		r = -errno;
-	free(name);
-	(void)close(dirfd);
+	fd = lock_open(rootfd, path);
 	if (fd < 0)
-		return r;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto fail;
-	}
-	/* /run/lock is often world-writable: a lock another user owns, they can hold forever */
-	if (st.st_uid != geteuid()) {
-		r = -EPERM;
-		goto fail;
-	}
+		return fd;
 	for (;;) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		r = lock_try(fd, &holder);
+		if (r == 0)
 			break;
-		if (errno == EINTR)
+		if (r == -EINTR)
 			continue;
-		if (errno != EWOULDBLOCK) {
-			r = -errno;
+		if (r != -EWOULDBLOCK)
 			goto fail;
+		/* released between our try and our question: try again at once, once */
+		if (holder == 0 && !retried) {
+			retried = true;
+			continue;
 		}
 		if (waited >= (long)timeout_ms) {
 			if (ret_holder)
-				*ret_holder = lock_holder(fd);
-			r = -EWOULDBLOCK;
+				*ret_holder = holder == 0 ? -1 : holder;
 			goto fail;
 		}
 		struct timespec ts = { 0, step_ms * 1000000L };
 		(void)nanosleep(&ts, NULL);
 		waited += step_ms;
+		retried = false;
 	}
-	/* Only the holder writes: our PID tells the next waiter whom it waits for. */
+	lock_test_pause();
+	/* For people and scripts looking at the file: written whole before the old tail is cut, never empty. */
 	len = snprintf(pidbuf, sizeof(pidbuf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pidbuf, (size_t)len, 0) != len) {
+	if (pwrite(fd, pidbuf, (size_t)len, 0) != len || ftruncate(fd, len) < 0) {
 		r = errno ? -errno : -EIO;
 		goto fail;
 	}
@@ -345,7 +431,7 @@ void fileio_unlock(struct fileio_lock *l)
 {
 	if (!l || l->fd < 0)
 		return;
-	/* closing drops the flock; the stale PID left behind is harmless */
+	/* closing drops both locks; the stale PID left behind is harmless: waiters ask the kernel */
 	(void)close(l->fd);
 	l->fd = -1;
 }

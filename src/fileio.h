@@ -55,9 +55,11 @@ int fileio_remove_temps(int dirfd, const char *name);
 int fileio_unlink_at(int dirfd, const char *name);
 
 /*
- * An exclusive lock: the file `path` below rootfd (created 0644 with its
- * parents), flock(LOCK_EX) tried until timeout_ms has passed, then our
- * PID written into it for whoever waits next. Released by
+ * An exclusive lock: the file `path` below rootfd (created 0600 with its
+ * parents; it must be a regular file we own with one link), a POSIX
+ * record lock and a flock(LOCK_EX) tried until timeout_ms has passed,
+ * then our PID written into it for people to read. Waiters learn the
+ * holder from the kernel (F_GETLK), never from the file. Released by
  * fileio_unlock() or when the process dies.
  */
 struct fileio_lock {
@@ -65,9 +67,11 @@ struct fileio_lock {
 };
 
 /*
- * 0 with the lock held, -EWOULDBLOCK on timeout (*ret_holder is the PID
- * found in the file, or 0 when it holds none), -ELOOP for a symlink,
- * -EPERM when another user owns the file, or another -errno.
+ * 0 with the lock held; -EWOULDBLOCK on timeout (*ret_holder is the
+ * holder's PID, or -1 when it cannot be named from here, e.g. it is in
+ * another PID namespace); -ELOOP for a symlink, -EPERM when another user
+ * owns the file, -EMLINK when it has more than one link, -EINVAL when it
+ * is not a regular file, or another -errno.
  */
 int fileio_lock(int rootfd, const char *path, unsigned timeout_ms, struct fileio_lock *ret,
 		pid_t *ret_holder);

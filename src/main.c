@@ -248,11 +248,14 @@ static int take_globals(int *argc, char **argv, bool *help)
 
 static bool want_color(void)
 {
-	const char *nc = getenv("NO_COLOR");
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
 
 	if (!strcmp(color_when, "always"))
 		return true;
 	if (!strcmp(color_when, "never") || (nc && *nc))
+		return false;
+	/* a terminal that says it cannot do escapes gets none (as ls and grep do) */
+	if (!term || !*term || !strcmp(term, "dumb"))
 		return false;
 	return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
 }

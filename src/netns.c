@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
 #include "netns.h"
 #include "util.h"
 
@@ -26,13 +28,34 @@ char *netns_path(const char *spec)
 
 int netns_enter(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	/* O_NONBLOCK: a FIFO named by mistake must not hang us before setns() refuses it */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), r = 0;
 
 	if (fd < 0)
 		return -errno;
 	if (setns(fd, CLONE_NEWNET) < 0)
 		r = -errno;
 	close(fd);
+	return r;
+}
+
+int netns_owned_by_us(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), ufd, r;
+	struct stat a, b;
+
+	if (fd < 0)
+		return -errno;
+	ufd = ioctl(fd, NS_GET_USERNS);
+	r = ufd < 0 ? -errno : 0;
+	(void)close(fd);
+	if (r < 0)
+		return r;
+	if (fstat(ufd, &a) < 0 || stat("/proc/self/ns/user", &b) < 0)
+		r = -errno;
+	else
+		r = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	(void)close(ufd);
 	return r;
 }
 

@@ -32,6 +32,14 @@ char *netns_path(const char *spec);
 int netns_enter(const char *path);
 
 /*
+ * 1 when the network namespace behind path is owned by the user namespace
+ * we run in (the host's, for root), 0 when by another one (an unprivileged
+ * user's private namespace, a rootless container), -errno when the kernel
+ * will not say (then it is not ours either).
+ */
+int netns_owned_by_us(const char *path);
+
+/*
  * Every network namespace reachable from procfs (whose /proc is given)
  * and the /run/netns directory: named ones first, then by inode; each
  * once, with the processes in it. Processes we may not inspect are

@@ -266,16 +266,25 @@ int output_json(FILE *f, json_t *doc)
 
 char *output_prom_label(const char *s)
 {
-	char *out = xmalloc(strlen(s) * 2 + 1), *q = out;
+	char *out = xmalloc(strlen(s) * 5 + 1), *q = out;
 
-	for (; *s; s++) {
+	while (*s) {
+		size_t n = utf8_len_c1((const unsigned char *)s, true);
+
 		if (*s == '\\' || *s == '"') {
 			*q++ = '\\';
-			*q++ = *s;
+			*q++ = *s++;
 		} else if (*s == '\n') {
 			q = stpcpy(q, "\\n");
+			s++;
+		} else if (n == 0) {
+			/* the format is UTF-8 only (a collector drops the file): an invalid byte
+			 * becomes the text \xHH, its backslash escaped as the format wants */
+			q += sprintf(q, "\\\\x%02x", (unsigned char)*s++);
 		} else {
-			*q++ = *s;
+			memcpy(q, s, n);
+			q += n;
+			s += n;
 		}
 	}
 	*q = '\0';

@@ -18,6 +18,8 @@
 #define PROFILE_MAX_BYTES (1024 * 1024)
 /* libconfig 1.5's MAX_INCLUDE_DEPTH */
 #define INCLUDE_MAX_DEPTH 10
+/* inherits chains deeper than this are a mistake, and would exhaust the stack */
+#define INHERIT_MAX_DEPTH 32
 
 static const char *const rule_fields[] = { "value", "min", "max", "one_of", "covers", "optional", "note" };
 
@@ -222,7 +224,9 @@ static char *widen_ints(const char *text, unsigned *ret_bad_line, unsigned *ret_
 				continue;	/* a float, already 64-bit, or not a number */
 			errno = 0;
 			u = strtoull(s, NULL, hex ? 16 : 10);
-			if (errno == ERANGE || (!hex && u > (unsigned long long)LLONG_MAX + 1) ||
+			/* a hex literal above LLONG_MAX would wrap to a negative number (0xFF..FF is -1) */
+			if (errno == ERANGE || (hex && u > (unsigned long long)LLONG_MAX) ||
+			    (!hex && u > (unsigned long long)LLONG_MAX + 1) ||
 			    (!hex && u == (unsigned long long)LLONG_MAX + 1 &&
 			     !(s > text && s[-1] == '-'))) {
 				if (!*ret_bad_line)
@@ -304,29 +308,106 @@ static int read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
-static int includes_check(const char *text, const char *dir, const char *file, unsigned depth,
-			  size_t *total, struct msgs *m);
+/*
+ * The text libconfig parses: the profile with each @include line replaced
+ * by the bytes of that file, read here once through the descriptor we
+ * checked, and for each line of the text the file and line it came from.
+ * libconfig 1.5 has no include hook and would open the file again by name:
+ * a FIFO swapped in after our check would hang it, a bigger file would get
+ * round the size limit.
+ */
+struct composed {
+	char *text;
+	size_t len, cap;
+	char **files;                 /* [0] the profile, then each included file */
+	size_t n_files;
+	unsigned *file_of, *line_of;  /* per line of text */
+	size_t n_lines, cap_lines;
+};
 
-/* One @include NAME of file:line; see includes_check(). */
-static int include_one(const char *dir, const char *name, const char *file, unsigned line,
-		       unsigned depth, size_t *total, struct msgs *m)
+static void composed_free(struct composed *c)
+{
+	free(c->text);
+	strv_free(c->files, c->n_files);
+	free(c->file_of);
+	free(c->line_of);
+	memset(c, 0, sizeof(*c));
+}
+
+static void composed_line(struct composed *c, const char *s, size_t n, unsigned file, unsigned line)
+{
+	if (c->len + n + 2 > c->cap) {
+		c->cap = (c->len + n + 2) * 2;
+		c->text = xrealloc(c->text, c->cap);
+	}
+	memcpy(c->text + c->len, s, n);
+	c->len += n;
+	c->text[c->len++] = '\n';
+	c->text[c->len] = '\0';
+	if (c->n_lines == c->cap_lines) {
+		c->cap_lines = c->cap_lines ? c->cap_lines * 2 : 64;
+		c->file_of = xreallocarray(c->file_of, c->cap_lines, sizeof(*c->file_of));
+		c->line_of = xreallocarray(c->line_of, c->cap_lines, sizeof(*c->line_of));
+	}
+	c->file_of[c->n_lines] = file;
+	c->line_of[c->n_lines++] = line;
+}
+
+/* The file and line of line n (1-based) of the composed text; file is NULL when out of range. */
+static const char *composed_where(const struct composed *c, int n, unsigned *ret_line)
+{
+	if (!c || n < 1 || (size_t)n > c->n_lines) {
+		*ret_line = n > 0 ? (unsigned)n : 0;
+		return NULL;
+	}
+	*ret_line = c->line_of[n - 1];
+	return c->files[c->file_of[n - 1]];
+}
+
+static int compose(struct composed *c, const char *text, unsigned file, const char *dir,
+		   unsigned depth, size_t *total, struct msgs *m);
+
+/* One @include NAME at line `line` of c->files[from]: open it once, check it, read it, compose it. */
+static int include_one(struct composed *c, unsigned from, unsigned line, const char *dir,
+		       const char *name, unsigned depth, size_t *total, struct msgs *m)
 {
 	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
+	const char *file = c->files[from];
 	unsigned bad_line, open_line;
 	struct stat st;
 	size_t len;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		goto out;	/* libconfig says it cannot open it, with the line */
+	if (depth >= INCLUDE_MAX_DEPTH) {
+		msgs_add(m, "%s:%u: @include \"%s\": nested more than %d deep", file, line, name,
+			 INCLUDE_MAX_DEPTH);
+		free(path);
+		return -ELOOP;
+	}
+	/* O_NONBLOCK: a FIFO cannot hang the open; O_NOFOLLOW: no symlink as the last step */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0) {
+		r = -errno;
+		msgs_add(m, "%s:%u: @include \"%s\": %s", file, line, name,
+			 r == -ELOOP ? "a symbolic link: name the file itself" : strerror(-r));
+		goto out;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		msgs_add(m, "%s:%u: @include \"%s\": not a regular file", file, line, name);
 		r = -EINVAL;
 		goto out;
 	}
-	if (depth >= INCLUDE_MAX_DEPTH)
-		goto out;	/* libconfig refuses this deep itself */
+	if (geteuid() == 0) {
+		char *why = profile_perms_refusal(path, &st);
+
+		if (why) {
+			msgs_add(m, "%s:%u: @include \"%s\": %s: %s: refusing it as root, "
+				 "others could change what tcptune applies", file, line, name, path, why);
+			free(why);
+			r = -EINVAL;
+			goto out;
+		}
+	}
 	r = read_capped(fd, PROFILE_MAX_BYTES - *total, &buf, &len);
 	if (r == -EFBIG)
 		msgs_add(m, "%s:%u: @include \"%s\": the profile and its @include files are larger than %d bytes",
@@ -336,13 +417,21 @@ static int include_one(const char *dir, const char *name, const char *file, unsi
 	if (r < 0)
 		goto out;
 	*total += len;
+	if (memchr(buf, '\0', len)) {
+		msgs_add(m, "%s: contains a NUL byte: not a profile", path);
+		r = -EINVAL;
+		goto out;
+	}
 	free(widen_ints(buf, &bad_line, &open_line));
 	if (open_line) {
 		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
 		r = -EINVAL;
 		goto out;
 	}
-	r = includes_check(buf, dir, path, depth + 1, total, m);
+	c->files = xreallocarray(c->files, c->n_files + 1, sizeof(*c->files));
+	c->files[c->n_files++] = path;
+	path = NULL;
+	r = compose(c, buf, (unsigned)c->n_files - 1, dir, depth + 1, total, m);
 out:
 	if (fd >= 0)
 		(void)close(fd);
@@ -352,40 +441,45 @@ out:
 }
 
 /*
- * libconfig opens @include files itself, with no limit on size or type: a
- * FIFO would hang the load and a huge file would get round the size limit.
- * So look for the directives first (as libconfig 1.5 does: at the start of
- * a line, the name relative to the include directory, also for nested
- * ones) and check each file. *total counts the bytes of the profile and of
- * every file it pulls in, each time it is pulled in. Comments are not
- * skipped: a commented-out @include of a FIFO is refused too.
+ * Append text (from c->files[file]) to c, each @include replaced by the
+ * file it names. The directives are found as libconfig 1.5 finds them:
+ * at the start of a line, the name relative to the include directory, for
+ * nested ones too. Comments are not skipped: a commented-out @include of a
+ * FIFO is refused too. *total counts the bytes of the profile and of every
+ * file it pulls in, each time it is pulled in.
  */
-static int includes_check(const char *text, const char *dir, const char *file, unsigned depth,
-			  size_t *total, struct msgs *m)
+static int compose(struct composed *c, const char *text, unsigned file, const char *dir,
+		   unsigned depth, size_t *total, struct msgs *m)
 {
 	unsigned line = 1;
 
 	for (const char *p = text; *p; line++) {
 		const char *q = p + strspn(p, " \t"), *eol = strchrnul(p, '\n'), *e;
+		const char *bol = p;
 
 		p = *eol ? eol + 1 : eol;
-		if (strncmp(q, "@include", 8) != 0 || (q[8] != ' ' && q[8] != '\t'))
-			continue;
+		if (strncmp(q, "@include", 8) != 0 || (q[8] != ' ' && q[8] != '\t') ||
+		    q[8 + strspn(q + 8, " \t")] != '"') {
+			composed_line(c, bol, (size_t)(eol - bol), file, line);
+			continue;	/* not a directive, or libconfig's syntax error */
+		}
 		q += 8 + strspn(q + 8, " \t");
-		if (*q != '"')
-			continue;	/* libconfig's syntax error */
 		for (e = q + 1; e < eol && *e != '"' && *e != '\\'; e++)
 			;
 		if (e >= eol || *e != '"') {
-			msgs_add(m, "%s:%u: @include: the name must be a plain quoted file name", file, line);
+			msgs_add(m, "%s:%u: @include: the name must be a plain quoted file name",
+				 c->files[file], line);
 			return -EINVAL;
 		}
 		char *name = xstrndup(q + 1, (size_t)(e - q - 1));
-		int r = include_one(dir, name, file, line, depth, total, m);
+		int r = include_one(c, file, line, dir, name, depth, total, m);
 
 		free(name);
 		if (r < 0)
 			return r;
+		/* whatever follows the name on its line, as libconfig reads it after the file */
+		if (e + 1 < eol)
+			composed_line(c, e + 1, (size_t)(eol - e - 1), file, line);
 	}
 	return 0;
 }
@@ -434,8 +528,9 @@ static int depth_before(const char *text, int n)
  * Admins coming from sysctl.conf write "net.ipv4.tcp_sack = 1;", which
  * libconfig cannot parse (names have no dots): for such a line, the text
  * to add to the syntax error, with the line rewritten as nested groups.
+ * shift turns a line of text into the line of the file it came from.
  */
-static char *dotted_hint(const char *text, int n)
+static char *dotted_hint(const char *text, int n, int shift)
 {
 	char *line = NULL, *key, *val, *nested, *tail, *out = NULL;
 	char **parts = NULL, **toks = NULL;
@@ -493,7 +588,7 @@ static char *dotted_hint(const char *text, int n)
 			tail = t;
 		}
 		out = xasprintf(" (libconfig needs nested groups, not dotted names: write line %d as %s)",
-				k, tail);
+				k + shift, tail);
 		free(tail);
 		free(value);
 		free(val);
@@ -505,14 +600,19 @@ static char *dotted_hint(const char *text, int n)
 	return out;
 }
 
-/* Read and parse an opened profile; closes fd. Errors go to msgs. */
-static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
+/*
+ * Read and parse an opened profile; closes fd. Errors go to msgs. On
+ * success ret_comp maps the lines libconfig reports back to files.
+ */
+static int file_parse(int fd, const char *path, config_t *c, struct composed *ret_comp, struct msgs *m)
 {
-	char *buf = NULL, *wide, *dir;
+	char *buf = NULL, *wide = NULL, *dir = NULL;
 	size_t len = 0, total = 0;
-	unsigned bad_line, open_line;
+	unsigned bad_line, open_line, at;
+	const char *f;
 	int r;
 
+	memset(ret_comp, 0, sizeof(*ret_comp));
 	r = read_capped(fd, PROFILE_MAX_BYTES, &buf, &len);
 	if (r == -EFBIG)
 		msgs_add(m, "%s: larger than %d bytes: not a profile", path, PROFILE_MAX_BYTES);
@@ -525,41 +625,45 @@ static int file_parse(int fd, const char *path, config_t *c, struct msgs *m)
 		r = -EINVAL;
 		goto out;
 	}
-	dir = dir_of(path);
-	total = len;
-	r = includes_check(buf, dir, path, 0, &total, m);
-	if (r < 0) {
-		free(dir);
-		goto out;
-	}
-	wide = widen_ints(buf, &bad_line, &open_line);
+	free(widen_ints(buf, &bad_line, &open_line));
 	if (open_line) {
 		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
-		free(wide);
-		free(dir);
 		r = -EINVAL;
 		goto out;
 	}
+	dir = dir_of(path);
+	total = len;
+	ret_comp->files = xcalloc(1, sizeof(*ret_comp->files));
+	ret_comp->files[0] = xstrdup(path);
+	ret_comp->n_files = 1;
+	r = compose(ret_comp, buf, 0, dir, 0, &total, m);
+	if (r < 0)
+		goto out;
+	wide = widen_ints(ret_comp->text ? ret_comp->text : "", &bad_line, &open_line);
 	config_init(c);
-	config_set_include_dir(c, dir);
-	free(dir);
+	/* every @include was replaced: one libconfig would still open must fail, never be read */
+	config_set_include_dir(c, "/dev/null");
 	if (!config_read_string(c, wide)) {
-		const char *f = config_error_file(c);
+		f = composed_where(ret_comp, config_error_line(c), &at);
 
-		char *hint = dotted_hint(buf, config_error_line(c));
+		char *hint = dotted_hint(ret_comp->text ? ret_comp->text : buf, config_error_line(c),
+					 (int)at - config_error_line(c));
 
-		msgs_add(m, "%s:%d: %s%s", f ? f : path, config_error_line(c), config_error_text(c),
-			 hint ? hint : "");
+		msgs_add(m, "%s:%u: %s%s", f ? f : path, at, config_error_text(c), hint ? hint : "");
 		free(hint);
 		config_destroy(c);
 		r = -EINVAL;
 	} else if (bad_line) {
-		msgs_add(m, "%s:%u: integer beyond 64 bits", path, bad_line);
+		f = composed_where(ret_comp, (int)bad_line, &at);
+		msgs_add(m, "%s:%u: integer outside the signed 64-bit range", f ? f : path, at);
 		config_destroy(c);
 		r = -EINVAL;
 	}
-	free(wide);
 out:
+	if (r < 0)
+		composed_free(ret_comp);
+	free(wide);
+	free(dir);
 	free(buf);
 	(void)close(fd);
 	return r;
@@ -588,7 +692,11 @@ struct loader {
 	size_t n_rules;
 	char **files;
 	size_t n_files;
+	char **allowed_by;
+	size_t n_allowed_by;
 	char *description;
+	const struct composed *map;   /* of the file being walked: lines back to files */
+	int io_error;                 /* the first failed read, -errno: the disk, not the profile */
 };
 
 /* Where a setting sits: its file (an @include may differ from the profile) and line. */
@@ -626,11 +734,13 @@ static void serr(struct loader *l, const struct site *s, const char *field, cons
 	free(msg);
 }
 
-static struct site site_of(const config_setting_t *st, const char *file, const char *key)
+static struct site site_of(const struct loader *l, const config_setting_t *st, const char *file,
+			   const char *key)
 {
-	const char *f = config_setting_source_file(st);
+	unsigned line;
+	const char *f = composed_where(l->map, (int)config_setting_source_line(st), &line);
 
-	return (struct site){ .file = f ? f : file, .line = config_setting_source_line(st), .key = key };
+	return (struct site){ .file = f ? f : file, .line = line, .key = key };
 }
 
 static void rule_clear(struct rule *r)
@@ -966,7 +1076,7 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *f = config_setting_get_elem(g, (unsigned)i);
 		const char *name = config_setting_name(f);
-		struct site fs = site_of(f, s->file, s->key);
+		struct site fs = site_of(l, f, s->file, s->key);
 
 		if (strcmp(name, "value") == 0)
 			v = f;
@@ -1004,7 +1114,7 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 	else if (!v && !mn && !mx && !one && !cov)
 		serr(l, s, NULL, "a rule needs value, min, max, one_of or covers");
 	if (cov) {
-		struct site cs = site_of(cov, s->file, s->key);
+		struct site cs = site_of(l, cov, s->file, s->key);
 
 		if (r->cat && !(r->cat->type == CAT_VEC && r->cat->arity == 2))
 			serr(l, &cs, "covers", "is for range keys (two numbers, low and high), "
@@ -1013,21 +1123,21 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 			r->covers = value_of(l, &cs, "covers", cov, r->cat);
 	}
 	if (v) {
-		struct site vs = site_of(v, s->file, s->key);
+		struct site vs = site_of(l, v, s->file, s->key);
 		r->value = value_of(l, &vs, "value", v, r->cat);
 	}
 	if (mn) {
-		struct site vs = site_of(mn, s->file, s->key);
+		struct site vs = site_of(l, mn, s->file, s->key);
 		r->min = bound_of(l, &vs, "min", mn, r->cat);
 	}
 	if (mx) {
-		struct site vs = site_of(mx, s->file, s->key);
+		struct site vs = site_of(l, mx, s->file, s->key);
 		r->max = bound_of(l, &vs, "max", mx, r->cat);
 	}
 	if (r->min && r->max)
 		check_min_max(l, s, r->min, r->max);
 	if (one) {
-		struct site os = site_of(one, s->file, s->key);
+		struct site os = site_of(l, one, s->file, s->key);
 		int t = config_setting_type(one), k = config_setting_length(one);
 
 		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
@@ -1070,6 +1180,7 @@ static struct rule *parse_plain(struct loader *l, const config_setting_t *v,
 struct filectx {
 	const char *path;
 	const char *profile;
+	bool allow_uncatalogued;
 	struct rule *rules;
 	size_t n_rules;
 };
@@ -1083,7 +1194,7 @@ static void walk_level(struct loader *l, struct filectx *f, const config_setting
 		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
 		const char *name = config_setting_name(m);
 		char *key = prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
-		struct site s = site_of(m, f->path, key);
+		struct site s = site_of(l, m, f->path, key);
 		struct rule *r = NULL;
 
 		if (!key_valid(key)) {
@@ -1094,6 +1205,13 @@ static void walk_level(struct loader *l, struct filectx *f, const config_setting
 			r = config_setting_type(m) == CONFIG_TYPE_GROUP ?
 				parse_rule_group(l, m, &s, f->profile) :
 				parse_plain(l, m, &s, f->profile);
+		}
+		if (r && rule_out_of_scope(r) && !f->allow_uncatalogued) {
+			serr(l, &s, NULL, "outside the network keys tcptune knows (not in its catalogue): "
+			     "to set it, put allow_uncatalogued = true; at the top of %s", f->path);
+			rule_clear(r);
+			free(r);
+			r = NULL;
 		}
 		if (r) {
 			f->rules = xreallocarray(f->rules, f->n_rules + 1, sizeof(*f->rules));
@@ -1114,7 +1232,7 @@ struct parent {
 
 /* description, inherits, sysctl: nothing else at the top. */
 static void parse_top(struct loader *l, config_t *c, const char *path, struct parent **ret_parents,
-		      size_t *ret_n, char **ret_desc)
+		      size_t *ret_n, char **ret_desc, bool *ret_allow)
 {
 	const config_setting_t *root = config_root_setting(c);
 	int n = config_setting_length(root);
@@ -1122,7 +1240,7 @@ static void parse_top(struct loader *l, config_t *c, const char *path, struct pa
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
 		const char *name = config_setting_name(m);
-		struct site s = site_of(m, path, name);
+		struct site s = site_of(l, m, path, name);
 		int t = config_setting_type(m);
 
 		if (strcmp(name, "description") == 0) {
@@ -1156,11 +1274,17 @@ static void parse_top(struct loader *l, config_t *c, const char *path, struct pa
 				(*ret_parents)[(*ret_n)++] = (struct parent){
 					.name = xstrdup(pn), .line = s.line, .file = s.file };
 			}
+		} else if (strcmp(name, "allow_uncatalogued") == 0) {
+			if (t == CONFIG_TYPE_BOOL)
+				*ret_allow = config_setting_get_bool(m);
+			else
+				serr(l, &s, NULL, "must be true or false, not %s", type_word(m));
 		} else if (strcmp(name, "sysctl") == 0) {
 			if (t != CONFIG_TYPE_GROUP)
 				serr(l, &s, NULL, "must be a group: sysctl = { net = { ... }; };");
 		} else {
-			serr(l, &s, NULL, "unknown top-level setting (expected description, inherits, sysctl)");
+			serr(l, &s, NULL, "unknown top-level setting (expected description, inherits, "
+			     "allow_uncatalogued, sysctl)");
 		}
 	}
 }
@@ -1324,6 +1448,80 @@ static uid_t overflow_uid(void)
 	return parse_ll(buf, &v) == 0 && v >= 0 ? (uid_t)v : 65534;
 }
 
+/* A read that failed because of the storage, not because of what the profile says. */
+static bool is_io_error(int r)
+{
+	return r == -EIO || r == -ESTALE || r == -EREMOTEIO || r == -ETIMEDOUT || r == -EBADMSG ||
+	       r == -EUCLEAN || r == -ENOLINK || r == -ENOMEM;
+}
+
+/* Are we in a user namespace other than the initial one (uid_map not the identity)? */
+static bool in_child_userns(void)
+{
+	char buf[128] = "";
+	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	unsigned long a = 0, b = 0, n = 0;
+
+	if (fd < 0)
+		return false;
+	ssize_t k = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	buf[k > 0 ? k : 0] = '\0';
+	if (sscanf(buf, "%lu %lu %lu", &a, &b, &n) != 3)
+		return false;
+	return !(a == 0 && b == 0 && n == 4294967295UL);
+}
+
+/*
+ * An owner root may trust: root, or in a child user namespace the overflow
+ * uid, which is how the kernel shows owners outside it (the host's root
+ * among them: from inside we cannot tell them apart).
+ */
+static bool owner_trusted(uid_t uid)
+{
+	return uid == 0 || (uid == overflow_uid() && in_child_userns());
+}
+
+/*
+ * Why root must not read `path` (fstat in st), as OpenSSH's StrictModes and
+ * doas judge: writable by group or others, owned by someone other than root,
+ * or below a directory that is (writable by group or others without the
+ * sticky bit, or owned by another user). NULL when it is safe. Caller frees.
+ */
+char *profile_perms_refusal(const char *path, const struct stat *st)
+{
+	char *dir = dir_of(path), *real, *why = NULL;
+
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		why = xasprintf("writable by %s", st->st_mode & S_IWOTH ? "everyone" : "its group");
+	else if (!owner_trusted(st->st_uid))
+		why = xasprintf("owned by uid %u, not root", (unsigned)st->st_uid);
+	real = why ? NULL : realpath(dir, NULL);
+	if (!why && !real)
+		why = xasprintf("its directory %s: %s", dir, strerror(errno));
+	/* every directory up to /: whoever can rename in one of them can swap the file */
+	for (bool last = false; real && !why && !last;) {
+		struct stat ds;
+		char *slash;
+
+		if (stat(real, &ds) < 0)
+			why = xasprintf("directory %s: %s", real, strerror(errno));
+		else if ((ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX))
+			why = xasprintf("below %s, which %s can write (no sticky bit)", real,
+					ds.st_mode & S_IWOTH ? "everyone" : "its group");
+		else if (!owner_trusted(ds.st_uid))
+			why = xasprintf("below %s, owned by uid %u, not root", real, (unsigned)ds.st_uid);
+		slash = strrchr(real, '/');
+		if (!slash || (slash == real && real[1] == '\0'))
+			last = true;
+		else
+			slash[slash == real] = '\0';
+	}
+	free(real);
+	free(dir);
+	return why;
+}
+
 /*
  * Warn, as sudo and doas do for their configuration, when someone other
  * than root or us could change what tcptune is about to apply: the file
@@ -1355,22 +1553,40 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	char err[PATH_MAX + 128], *path, *pname, *desc = NULL, *dir;
 	struct parent *parents = NULL;
 	size_t n_parents = 0, at, done_i;
+	bool allow = false;
+	struct composed comp;
 	struct stat st;
 	config_t c;
 	int fd;
 
+	if (l->n_stack >= INHERIT_MAX_DEPTH) {
+		lerr(l, "%s%s: inherits nested more than %d deep", where, name, INHERIT_MAX_DEPTH);
+		return;
+	}
 	path = resolve(l, name, reldir, where);
 	if (!path)
 		return;
 	fd = file_open(path, &st, err, sizeof(err));
 	if (fd < 0) {
+		if (is_io_error(fd) && !l->io_error)
+			l->io_error = fd;
 		lerr(l, "%s%s", where, err);
 		free(path);
 		return;
 	}
 	pname = name_from_path(path);
-	if (!frame_has(l->done, l->n_done, &st, NULL))
+	if (geteuid() == 0) {
+		char *why = profile_perms_refusal(path, &st);
+
+		if (why) {
+			lerr(l, "%s%s: %s: refusing it as root, others could change what tcptune applies",
+			     where, path, why);
+			free(why);
+			goto out_close;
+		}
+	} else if (!frame_has(l->done, l->n_done, &st, NULL)) {
 		check_perms(l, path, &st);
+	}
 	if (frame_has(l->stack, l->n_stack, &st, &at)) {
 		char *chain = cycle_text(l, at, pname);
 
@@ -1389,12 +1605,17 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	l->done = xreallocarray(l->done, l->n_done + 1, sizeof(*l->done));
 	l->done[l->n_done++] = (struct frame){ .dev = st.st_dev, .ino = st.st_ino };
 	done_i = l->n_done - 1;
-	if (file_parse(fd, path, &c, l->errors) < 0) {
+	int pr = file_parse(fd, path, &c, &comp, l->errors);
+
+	if (pr < 0) {
+		if (is_io_error(pr) && !l->io_error)
+			l->io_error = pr;
 		l->n_errors++;
 		goto out;
 	}
 
-	parse_top(l, &c, path, &parents, &n_parents, &desc);
+	l->map = &comp;
+	parse_top(l, &c, path, &parents, &n_parents, &desc, &allow);
 	l->stack = xreallocarray(l->stack, l->n_stack + 1, sizeof(*l->stack));
 	l->stack[l->n_stack++] = (struct frame){ .dev = st.st_dev, .ino = st.st_ino, .name = pname };
 	dir = dir_of(path);
@@ -1409,15 +1630,23 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	free(dir);
 	l->n_stack--;
 
-	struct filectx f = { .path = path, .profile = pname };
+	struct filectx f = { .path = path, .profile = pname, .allow_uncatalogued = allow };
+
+	l->map = &comp;	/* the parents have walked theirs */
 	const config_setting_t *sys = config_lookup(&c, "sysctl");
 
 	if (sys && config_setting_type(sys) == CONFIG_TYPE_GROUP)
 		walk_level(l, &f, sys, NULL);
+	if (allow) {
+		l->allowed_by = xreallocarray(l->allowed_by, l->n_allowed_by + 1, sizeof(*l->allowed_by));
+		l->allowed_by[l->n_allowed_by++] = xstrdup(path);
+	}
 	for (size_t i = 0; i < f.n_rules; i++)
 		rules_merge(l, &f.rules[i]);
 	free(f.rules);
 	config_destroy(&c);
+	l->map = NULL;
+	composed_free(&comp);
 
 	l->files = xreallocarray(l->files, l->n_files + 1, sizeof(*l->files));
 	l->files[l->n_files++] = xstrdup(path);
@@ -1432,6 +1661,11 @@ out_close:
 out:
 	free(pname);
 	free(path);
+}
+
+bool rule_out_of_scope(const struct rule *r)
+{
+	return !r->cat && strncmp(r->key, "net.", 4) != 0;
 }
 
 static int rule_cmp(const void *a, const void *b)
@@ -1464,13 +1698,15 @@ int profile_load(const struct profile_path *pp, const struct procsys *ps,
 	ret->description = l.description;
 	ret->files = l.files;
 	ret->n_files = l.n_files;
+	ret->allow_uncatalogued = l.allowed_by;
+	ret->n_allow_uncatalogued = l.n_allowed_by;
 	ret->rules = l.rules;
 	ret->n_rules = l.n_rules;
 	msgs_free(&dropped);
 	if (l.n_errors) {
 		profile_free(ret);
 		ret->warnings = l.warnings;
-		return -EINVAL;
+		return l.io_error ? l.io_error : -EINVAL;
 	}
 	ret->warnings = l.warnings;
 	return 0;
@@ -1483,6 +1719,7 @@ void profile_free(struct profile *p)
 	strv_free(p->names, p->n_names);
 	free(p->description);
 	strv_free(p->files, p->n_files);
+	strv_free(p->allow_uncatalogued, p->n_allow_uncatalogued);
 	for (size_t i = 0; i < p->n_rules; i++)
 		rule_clear(&p->rules[i]);
 	free(p->rules);
@@ -1516,6 +1753,7 @@ static int name_cmp(const void *a, const void *b)
 static void list_read(struct profile_info *pi, struct msgs *warnings)
 {
 	char err[PATH_MAX + 128];
+	struct composed comp;
 	struct stat st;
 	config_t c;
 	const char *s;
@@ -1525,8 +1763,9 @@ static void list_read(struct profile_info *pi, struct msgs *warnings)
 		msgs_add(warnings, "%s", err);
 		return;
 	}
-	if (file_parse(fd, pi->file, &c, warnings) < 0)
+	if (file_parse(fd, pi->file, &c, &comp, warnings) < 0)
 		return;
+	composed_free(&comp);
 	if (config_lookup_string(&c, "description", &s))
 		pi->description = xstrdup(s);
 	const config_setting_t *inh = config_lookup(&c, "inherits");

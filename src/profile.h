@@ -27,6 +27,9 @@ struct profile {
 	char *description;            /* of the last named profile, or NULL */
 	char **files;                 /* every file read, parents first */
 	size_t n_files;
+	/* the files that say allow_uncatalogued = true; (keys outside net.* and the catalogue) */
+	char **allow_uncatalogued;
+	size_t n_allow_uncatalogued;
 	struct rule *rules;           /* merged, sorted by key */
 	size_t n_rules;
 	/*
@@ -64,8 +67,10 @@ char *profile_path_text(const struct profile_path *pp);
  * Load and merge profiles left to right (later wins per key). A NAME with a
  * '/' or ending in ".conf" is a file. ps may be NULL (no live check; keys not
  * in the catalogue are then accepted). Every error goes to errors as
- * "file:line: key: text"; returns 0, or -EINVAL when any error was found
- * (then only ret->warnings is left in ret: profile_free() it either way).
+ * "file:line: key: text"; returns 0, or -EINVAL when any error was found,
+ * or the -errno of a read that failed for the storage's sake (-EIO, ...)
+ * when one did (then only ret->warnings is left in ret: profile_free() it
+ * either way).
  */
 int profile_load(const struct profile_path *pp, const struct procsys *ps,
 		 char *const *names, size_t n, struct profile *ret, struct msgs *errors);
@@ -75,8 +80,22 @@ int profile_list(const struct profile_path *pp, struct profile_info **ret, size_
 		 struct msgs *warnings);
 void profile_info_free(struct profile_info *v, size_t n);
 
+/*
+ * Why root must refuse the profile file `path` (st: its fstat): writable by
+ * group or others, not owned by root, or below a directory others can write
+ * without the sticky bit or that another user owns. NULL when it is safe.
+ * Caller frees.
+ */
+struct stat;
+char *profile_perms_refusal(const char *path, const struct stat *st);
+
 /* "200", ">= 4096", "<= 30", "1024..4096", "one of bbr cubic", "covers 10240..65535". Caller frees. */
 char *rule_describe(const struct rule *r);
+/*
+ * A key outside the network scope: neither in the catalogue nor below net.
+ * (kernel.*, vm.*, uncatalogued fs.*); a profile must opt in to set one.
+ */
+bool rule_out_of_scope(const struct rule *r);
 /* Does a normalized live value satisfy the rule? */
 bool rule_check(const struct rule *r, const char *value);
 /*

@@ -512,9 +512,17 @@ static int walk_netlink(const struct sockets_query *q, sockets_visit_fn visit, v
 		goto out;
 	}
 	if (q->record) {
-		nl.recfd = open(q->record, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		struct stat st;
+
+		/* never through a symlink, never blocking on a FIFO, never into anything but a file */
+		nl.recfd = open(q->record, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				0600);
 		if (nl.recfd < 0) {
-			r = set_err(err, errlen, -errno, q->record);
+			r = set_err(err, errlen, errno == ELOOP ? -ELOOP : -errno, q->record);
+			goto out;
+		}
+		if (fstat(nl.recfd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(nl.recfd, 0) < 0) {
+			r = set_err(err, errlen, S_ISREG(st.st_mode) ? -errno : -EINVAL, q->record);
 			goto out;
 		}
 	}

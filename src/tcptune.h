@@ -68,7 +68,7 @@ struct ctx {
 /* EXIT_OK, or EXIT_USAGE after printing why (bad --root, --netns, …). */
 int ctx_open(const struct opts *o, struct ctx *ret);
 void ctx_close(struct ctx *c);
-/* Load profiles; prints every error on stderr. EXIT_OK or EXIT_USAGE. */
+/* Load profiles; prints every error on stderr. EXIT_OK, EXIT_USAGE, or EXIT_RESTORED when a read failed (EIO). */
 int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, size_t n,
 		      struct profile *ret);
 /*

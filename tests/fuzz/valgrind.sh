@@ -60,7 +60,7 @@ for t in "$@"; do
 	vg "$t" "./$t"
 done
 
-for t in profile sysctld proctcp netlink value; do
+for t in profile sysctld proctcp netlink value include; do
 	vg "fuzz_$t replay" "$BUILDDIR/tests/fuzz/fuzz_$t" \
 		"$SRCDIR/tests/fuzz/corpus/$t" "$SRCDIR/tests/fuzz/regressions/$t"
 done

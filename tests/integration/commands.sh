@@ -30,6 +30,9 @@ expect_exit 2 "$TCPTUNE" --netns "$T/nonexistent" audit crawler
 grep_err "--netns $T/nonexistent"
 expect_exit 2 "$TCPTUNE" --netns "$R/etc/sysctl.conf" audit crawler
 grep_err 'not a network namespace'
+mkfifo "$T/fifo"
+expect_exit 2 timeout 20 "$TCPTUNE" --netns "$T/fifo" audit crawler
+grep_err 'not a network namespace'
 expect_exit 2 tt audit --bogus crawler
 grep_err "unknown option '--bogus'"
 expect_exit 2 tt audit
@@ -76,4 +79,14 @@ expect_exit 0 tt --color always explain net.ipv4.tcp_tw_reuse
 grep -q "$(printf '\033')" "$T/out" || fail "--color always printed no colour"
 expect_exit 0 env NO_COLOR=1 "$TCPTUNE" --root "$R" explain net.ipv4.tcp_tw_reuse
 grep -q "$(printf '\033')" "$T/out" && fail "colour without a terminal"
+# On a terminal (script(1), from bsdutils, which Debian always has): colour by default, none when TERM=dumb or NO_COLOR.
+for term in xterm dumb; do
+	env TERM=$term script -qec "\"$TCPTUNE\" --root \"$R\" --profile-dir \"$PROFILES\" audit crawler" \
+		/dev/null >"$T/tty-$term" 2>&1 </dev/null
+done
+env TERM=xterm NO_COLOR=1 script -qec "\"$TCPTUNE\" --root \"$R\" --profile-dir \"$PROFILES\" audit crawler" \
+	/dev/null >"$T/tty-nocolor" 2>&1 </dev/null
+grep -q "$(printf '\033')" "$T/tty-xterm" || fail "no colour on a terminal: $(cat "$T/tty-xterm")"
+grep -q "$(printf '\033')" "$T/tty-dumb" && fail "colour with TERM=dumb"
+grep -q "$(printf '\033')" "$T/tty-nocolor" && fail "colour with NO_COLOR on a terminal"
 exit 0

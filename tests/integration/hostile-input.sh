@@ -106,6 +106,35 @@ printf 'description = "open;\n' >"$P/open.conf"
 expect_exit 2 tt validate "$P/open.conf"
 grep_err 'open\.conf:1: string not closed'
 
+# the sysctl.d reader is linear: 80,000 lines in one file, and 20,000 files (the old reader
+# took 32 s and 5-11 s without sanitizers); bounded in CPU time, which load does not inflate
+for shape in lines files; do
+	B=$(tt_root root-basic "sysctld-$shape")
+	mkdir -p "$B/etc/sysctl.d"
+	python3 - "$B/etc/sysctl.d" "$shape" <<'EOP' || fail "cannot write the $shape fixture"
+import sys
+d, shape = sys.argv[1], sys.argv[2]
+if shape == "lines":
+    with open(d + "/50-big.conf", "w") as f:
+        for i in range(80000):
+            f.write("net.ipv4.conf.if%d.rp_filter = 1\n" % i)
+else:
+    for i in range(20000):
+        with open("%s/%05d-x.conf" % (d, i), "w") as f:
+            f.write("net.ipv4.conf.if%d.rp_filter = 1\n" % i)
+EOP
+	/usr/bin/time -f '%U %e' -o "$T/time" "$TCPTUNE" --root "$B" --profile-dir "$PROFILES" audit crawler \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	read -r user wall <<EOT
+$(tail -n 1 "$T/time")
+EOT
+	echo "measured: audit with sysctl.d of 80k lines or 20k files ($shape): exit $rc, ${user}s CPU, ${wall}s"
+	[ "$rc" -le 1 ] || { cat "$T/err" >&2; fail "audit with a big sysctl.d ($shape): exit $rc"; }
+	awk -v s="$user" 'BEGIN { exit !(s < 8) }' || fail "audit with a big sysctl.d ($shape) took ${user}s of CPU"
+	rm -rf "$B"
+done
+
 # /proc/net/tcp with 100k and 1M sockets: constant memory, linear time
 S1=$(tt_root sockets-proc)
 gen() {
@@ -200,34 +229,79 @@ clean "$T/out" "doctor"
 expect_exit 1 "$TCPTUNE" --root "$S2" -o json doctor
 json "$T/out" 'assert d["findings"], d'
 
-# --- 4. profiles others can change: a warning, like sudo and doas ---------------
+# --- 4. profiles others can change: as root refused (exit 2, -q or not), else a warning ---
 W="$T/perm"
 mkdir -p "$W" && chmod 755 "$W"
 printf '%s\n tcp_keepalive_time = 200; %s\n' "$S" "$E" >"$W/ok.conf"
 chmod 644 "$W/ok.conf"
 expect_exit 0 tt validate "$W/ok.conf"
 grep -q warning "$T/err" && fail "a warning for a safe profile: $(cat "$T/err")"
-chmod 666 "$W/ok.conf"
-expect_exit 0 tt validate "$W/ok.conf"
-grep_err "warning: $W/ok\.conf: writable by everyone"
-chmod 664 "$W/ok.conf"
-expect_exit 1 tt audit "$W/ok.conf"
-grep_err "warning: $W/ok\.conf: writable by its group"
-expect_exit 1 tt -q audit "$W/ok.conf"
-grep -q warning "$T/err" && fail "-q printed a warning"
-chmod 644 "$W/ok.conf"
-chmod 777 "$W"
-expect_exit 0 "$TCPTUNE" --root "$R" --profile-dir "$W" show ok
-grep_err "warning: $W/ok\.conf: directory $W is writable by everyone"
-chmod 1777 "$W"
-expect_exit 0 tt validate "$W/ok.conf"
-grep -q warning "$T/err" && fail "a warning for a root-owned profile in a sticky directory"
-chmod 755 "$W"
 if [ "$(id -u)" -eq 0 ]; then
-	chown 4242 "$W/ok.conf"
+	chmod 666 "$W/ok.conf"
+	expect_exit 2 tt validate "$W/ok.conf"
+	grep_err "$W/ok\.conf: writable by everyone: refusing it as root"
+	chmod 664 "$W/ok.conf"
+	expect_exit 2 tt -q audit "$W/ok.conf"
+	grep_err "$W/ok\.conf: writable by its group: refusing it as root"
+	chmod 644 "$W/ok.conf"
+	chmod 777 "$W"
+	expect_exit 2 "$TCPTUNE" --root "$R" --profile-dir "$W" show ok
+	grep_err "$W/ok\.conf: below $W, which everyone can write \(no sticky bit\)"
+	chmod 1777 "$W"
 	expect_exit 0 tt validate "$W/ok.conf"
-	grep_err "warning: $W/ok\.conf: owned by uid 4242"
-	expect_exit 0 tt -o json validate "$W/ok.conf"
-	json "$T/out" 'assert "owned by uid 4242" in d["files"][0]["warnings"][0], d'
+	chmod 755 "$W"
+	# an @include others can write: refused with the including file:line
+	printf '@include "inc.conf"\n%s\n tcp_fin_timeout = 20; %s\n' "$S" "$E" >"$W/top.conf"
+	printf 'description = "included";\n' >"$W/inc.conf"
+	chmod 644 "$W/top.conf" "$W/inc.conf"
+	expect_exit 0 tt validate "$W/top.conf"
+	chmod 666 "$W/inc.conf"
+	expect_exit 2 tt -q validate "$W/top.conf"
+	grep_err "$W/top\.conf:1: @include \"inc\.conf\": $W/inc\.conf: writable by everyone: refusing it as root"
+	chmod 644 "$W/inc.conf"
+	chown 4242 "$W/ok.conf"
+	expect_exit 2 tt validate "$W/ok.conf"
+	grep_err "$W/ok\.conf: owned by uid 4242, not root: refusing it as root"
+	expect_exit 2 tt -o json validate "$W/ok.conf"
+	json "$T/out" 'assert "owned by uid 4242" in d["files"][0]["errors"][0], d'
+	chown 0 "$W/ok.conf"
+	mkdir "$W/sub" && cp "$W/ok.conf" "$W/sub/" && chown 4242 "$W/sub"
+	expect_exit 2 tt validate "$W/sub/ok.conf"
+	grep_err "$W/sub/ok\.conf: below $W/sub, owned by uid 4242, not root"
+else
+	chmod 666 "$W/ok.conf"
+	expect_exit 0 tt validate "$W/ok.conf"
+	grep_err "warning: $W/ok\.conf: writable by everyone"
+	chmod 664 "$W/ok.conf"
+	expect_exit 1 tt audit "$W/ok.conf"
+	grep_err "warning: $W/ok\.conf: writable by its group"
+	expect_exit 1 tt -q audit "$W/ok.conf"
+	grep -q warning "$T/err" && fail "-q printed a warning"
+	chmod 644 "$W/ok.conf"
+	chmod 777 "$W"
+	expect_exit 0 "$TCPTUNE" --root "$R" --profile-dir "$W" show ok
+	grep_err "warning: $W/ok\.conf: directory $W is writable by everyone"
+	chmod 1777 "$W"
+	expect_exit 0 tt validate "$W/ok.conf"
+	grep -q warning "$T/err" && fail "a warning for a profile of ours in a sticky directory"
+	chmod 755 "$W"
 fi
+
+# --- 5. keys outside the network scope need allow_uncatalogued, shown in show and render ---
+U="$T/scope"
+mkdir -p "$U" && chmod 755 "$U"
+printf 'sysctl = { kernel = { core_pattern = "|/tmp/x %%p"; }; };\n' >"$U/k.conf"
+printf 'allow_uncatalogued = true;\nsysctl = { kernel = { core_pattern = "core"; }; };\n' >"$U/k2.conf"
+chmod 644 "$U"/*.conf
+expect_exit 2 "$TCPTUNE" -q render "$U/k.conf"
+grep_err "$U/k\.conf:1: kernel\.core_pattern: outside the network keys tcptune knows .*allow_uncatalogued = true;"
+[ -s "$T/out" ] && fail "render printed a fragment for a refused profile"
+expect_exit 0 "$TCPTUNE" render "$U/k2.conf"
+grep_out '^# allow_uncatalogued = true'
+grep_out '^# rule: core \(k2\) \[outside the network scope\]$'
+grep_out '^kernel\.core_pattern = core$'
+expect_exit 0 "$TCPTUNE" show "$U/k2.conf"
+grep_out "^# allow_uncatalogued = true \($U/k2\.conf\)"
+expect_exit 0 "$TCPTUNE" -o json show "$U/k2.conf"
+json "$T/out" 'assert d["allow_uncatalogued"] is True and d["allow_uncatalogued_in"][0].endswith("/k2.conf"), d'
 exit 0

@@ -8,7 +8,12 @@ set -u
 T=$(mktemp -d "${TMPDIR:-/tmp}/tcptune-it.XXXXXX") || exit 99
 chmod 755 "$T"
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
-PROFILES="$SRCDIR/profiles"
+# A copy of the shipped profiles, 0644: a checkout made with umask 002 must
+# not get them refused when the tests run as root (tcptune refuses profiles
+# others can write).
+mkdir "$T/shipped" && cp "$SRCDIR"/profiles/*.conf "$T/shipped/" && chmod 755 "$T/shipped" &&
+	chmod 644 "$T"/shipped/*.conf || exit 99
+PROFILES="$T/shipped"
 
 fail() {
 	echo "FAIL: $*" >&2

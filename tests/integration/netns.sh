@@ -8,7 +8,10 @@ command -v ip >/dev/null 2>&1 || skip "no ip (iproute2)"
 cat >"$T/profiles/t.conf" <<'EOC'
 sysctl = { net = { ipv4 = { tcp_keepalive_time = 200; tcp_mem = { min = [ 1, 1, 1 ]; }; }; }; };
 EOC
-chmod 644 "$T/profiles/t.conf"
+cat >"$T/profiles/u.conf" <<'EOC'
+sysctl = { net = { ipv4 = { tcp_fin_timeout = 60; }; }; };
+EOC
+chmod 644 "$T/profiles/t.conf" "$T/profiles/u.conf"
 
 tt_sandbox '
 set -e
@@ -17,6 +20,10 @@ ip netns exec kid sh -c "echo 333 > /proc/sys/net/ipv4/tcp_keepalive_time"
 unshare -n sh -c "echo 444 > /proc/sys/net/ipv4/tcp_keepalive_time; exec sleep 20" &
 anon=$!
 i=0; while [ "$(cat /proc/$anon/comm)" != sleep ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+# a user'"'"'s private namespace: its own user namespace owns it
+unshare -U -r -n sh -c "echo 555 > /proc/sys/net/ipv4/tcp_keepalive_time; echo 31 > /proc/sys/net/ipv4/tcp_fin_timeout; exec sleep 20" &
+priv=$!
+i=0; while [ "$(cat /proc/$priv/comm)" != sleep ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 set +e
 tt() { "$TCPTUNE" --profile-dir "$PROFILES" "$@"; }
 echo "== name"; tt --netns kid explain net.ipv4.tcp_keepalive_time
@@ -24,6 +31,8 @@ echo "== pid"; tt --netns $anon explain net.ipv4.tcp_keepalive_time
 echo "== path"; tt --netns /run/netns/kid -o json audit t > $W/kid.json; echo "rc=$?"
 echo "== all"; tt -o json audit --all-netns t > $W/all.json; echo "rc=$?"
 echo "anon=$anon"
+echo "priv=$priv"
+tt -o json audit --all-netns u > $W/all-u.json; echo "rc-u=$?"
 echo "== apply"; tt --netns kid apply t >/dev/null 2>&1; echo "rc=$?"
 echo "kid=$(ip netns exec kid cat /proc/sys/net/ipv4/tcp_keepalive_time)"
 echo "parent=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
@@ -38,7 +47,7 @@ tt -o json sockets > $W/parent-sockets.json
 kill $lis
 echo "== bad"; tt --netns /proc/self/status audit t; echo "rc=$?"
 tt --root / --netns kid audit --all-netns t; echo "rc=$?"
-kill $anon
+kill $anon $priv
 '
 cat "$T/err" >&2
 sed -n '/^== name/,/^== pid/p' "$T/out" | grep -Eq '^  live +333$' || fail "--netns NAME did not show the child's value"
@@ -64,12 +73,22 @@ ns = alld["namespaces"]
 def live(n):
     return {k["key"]: k["live"] for k in n["keys"]}["net.ipv4.tcp_keepalive_time"]
 lives = sorted(live(n) for n in ns)
-assert lives == ["333", "444", "7200"], lives
+assert lives == ["333", "444", "555", "7200"], lives
+assert [live(n) for n in ns if not n["counted"]] == ["555"], ns
 named = [n for n in ns if n["netns"]["name"] == "kid"]
 assert len(named) == 1 and live(named[0]) == "333", named
 anon = [n for n in ns if any(p["pid"] == int(sys.argv[3]) for p in n["netns"]["processes"])]
 assert len(anon) == 1 and live(anon[0]) == "444", anon
 assert sum(n["netns"]["self"] for n in ns) == 1
 assert alld["compliant"] is False
+EOP
+# every namespace the host owns is compliant with u; the private one is not, and does not count
+grep_out '^rc-u=0$'
+python3 - "$T/w/all-u.json" <<'EOP' || fail "a user's private namespace failed the host's --all-netns audit"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["compliant"] is True, d
+priv = [n for n in d["namespaces"] if not n["counted"]]
+assert len(priv) == 1 and priv[0]["compliant"] is False, priv
 EOP
 exit 0

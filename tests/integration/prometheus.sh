@@ -24,6 +24,13 @@ expect_exit 1 "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -o prometheus aud
 cp "$T/out" "$T/audit.prom" && valid "$T/audit.prom"
 expect_exit 1 "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -o prometheus audit "$T/we\"i\\rd/x.conf" baseline
 cp "$T/out" "$T/odd.prom" && valid "$T/odd.prom"
+# a profile name that is not UTF-8: the label must still be UTF-8 (a collector drops the whole file)
+cp "$PROFILES/crawler.conf" "$T/caf$(printf '\351').conf"
+expect_exit 1 "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -o prometheus audit "$T/caf$(printf '\351').conf"
+cp "$T/out" "$T/latin1.prom"
+iconv -f UTF-8 -t UTF-8 "$T/latin1.prom" >/dev/null 2>&1 || fail "invalid UTF-8 in the exposition"
+valid "$T/latin1.prom"
+grep -q 'profile="[^"]*caf\\\\xe9\.conf"' "$T/latin1.prom" || { cat "$T/latin1.prom" >&2; fail "the non-UTF-8 byte is not shown as \\xe9"; }
 
 # sockets: the recorded scenario, whose process name has control characters.
 # make dist drops dangling symlinks (tar -h), so PID 4242's fds are made

@@ -29,12 +29,19 @@ TCPTUNE_SOCKETS_SOURCE=proc "$TCPTUNE" -o json sockets --by owner > $W/owner-pro
 "$TCPTUNE" -o prometheus sockets > $W/prom.txt
 TCPTUNE_DIAG_RECORD=$W/rec.nl "$TCPTUNE" -o json sockets > $W/recorded.json
 TCPTUNE_DIAG_FILE=$W/rec.nl "$TCPTUNE" -o json sockets --by owner > $W/replayed.json
+echo keep > $W/rec-target && ln -s $W/rec-target $W/rec-link && mkfifo $W/rec-fifo
+TCPTUNE_DIAG_RECORD=$W/rec-link "$TCPTUNE" -o json sockets > /dev/null 2>&1; echo $? > $W/rec-link.rc
+TCPTUNE_DIAG_RECORD=$W/rec-fifo timeout 20 "$TCPTUNE" -o json sockets > /dev/null 2>&1; echo $? > $W/rec-fifo.rc
 timeout --foreground --preserve-status -k 10 -s INT 2.5 "$TCPTUNE" sockets --watch 1 > $W/watch.txt; echo $? > $W/watch.rc
 timeout --foreground --preserve-status -k 10 -s TERM 1.5 "$TCPTUNE" sockets --by owner --watch 1 > /dev/null; echo $? > $W/watch-term.rc
 kill $P
 ' || fail "sandbox script failed: $(cat "$T/err")"
 W=$T/w
 P=$(cat "$W/pid")
+[ "$(cat "$W/rec-target")" = keep ] || fail "TCPTUNE_DIAG_RECORD wrote through a symlink"
+[ "$(cat "$W/rec-link.rc")" -ne 0 ] || fail "TCPTUNE_DIAG_RECORD through a symlink did not fail"
+rc=$(cat "$W/rec-fifo.rc")
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "TCPTUNE_DIAG_RECORD on a FIFO: exit $rc (124: it hung)"
 
 python3 - "$W" "$P" <<'EOP' || fail "live socket counts"
 import json, sys, os

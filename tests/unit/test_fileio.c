@@ -460,7 +460,7 @@ static void test_lock_same_process(void **state)
 	assert_string_equal(text, want);
 	free(text);
 	free(want);
-	assert_int_equal(mode_of("run/lock/tcptune.lock") & 07777, 0644);
+	assert_int_equal(mode_of("run/lock/tcptune.lock") & 07777, 0600);
 
 	/* flock conflicts between open file descriptions, even in one process */
 	assert_int_equal(fileio_lock(rootfd, "/run/lock/tcptune.lock", 200, &b, &holder),
@@ -504,6 +504,82 @@ static void test_lock_other_process(void **state)
 	assert_int_equal(fileio_lock(rootfd, "/run/lock/tcptune.lock", 1000, &l, &holder), 0);
 	fileio_unlock(&l);
 	(void)close(p[0]);
+}
+
+/*
+ * The holder is named by the kernel, not by the file: a waiter that looks
+ * while the file is empty (the holder took the lock and has not written its
+ * PID yet) or holds a stale PID still names the process that holds it.
+ */
+static void test_lock_names_holder_not_file(void **state)
+{
+	struct fileio_lock l;
+	pid_t child, holder = 0;
+	int p[2], st;
+	char c;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct fileio_lock cl;
+		if (fileio_lock(rootfd, "/run/lock/tcptune.lock", 0, &cl, NULL) < 0)
+			_exit(1);
+		(void)__real_write(p[1], "x", 1);
+		alarm(20); /* never outlive a failed assertion in the parent */
+		pause();
+		_exit(0);
+	}
+	(void)close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	tl_write(root, "run/lock/tcptune.lock", "");
+	assert_int_equal(fileio_lock(rootfd, "/run/lock/tcptune.lock", 0, &l, &holder), -EWOULDBLOCK);
+	assert_int_equal(holder, child);
+	tl_write(root, "run/lock/tcptune.lock", "1\n");
+	assert_int_equal(fileio_lock(rootfd, "/run/lock/tcptune.lock", 60, &l, &holder), -EWOULDBLOCK);
+	assert_int_equal(holder, child);
+	assert_int_equal(kill(child, SIGKILL), 0);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	(void)close(p[0]);
+}
+
+/* A hard link planted in place of the lock must not get its target written. */
+static void test_lock_refuses_hard_link(void **state)
+{
+	struct fileio_lock l;
+	char *a, *b, *text;
+
+	(void)state;
+	tl_write(root, "etc/shadow", "secret\n");
+	tl_write(root, "run/lock/.keep", "");
+	a = xasprintf("%s/etc/shadow", root);
+	b = xasprintf("%s/run/lock/tcptune.lock", root);
+	assert_int_equal(chmod(a, 0600), 0);
+	assert_int_equal(link(a, b), 0);
+	assert_int_equal(fileio_lock(rootfd, "/run/lock/tcptune.lock", 0, &l, NULL), -EMLINK);
+	assert_int_equal(l.fd, -1);
+	text = tl_read(root, "etc/shadow");
+	assert_string_equal(text, "secret\n");
+	free(text);
+	free(a);
+	free(b);
+}
+
+/* A lock file left 0644 by an older version is narrowed to 0600. */
+static void test_lock_narrows_mode(void **state)
+{
+	struct fileio_lock l;
+	char *p;
+
+	(void)state;
+	tl_write(root, "run/lock/tcptune.lock", "123\n");
+	p = xasprintf("%s/run/lock/tcptune.lock", root);
+	assert_int_equal(chmod(p, 0644), 0);
+	free(p);
+	assert_int_equal(fileio_lock(rootfd, "/run/lock/tcptune.lock", 0, &l, NULL), 0);
+	assert_int_equal(mode_of("run/lock/tcptune.lock") & 07777, 0600);
+	fileio_unlock(&l);
 }
 
 static void test_lock_refuses_symlink(void **state)
@@ -558,6 +634,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_same_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_other_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_names_holder_not_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_refuses_hard_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_narrows_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_refuses_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_refuses_foreign_owner, setup, teardown),
 	};

@@ -89,6 +89,10 @@ static void test_prom(void **state)
 	(void)state;
 	assert_string_equal(l, "a\\\"b\\\\c\\nd");
 	free(l);
+	/* invalid UTF-8 must not reach the exposition (a collector drops the file): \\xHH */
+	l = output_prom_label("caf\xe9-\xc3\xa9\xff");
+	assert_string_equal(l, "caf\\\\xe9-\xc3\xa9\\\\xff");
+	free(l);
 }
 
 int main(void)

@@ -1,6 +1,8 @@
 /* test_profile.c: unit tests for src/profile.c: loading, validation messages, merging, rules, listing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,90 @@
 #include <unistd.h>
 #include "testlib.h"
 #include "profile.h"
+
+/*
+ * The race of issue 12: swap an @include for a FIFO (or a huge file) right
+ * after tcptune has opened and checked it. When swap_after_open names a
+ * path, the first open of it is followed by that swap.
+ */
+static const char *swap_after_open;
+static bool swap_to_fifo;
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = (flags & (O_CREAT | __O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	va_end(ap);
+	fd = __real_open(path, flags, mode);
+	if (fd >= 0 && swap_after_open && strcmp(path, swap_after_open) == 0) {
+		swap_after_open = NULL;
+		(void)unlink(path);
+		if (swap_to_fifo) {
+			(void)mkfifo(path, 0644);
+		} else {
+			FILE *f = fopen(path, "w");
+			for (int i = 0; f && i < 3 * 1024 * 1024 / 64; i++)
+				fputs("#                                                              \n", f);
+			if (f)
+				(void)fclose(f);
+		}
+	}
+	return fd;
+}
+
+int __wrap___open_2(const char *path, int flags);
+int __wrap___open_2(const char *path, int flags)
+{
+	return __wrap_open(path, flags);
+}
+
+/* When set, read() fails with EIO: a disk error under the loader. */
+static bool fail_read;
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+	if (fail_read) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_read(fd, buf, n);
+}
+
+/*
+ * A copy of the profiles and fixtures this test reads, 0644 in 0755
+ * directories of ours: the checkout's modes (a umask of 002 makes them
+ * group-writable) must not decide what a run as root accepts.
+ */
+static char *src;
+
+static int copy_sources(void **state)
+{
+	char *cmd;
+	int r;
+
+	(void)state;
+	src = tl_mkroot(NULL);
+	cmd = xasprintf("mkdir -p '%s/tests/data' && cp -R '%s/profiles' '%s/' && "
+			"cp -R '%s/tests/data/profiles-bad' '%s/tests/data/profiles-good' "
+			"'%s/tests/data/root-basic' '%s/tests/data/' && chmod -R u+w,go-w '%s'",
+			src, SRCDIR, src, SRCDIR, SRCDIR, SRCDIR, src, src);
+	r = system(cmd);
+	free(cmd);
+	return r == 0 ? 0 : -1;
+}
+
+static int remove_sources(void **state)
+{
+	(void)state;
+	tl_rmroot(src);
+	return 0;
+}
 
 static const char *const shipped[] = { "baseline", "crawler", "web-server", "high-bandwidth" };
 
@@ -153,7 +239,7 @@ static void test_path_init(void **state)
 
 static void test_shipped_valid(void **state)
 {
-	char *dir = xasprintf("%s/profiles", SRCDIR);
+	char *dir = xasprintf("%s/profiles", src);
 	struct profile_path pp = path_of(dir);
 
 	(void)state;
@@ -185,7 +271,7 @@ static void test_shipped_valid(void **state)
 
 static void test_shipped_crawler(void **state)
 {
-	char *dir = xasprintf("%s/profiles", SRCDIR);
+	char *dir = xasprintf("%s/profiles", src);
 	struct profile_path pp = path_of(dir);
 	struct profile p;
 	struct msgs errors = { 0 };
@@ -241,8 +327,8 @@ static void test_shipped_crawler(void **state)
 /* With a fixture /proc/sys, every uncatalogued key must exist there. */
 static void test_shipped_with_root(void **state)
 {
-	char *fixture = xasprintf("%s/tests/data/root-basic", SRCDIR);
-	char *dir = xasprintf("%s/profiles", SRCDIR);
+	char *fixture = xasprintf("%s/tests/data/root-basic", src);
+	char *dir = xasprintf("%s/profiles", src);
 	struct profile_path pp = path_of(dir);
 	struct procsys ps;
 	struct stat st;
@@ -274,11 +360,12 @@ static void test_shipped_with_root(void **state)
 	/* a typo gets a suggestion once /proc/sys is consulted */
 	struct profile p;
 	struct msgs errors = { 0 };
-	char *bad = xasprintf("%s/tests/data/profiles-bad/unknown-key.conf", SRCDIR);
+	char *bad = xasprintf("%s/tests/data/profiles-bad/unknown-key.conf", src);
 	char *want = xasprintf("%s:3: net.ipv4.tcp_keepalive_tme: unknown key (not in the catalogue, "
 			       "not in /proc/sys); did you mean net.ipv4.tcp_keepalive_time?", bad);
 	char *names[] = { bad };
 	assert_int_equal(profile_load(&pp, &ps, names, 1, &p, &errors), -EINVAL);
+	profile_free(&p);	/* the warnings are left in it on failure too */
 	expect_msg(&errors, want);
 	expect_count(&errors, 1);
 	msgs_free(&errors);
@@ -340,7 +427,8 @@ static void test_top_level(void **state)
 	expect_at(&f, 1, "description: must be a string, not a number");
 	expect_at(&f, 2, "inherits: must be a profile name or a list of names, not a number");
 	expect_at(&f, 3, "sysctl: must be a group: sysctl = { net = { ... }; };");
-	expect_at(&f, 4, "descripton: unknown top-level setting (expected description, inherits, sysctl)");
+	expect_at(&f, 4, "descripton: unknown top-level setting (expected description, inherits, "
+			"allow_uncatalogued, sysctl)");
 	fx_free(&f);
 }
 
@@ -545,7 +633,17 @@ static void test_int_overflow(void **state)
 		    "}; }; };\n", NULL);
 	assert_int_equal(f.r, -EINVAL);
 	expect_count(&f.errors, 1);
-	expect_at(&f, 2, "integer beyond 64 bits");
+	expect_at(&f, 2, "integer outside the signed 64-bit range");
+	fx_free(&f);
+
+	/* 0xFFFFFFFFFFFFFFFF fits 64 bits but libconfig would take it as -1 */
+	fx_load(&f, "sysctl = { net = { core = {\n"
+		    "  somaxconn = 0xFFFFFFFFFFFFFFFF;\n"
+		    "  netdev_max_backlog = 0x7FFFFFFF;\n"
+		    "}; }; };\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_count(&f.errors, 1);
+	expect_at(&f, 2, "integer outside the signed 64-bit range");
 	fx_free(&f);
 
 	/* an escape sequence in a value would reach terminals and sysctl.d */
@@ -723,6 +821,7 @@ static void test_cycle(void **state)
 	tl_write(root, "p/self.conf", "inherits = \"self\";\n");
 	char *names[] = { "crawler", "self" };
 	assert_int_equal(profile_load(&pp, NULL, names, 2, &p, &errors), -EINVAL);
+	profile_free(&p);	/* the warnings are left in it on failure too */
 	expect_count(&errors, 2);
 	want = xasprintf("%s/baseline.conf:2: inherits: inheritance cycle: crawler -> baseline -> crawler", dir);
 	expect_msg(&errors, want);
@@ -755,6 +854,7 @@ static void test_missing(void **state)
 	nofile = xasprintf("%s/none.conf", root);
 	char *names[] = { "child", "ghost", dirpath, nofile, "bad name", "isdir" };
 	assert_int_equal(profile_load(&pp, NULL, names, 6, &p, &errors), -EINVAL);
+	profile_free(&p);	/* the warnings are left in it on failure too */
 	want = xasprintf("%s/one/child.conf:2: inherits: nope: no such profile; looked in %s/one, %s/two; "
 			 "add a directory with --profile-dir DIR or TCPTUNE_PROFILE_PATH, or name the file "
 			 "(./nope.conf)", root, root, root);
@@ -871,7 +971,8 @@ static void test_fixtures(void **state)
 	} bad[] = {
 		{ "syntax.conf", ":3: syntax error" },
 		{ "duplicate.conf", ":4: duplicate setting name" },
-		{ "unknown-top.conf", ":2: sysctls: unknown top-level setting (expected description, inherits, sysctl)" },
+		{ "unknown-top.conf", ":2: sysctls: unknown top-level setting (expected description, inherits, "
+			"allow_uncatalogued, sysctl)" },
 		{ "range.conf", ":3: net.ipv4.tcp_keepalive_time: must be an integer in 1..32767, not 0" },
 		{ "minmax.conf", ":3: net.core.somaxconn: min 8192 is greater than max 4096" },
 		{ "conflict.conf", ":3: net.core.somaxconn: value cannot be combined with min, max, one_of or covers" },
@@ -885,8 +986,8 @@ static void test_fixtures(void **state)
 		{ "many.conf", ":8: net.ipv4.tcp_rmem: min 4096 131072 8388608 is greater than max 4096 131072 4194304" },
 		{ "many.conf", ":10: net.core.somaxconn: one_of: must not be empty" },
 	};
-	char *bad_dir = xasprintf("%s/tests/data/profiles-bad", SRCDIR);
-	char *good_dir = xasprintf("%s/tests/data/profiles-good", SRCDIR);
+	char *bad_dir = xasprintf("%s/tests/data/profiles-bad", src);
+	char *good_dir = xasprintf("%s/tests/data/profiles-good", src);
 	struct profile_path pp = path_of(bad_dir);
 	struct profile p;
 	struct msgs errors = { 0 };
@@ -897,6 +998,7 @@ static void test_fixtures(void **state)
 		char *names[] = { path };
 
 		assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), -EINVAL);
+		profile_free(&p);	/* the warnings are left in it on failure too */
 		want = xasprintf("%s%s", path, bad[i].msg);
 		if (!*bad[i].msg) {
 			free(want);
@@ -1077,6 +1179,181 @@ static void test_check_target(void **state)
 	expect_target(&of, NULL, "bbr");
 }
 
+/* Root refuses a profile or @include others could change (StrictModes); others get a warning. */
+static void test_others_can_write(void **state)
+{
+	struct fx f;
+	char *path;
+
+	(void)state;
+	fx_load(&f, "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n", NULL);
+	assert_int_equal(f.r, 0);
+	expect_count(&f.errors, 0);
+	fx_free(&f);
+
+	memset(&f, 0, sizeof(f));
+	f.root = tl_mkroot(NULL);
+	tl_write(f.root, "p/t.conf", "@include \"inc.conf\"\nsysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+	tl_write(f.root, "p/inc.conf", "description = \"x\";\n");
+	path = xasprintf("%s/p/inc.conf", f.root);
+	assert_int_equal(chmod(path, 0666), 0);
+	f.file = xasprintf("%s/p/t.conf", f.root);
+	char *dir = xasprintf("%s/p", f.root);
+	f.pp = path_of(dir);
+	char *names[] = { "t" };
+	f.r = profile_load(&f.pp, NULL, names, 1, &f.p, &f.errors);
+	if (geteuid() == 0) {
+		char *want = xasprintf("%s:1: @include \"inc.conf\": %s: writable by everyone: refusing it as root, "
+				       "others could change what tcptune applies", f.file, path);
+		assert_int_equal(f.r, -EINVAL);
+		expect_msg(&f.errors, want);
+		free(want);
+	} else {
+		assert_int_equal(f.r, 0);
+	}
+	fx_free(&f);
+	free(path);
+
+	/* the profile itself, group-writable: refused as root, a warning (kept, not leaked) otherwise */
+	memset(&f, 0, sizeof(f));
+	f.root = tl_mkroot(NULL);
+	tl_write(f.root, "p/t.conf", "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+	f.file = xasprintf("%s/p/t.conf", f.root);
+	assert_int_equal(chmod(f.file, 0664), 0);
+	free(dir);
+	dir = xasprintf("%s/p", f.root);
+	f.pp = path_of(dir);
+	f.r = profile_load(&f.pp, NULL, names, 1, &f.p, &f.errors);
+	if (geteuid() == 0) {
+		char *want = xasprintf("%s: writable by its group: refusing it as root, "
+				       "others could change what tcptune applies", f.file);
+		assert_int_equal(f.r, -EINVAL);
+		expect_msg(&f.errors, want);
+		free(want);
+	} else {
+		assert_int_equal(f.r, 0);
+		assert_int_equal(f.p.warnings.n, 1);
+	}
+	fx_free(&f);
+	free(dir);
+}
+
+/* kernel.*, vm.* and uncatalogued fs.* need an explicit opt-in; net.* and catalogued keys do not. */
+static void test_uncatalogued_scope(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_load(&f, "sysctl = { kernel = { core_pattern = \"|/tmp/x %p\"; };\n"
+		    "  vm = { swappiness = 10; };\n"
+		    "  fs = { file-max = { min = 1048576; }; };\n"
+		    "  net = { ipv4 = { conf = { all = { rp_filter = 1; }; }; }; }; };\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_count(&f.errors, 2);
+	char *tail = xasprintf("outside the network keys tcptune knows (not in its catalogue): "
+			       "to set it, put allow_uncatalogued = true; at the top of %s", f.file);
+	char *want = xasprintf("kernel.core_pattern: %s", tail);
+	expect_at(&f, 1, want);
+	free(want);
+	want = xasprintf("vm.swappiness: %s", tail);
+	expect_at(&f, 2, want);
+	free(want);
+	free(tail);
+	fx_free(&f);
+
+	fx_load(&f, "allow_uncatalogued = true;\n"
+		    "sysctl = { kernel = { core_pattern = \"core\"; }; };\n", NULL);
+	assert_int_equal(f.r, 0);
+	assert_int_equal(f.p.n_allow_uncatalogued, 1);
+	assert_string_equal(f.p.allow_uncatalogued[0], f.file);
+	assert_true(rule_out_of_scope(find_rule(&f.p, "kernel.core_pattern")));
+	fx_free(&f);
+
+	fx_load(&f, "allow_uncatalogued = 1;\n", NULL);
+	expect_at(&f, 1, "allow_uncatalogued: must be true or false, not a number");
+	fx_free(&f);
+}
+
+/* An @include is read through the descriptor that was checked: swapping the file after it cannot hang or grow it. */
+static void test_include_read_once(void **state)
+{
+	(void)state;
+	for (int fifo = 1; fifo >= 0; fifo--) {
+		struct fx f = { 0 };
+		char *inc, *dir;
+		char *names[] = { "t" };
+
+		f.root = tl_mkroot(NULL);
+		tl_write(f.root, "p/t.conf", "description = \"x\";\n@include \"inc.cfg\"\n");
+		tl_write(f.root, "p/inc.cfg", "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+		f.file = xasprintf("%s/p/t.conf", f.root);
+		inc = xasprintf("%s/p/inc.cfg", f.root);
+		dir = xasprintf("%s/p", f.root);
+		f.pp = path_of(dir);
+		swap_after_open = inc;
+		swap_to_fifo = fifo;
+		alarm(10);	/* a libconfig that opens the FIFO again blocks: fail, do not hang */
+		f.r = profile_load(&f.pp, NULL, names, 1, &f.p, &f.errors);
+		alarm(0);
+		dump(&f.errors);
+		assert_null(swap_after_open);	/* the swap happened */
+		assert_int_equal(f.r, 0);
+		assert_int_equal(f.p.n_rules, 1);
+		assert_string_equal(f.p.rules[0].key, "net.core.somaxconn");
+		assert_string_equal(f.p.rules[0].file, inc);
+		assert_int_equal(f.p.rules[0].line, 1);
+		fx_free(&f);
+		free(inc);
+		free(dir);
+	}
+}
+
+/* A 2000-deep inherits chain is refused with one clear error, not a stack overflow. */
+static void test_inherit_depth(void **state)
+{
+	char *root = tl_mkroot(NULL), *dir = xasprintf("%s/p", root), *want;
+	struct profile_path pp = path_of(dir);
+	struct msgs errors = { 0 };
+	struct profile p;
+	char *names[] = { "c0" };
+
+	(void)state;
+	for (int i = 0; i < 2000; i++) {
+		char *rel = xasprintf("p/c%d.conf", i);
+		char *text = i < 1999 ? xasprintf("inherits = \"c%d\";\n", i + 1) :
+			xstrdup("sysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+		tl_write(root, rel, text);
+		free(rel);
+		free(text);
+	}
+	assert_int_equal(profile_load(&pp, NULL, names, 1, &p, &errors), -EINVAL);
+	profile_free(&p);
+	expect_count(&errors, 1);
+	want = xasprintf("%s/c31.conf:1: inherits: c32: inherits nested more than 32 deep", dir);
+	expect_msg(&errors, want);
+	free(want);
+	msgs_free(&errors);
+	profile_path_free(&pp);
+	free(dir);
+	tl_rmroot(root);
+}
+
+/* An I/O error reading a profile is not bad input: profile_load says -EIO, not -EINVAL. */
+static void test_read_error(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fail_read = true;
+	fx_load(&f, "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n", NULL);
+	fail_read = false;
+	assert_int_equal(f.r, -EIO);
+	char *want = xasprintf("%s: Input/output error", f.file);
+	expect_msg(&f.errors, want);
+	free(want);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1104,6 +1381,11 @@ int main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_check_target),
+		cmocka_unit_test(test_others_can_write),
+		cmocka_unit_test(test_uncatalogued_scope),
+		cmocka_unit_test(test_include_read_once),
+		cmocka_unit_test(test_inherit_depth),
+		cmocka_unit_test(test_read_error),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, copy_sources, remove_sources);
 }
