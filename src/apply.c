@@ -10,12 +10,13 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "apply.h"
+#include "bytes.h"
 #include "catalogue.h"
 #include "fileio.h"
 #include "sysctld.h"
 #include "tcptune.h"
 
-#define JOURNAL_FORMAT 1
+#define JOURNAL_FORMAT 2
 
 /*
  * Test builds only (configure --enable-test-hooks): TCPTUNE_TEST_CRASH_AT
@@ -270,7 +271,9 @@ struct journal {
 	long long pid;
 	char **profiles;
 	size_t n_profiles;
-	char *netns;
+	char *netns;            /* --netns as given, or NULL */
+	bool has_ns;            /* the namespace's identity is known (format 2) */
+	unsigned long long ns_dev, ns_ino;   /* of its nsfs file */
 	char *fragment;
 	char *frag_before;      /* NULL: absent */
 	size_t frag_before_len;
@@ -312,43 +315,101 @@ static bool interrupted(enum apply_state s)
 	return s == APPLY_STATE_INCOMPLETE || s == APPLY_STATE_ROLLING_BACK;
 }
 
-static json_t *jstr(const char *s)
+/*
+ * Values that are text to us but bytes to the kernel and the file system
+ * (paths, profile names): a JSON string when they are UTF-8, else
+ * { "base64": "..." }. NULL when the value cannot be stored.
+ */
+static json_t *jtext(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	json_t *v, *o;
+	char *b;
+
+	if (!s)
+		return json_null();
+	v = json_string(s);
+	if (v)
+		return v;
+	b = bytes_b64_encode(s, strlen(s));
+	o = json_object();
+	if (o && json_object_set_new(o, "base64", json_string(b)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	free(b);
+	return o;
 }
 
-/* File bytes as JSON: a string when they are UTF-8, else hex (admins edit fragments with anything). */
-static void set_bytes(json_t *o, const char *name, const char *data, size_t len)
+/* The reverse of jtext(): 0 (*ret NULL for null or absent), or -EINVAL. */
+static int jtext_get(json_t *v, char **ret)
 {
-	json_t *s;
+	const char *b;
+	size_t len;
 
-	if (!data) {
-		json_object_set_new(o, name, json_null());
-		return;
+	*ret = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return -EINVAL;
+		*ret = xstrdup(json_string_value(v));
+		return 0;
 	}
-	s = json_stringn(data, len);
-	if (s) {
-		json_object_set_new(o, name, s);
-		return;
+	b = json_string_value(json_object_get(v, "base64"));
+	if (!b || bytes_b64_decode(b, ret, &len) < 0)
+		return -EINVAL;
+	if (strlen(*ret) != len) {
+		free(*ret);
+		*ret = NULL;
+		return -EINVAL;
 	}
-	char *hex = xmalloc(len * 2 + 1), *key = xasprintf("%s_hex", name);
-	for (size_t i = 0; i < len; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", (unsigned char)data[i]);
-	json_object_set_new(o, name, json_null());
-	json_object_set_new(o, key, json_string(hex));
-	free(hex);
-	free(key);
+	return 0;
 }
 
+/* Builders that remember a failure (out of memory, a value jansson refuses). */
+static void jput(json_t *o, const char *name, json_t *v, bool *ok)
+{
+	if (!o || !v || json_object_set_new(o, name, v) < 0)
+		*ok = false;
+}
+
+static void jpush(json_t *a, json_t *v, bool *ok)
+{
+	if (!a || !v || json_array_append_new(a, v) < 0)
+		*ok = false;
+}
+
+/* File bytes, any of them (NUL, CRLF, not UTF-8): base64, or null when absent. */
+static json_t *jfile(const char *data, size_t len)
+{
+	char *b;
+	json_t *v;
+
+	if (!data)
+		return json_null();
+	b = bytes_b64_encode(data, len);
+	v = json_string(b);
+	free(b);
+	return v;
+}
+
+/*
+ * Format 2 holds file bytes as "NAME_b64". Format 1 held them as a JSON
+ * string (which may carry \u0000: loaded with JSON_ALLOW_NUL) or, when not
+ * UTF-8, as "NAME_hex".
+ */
 static int get_bytes(json_t *o, const char *name, char **ret, size_t *ret_len)
 {
-	json_t *s = json_object_get(o, name);
-	char *key = xasprintf("%s_hex", name);
-	json_t *h = json_object_get(o, key);
+	char *key = xasprintf("%s_b64", name);
+	json_t *b = json_object_get(o, key), *s = json_object_get(o, name), *h;
 
 	free(key);
 	*ret = NULL;
 	*ret_len = 0;
+	if (json_is_string(b))
+		return bytes_b64_decode(json_string_value(b), ret, ret_len);
+	if (b && !json_is_null(b))
+		return -EINVAL;
 	if (json_is_string(s)) {
 		*ret_len = json_string_length(s);
 		*ret = xmalloc(*ret_len + 1);
@@ -356,6 +417,9 @@ static int get_bytes(json_t *o, const char *name, char **ret, size_t *ret_len)
 		(*ret)[*ret_len] = '\0';
 		return 0;
 	}
+	key = xasprintf("%s_hex", name);
+	h = json_object_get(o, key);
+	free(key);
 	if (json_is_string(h)) {
 		const char *x = json_string_value(h);
 		size_t n = strlen(x) / 2;
@@ -379,32 +443,39 @@ static int get_bytes(json_t *o, const char *name, char **ret, size_t *ret_len)
 	return json_is_null(s) || !s ? 0 : -EINVAL;
 }
 
+/* The journal's text, or NULL when a value cannot be stored (nothing is touched then). */
 static char *journal_dump(const struct journal *j)
 {
 	json_t *o = json_object(), *pr = json_array(), *keys = json_array();
-	char *text, *out;
+	char *text, *out = NULL;
+	bool ok = true;
 
-	json_object_set_new(o, "format", json_integer(JOURNAL_FORMAT));
-	json_object_set_new(o, "state", json_string(apply_state_name(j->state)));
-	json_object_set_new(o, "pid", json_integer(j->pid));
+	jput(o, "format", json_integer(JOURNAL_FORMAT), &ok);
+	jput(o, "state", json_string(apply_state_name(j->state)), &ok);
+	jput(o, "pid", json_integer(j->pid), &ok);
 	for (size_t i = 0; i < j->n_profiles; i++)
-		json_array_append_new(pr, json_string(j->profiles[i]));
-	json_object_set_new(o, "profiles", pr);
-	json_object_set_new(o, "netns", jstr(j->netns));
-	json_object_set_new(o, "fragment", json_string(j->fragment));
-	set_bytes(o, "fragment_before", j->frag_before, j->frag_before_len);
-	json_object_set_new(o, "fragment_before_mode", json_integer(j->frag_before_mode));
+		jpush(pr, jtext(j->profiles[i]), &ok);
+	jput(o, "profiles", pr, &ok);
+	jput(o, "netns", jtext(j->netns), &ok);
+	if (j->has_ns) {
+		jput(o, "netns_dev", json_integer((json_int_t)j->ns_dev), &ok);
+		jput(o, "netns_ino", json_integer((json_int_t)j->ns_ino), &ok);
+	}
+	jput(o, "fragment", jtext(j->fragment), &ok);
+	jput(o, "fragment_before_b64", jfile(j->frag_before, j->frag_before_len), &ok);
+	jput(o, "fragment_before_mode", json_integer(j->frag_before_mode), &ok);
 	for (size_t i = 0; i < j->n_keys; i++) {
 		json_t *k = json_object();
-		json_object_set_new(k, "key", json_string(j->keys[i].key));
-		json_object_set_new(k, "before", json_string(j->keys[i].before));
-		json_object_set_new(k, "after", json_string(j->keys[i].after));
-		json_array_append_new(keys, k);
+		jput(k, "key", json_string(j->keys[i].key), &ok);
+		jput(k, "before", json_string(j->keys[i].before), &ok);
+		jput(k, "after", json_string(j->keys[i].after), &ok);
+		jpush(keys, k, &ok);
 	}
-	json_object_set_new(o, "keys", keys);
-	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	jput(o, "keys", keys, &ok);
+	text = ok ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
-	out = xasprintf("%s\n", text ? text : "{}");
+	if (text)
+		out = xasprintf("%s\n", text);
 	free(text);
 	return out;
 }
@@ -412,8 +483,9 @@ static char *journal_dump(const struct journal *j)
 static int journal_parse(const char *text, size_t len, struct journal *j, char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *o = json_loadb(text, len, 0, &je), *v, *keys, *pr;
+	json_t *o = json_loadb(text, len, JSON_ALLOW_NUL, &je), *v, *keys, *pr;
 	const char *state;
+	json_int_t format;
 	int r = -EINVAL;
 
 	*j = (struct journal){ 0 };
@@ -422,8 +494,9 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		return -EINVAL;
 	}
 	v = json_object_get(o, "format");
-	if (!json_is_integer(v) || json_integer_value(v) != JOURNAL_FORMAT) {
-		(void)snprintf(err, errlen, "unknown journal format (this tcptune reads format %d)",
+	format = json_is_integer(v) ? json_integer_value(v) : 0;
+	if (format < 1 || format > JOURNAL_FORMAT) {
+		(void)snprintf(err, errlen, "unknown journal format (this tcptune reads formats 1 to %d)",
 			       JOURNAL_FORMAT);
 		goto out;
 	}
@@ -438,20 +511,30 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 	j->pid = json_integer_value(json_object_get(o, "pid"));
 	pr = json_object_get(o, "profiles");
 	for (size_t i = 0; i < json_array_size(pr); i++) {
-		const char *s = json_string_value(json_array_get(pr, i));
-		if (!s)
-			continue;
+		char *s;
+
+		if (jtext_get(json_array_get(pr, i), &s) < 0 || !s) {
+			(void)snprintf(err, errlen, "bad entry %zu in \"profiles\"", i + 1);
+			goto out;
+		}
 		j->profiles = xreallocarray(j->profiles, j->n_profiles + 1, sizeof(char *));
-		j->profiles[j->n_profiles++] = xstrdup(s);
+		j->profiles[j->n_profiles++] = s;
 	}
-	if (json_is_string(json_object_get(o, "netns")))
-		j->netns = xstrdup(json_string_value(json_object_get(o, "netns")));
-	v = json_object_get(o, "fragment");
-	if (!json_is_string(v) || json_string_value(v)[0] != '/') {
+	if (jtext_get(json_object_get(o, "netns"), &j->netns) < 0) {
+		(void)snprintf(err, errlen, "bad \"netns\"");
+		goto out;
+	}
+	if (json_is_integer(json_object_get(o, "netns_dev")) &&
+	    json_is_integer(json_object_get(o, "netns_ino"))) {
+		j->has_ns = true;
+		j->ns_dev = (unsigned long long)json_integer_value(json_object_get(o, "netns_dev"));
+		j->ns_ino = (unsigned long long)json_integer_value(json_object_get(o, "netns_ino"));
+	}
+	if (jtext_get(json_object_get(o, "fragment"), &j->fragment) < 0 || !j->fragment ||
+	    j->fragment[0] != '/') {
 		(void)snprintf(err, errlen, "no absolute \"fragment\" path");
 		goto out;
 	}
-	j->fragment = xstrdup(json_string_value(v));
 	if (get_bytes(o, "fragment_before", &j->frag_before, &j->frag_before_len) < 0) {
 		(void)snprintf(err, errlen, "bad \"fragment_before\"");
 		goto out;
@@ -462,7 +545,7 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		(void)snprintf(err, errlen, "no \"keys\" list");
 		goto out;
 	}
-	j->keys = xcalloc(json_array_size(keys), sizeof(*j->keys));
+	j->keys = xcalloc(json_array_size(keys) + 1, sizeof(*j->keys));
 	for (size_t i = 0; i < json_array_size(keys); i++) {
 		json_t *k = json_array_get(keys, i);
 		const char *key = json_string_value(json_object_get(k, "key"));
@@ -510,11 +593,15 @@ static int journal_load(int rootfd, struct journal *j, bool *found, char *err, s
 	return 0;
 }
 
+/* The journal holds the previous fragment's bytes: only root may read it. */
 static int journal_store(int rootfd, const struct journal *j)
 {
 	char *text = journal_dump(j);
-	int r = put_file(rootfd, TT_JOURNAL_PATH, text, strlen(text), 0644);
+	int r;
 
+	if (!text)
+		return -EINVAL;
+	r = put_file(rootfd, TT_JOURNAL_PATH, text, strlen(text), 0600);
 	free(text);
 	return r;
 }
@@ -1044,7 +1131,7 @@ undo:
 	} else {
 		ret->outcome = APPLY_FAILED;
 		ret->changed = ret->recovered;
-		if (put_file(rootfd, TT_JOURNAL_PATH, old_journal, old_journal_len, old_journal_mode) < 0)
+		if (put_file(rootfd, TT_JOURNAL_PATH, old_journal, old_journal_len, 0600) < 0)
 			msgs_add(&ret->warnings, "%s: could not put the previous journal back; it now "
 				 "records this failed apply, whose rollback changes nothing",
 				 TT_JOURNAL_PATH);

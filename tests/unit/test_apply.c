@@ -418,7 +418,7 @@ static void test_apply_again_rollback(void **state)
 	assert_all_new();
 	assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
 	j1 = tl_read(root, JOURNAL_REL);
-	assert_non_null(strstr(j1, "\"fragment_before\": null"));
+	assert_non_null(strstr(j1, "\"fragment_before_b64\": null"));
 
 	p = xasprintf("%s/%s", root, FRAG_REL);
 	assert_int_equal(stat(p, &a), 0);
@@ -508,7 +508,7 @@ static void test_rollback_restores_old_fragment(void **state)
 	assert_int_equal(run_crawler(&tx), 0);
 	apply_tx_free(&tx);
 	back = tl_read(root, JOURNAL_REL);
-	assert_non_null(strstr(back, "\"fragment_before_hex\""));
+	assert_non_null(strstr(back, "\"fragment_before_b64\""));
 	free(back);
 	assert_int_equal(rollback(&tx), 0);
 	apply_tx_free(&tx);
@@ -519,6 +519,97 @@ static void test_rollback_restores_old_fragment(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	free(p);
 	assert_live("net.ipv4.tcp_keepalive_time", "7200");
+}
+
+static void write_bytes(const char *rel, const char *data, size_t len, mode_t mode)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+	int fd;
+
+	tl_write(root, rel, "");
+	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+	free(p);
+}
+
+static void assert_bytes(const char *rel, const char *data, size_t len, mode_t mode)
+{
+	char *p = xasprintf("%s/%s", root, rel), *got = NULL;
+	size_t n = 0;
+	struct stat st;
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(read_all(fd, 1 << 20, &got, &n), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	(void)close(fd);
+	assert_int_equal(n, len);
+	assert_memory_equal(got, data, len);
+	assert_int_equal(st.st_mode & 07777, mode);
+	free(got);
+	free(p);
+}
+
+/* A NUL-padded fragment after a power cut, CRLF, bytes that are not UTF-8, mode 0600: all round-trip. */
+static void test_rollback_any_bytes(void **state)
+{
+	static const char old[] = "net.ipv4.tcp_fin_timeout = 45\r\n# caf\xe9 \xff\xfe\n\0\0\0\0\0\0";
+	struct apply_tx tx;
+	struct stat st;
+	char *p;
+
+	(void)state;
+	write_bytes(FRAG_REL, old, sizeof(old) - 1, 0600);
+	assert_int_equal(run_crawler(&tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	apply_tx_free(&tx);
+	/* the journal is readable (audit, doctor) and root's alone: it holds a 0600 file's bytes */
+	assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
+	p = xasprintf("%s/%s", root, JOURNAL_REL);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	free(p);
+	/* a later apply reads it too */
+	assert_int_equal(run_crawler(&tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	apply_tx_free(&tx);
+	assert_int_equal(rollback(&tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	apply_tx_free(&tx);
+	assert_bytes(FRAG_REL, old, sizeof(old) - 1, 0600);
+	assert_live("net.ipv4.tcp_keepalive_time", "7200");
+}
+
+/* Journals written before format 2 are still read: a NUL in a format-1 string, or hex. */
+static void test_rollback_format1_journal(void **state)
+{
+	static const char *const frag[] = { "a = 1\n\0\0", "caf\xe9\n" };
+	static const size_t len[] = { 8, 5 };
+	static const char *const field[] = { "\"fragment_before\": \"a = 1\\n\\u0000\\u0000\"",
+					     "\"fragment_before\": null, \"fragment_before_hex\": \"636166e90a\"" };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct apply_tx tx;
+		char *j = xasprintf("{ \"format\": 1, \"state\": \"complete\", \"pid\": 1, "
+				    "\"profiles\": [\"crawler\"], \"netns\": null, \"fragment\": \"%s\", %s, "
+				    "\"fragment_before_mode\": 420, \"keys\": [ { \"key\": "
+				    "\"net.ipv4.tcp_fin_timeout\", \"before\": \"60\", \"after\": \"30\" } ] }\n",
+				    FRAG, field[i]);
+
+		tl_write(root, JOURNAL_REL, j);
+		free(j);
+		tl_write(root, "proc/sys/net/ipv4/tcp_fin_timeout", "30\n");
+		tl_write(root, FRAG_REL, "written by the apply\n");
+		assert_int_equal(rollback(&tx), 0);
+		assert_int_equal(tx.outcome, APPLY_OK);
+		apply_tx_free(&tx);
+		assert_bytes(FRAG_REL, frag[i], len[i], 0644);
+		assert_live("net.ipv4.tcp_fin_timeout", "60");
+	}
 }
 
 /* --- faults: every one leaves everything as before --------------------------------- */
@@ -877,6 +968,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_removes_stale_temps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_restores_old_fragment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_any_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_format1_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_journal_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fragment_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fragment_symlink, setup, teardown),
