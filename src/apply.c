@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -17,6 +19,8 @@
 #include "tcptune.h"
 
 #define JOURNAL_FORMAT 2
+/* where `rollback --forget` keeps a journal it sets aside */
+#define TT_JOURNAL_FORGOTTEN TT_JOURNAL_PATH ".forgotten"
 
 /*
  * Test builds only (configure --enable-test-hooks): TCPTUNE_TEST_CRASH_AT
@@ -274,6 +278,7 @@ struct journal {
 	char *netns;            /* --netns as given, or NULL */
 	bool has_ns;            /* the namespace's identity is known (format 2) */
 	unsigned long long ns_dev, ns_ino;   /* of its nsfs file */
+	unsigned long long ns_cookie;        /* SO_NETNS_COOKIE, or 0 */
 	char *fragment;
 	char *frag_before;      /* NULL: absent */
 	size_t frag_before_len;
@@ -460,6 +465,8 @@ static char *journal_dump(const struct journal *j)
 	if (j->has_ns) {
 		jput(o, "netns_dev", json_integer((json_int_t)j->ns_dev), &ok);
 		jput(o, "netns_ino", json_integer((json_int_t)j->ns_ino), &ok);
+		if (j->ns_cookie)
+			jput(o, "netns_cookie", json_integer((json_int_t)j->ns_cookie), &ok);
 	}
 	jput(o, "fragment", jtext(j->fragment), &ok);
 	jput(o, "fragment_before_b64", jfile(j->frag_before, j->frag_before_len), &ok);
@@ -529,6 +536,7 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		j->has_ns = true;
 		j->ns_dev = (unsigned long long)json_integer_value(json_object_get(o, "netns_dev"));
 		j->ns_ino = (unsigned long long)json_integer_value(json_object_get(o, "netns_ino"));
+		j->ns_cookie = (unsigned long long)json_integer_value(json_object_get(o, "netns_cookie"));
 	}
 	if (jtext_get(json_object_get(o, "fragment"), &j->fragment) < 0 || !j->fragment ||
 	    j->fragment[0] != '/') {
@@ -939,6 +947,97 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 	return ret;
 }
 
+/* ---- the namespace a journal belongs to ------------------------------------ */
+
+/*
+ * The network namespace of this thread (after --netns) by identity: the
+ * device and inode of its nsfs file, which a new namespace of the same
+ * name (a restarted container) does not share.
+ */
+static int netns_self(unsigned long long *ret_dev, unsigned long long *ret_ino)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st) < 0)
+		return -errno;
+	*ret_dev = (unsigned long long)st.st_dev;
+	*ret_ino = (unsigned long long)st.st_ino;
+	return 0;
+}
+
+/*
+ * nsfs inode numbers are reused once a namespace is freed: a container
+ * restarted under the same name may get its predecessor's inode. The
+ * netns cookie (SO_NETNS_COOKIE, Linux 5.14) is never reused while the
+ * machine runs. 0 when the kernel has none.
+ */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+static unsigned long long netns_cookie(void)
+{
+	unsigned long long c = 0;
+	socklen_t len = sizeof(c);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) < 0 || len != sizeof(c))
+		c = 0;
+	(void)close(fd);
+	return c;
+}
+
+static char *netns_describe(const char *name, bool has_ns, unsigned long long dev, unsigned long long ino,
+			    unsigned long long cookie)
+{
+	char *id = !has_ns ? xstrdup("") : cookie ?
+		xasprintf(" (nsfs device %u:%u, inode %llu, cookie %llu)", major((dev_t)dev),
+			  minor((dev_t)dev), ino, cookie) :
+		xasprintf(" (nsfs device %u:%u, inode %llu)", major((dev_t)dev), minor((dev_t)dev), ino);
+	char *s = name ? xasprintf("network namespace --netns %s%s", name, id)
+		       : xasprintf("the network namespace tcptune runs in without --netns%s", id);
+
+	free(id);
+	return s;
+}
+
+/*
+ * Was the journal made in the namespace we are in now? By identity when
+ * the journal records it (format 2), else by the name given. When not,
+ * -EXDEV with a message naming both and the ways out; nothing is touched.
+ */
+static int check_netns(const struct journal *j, const struct apply_opts *ao, const char *what,
+		       struct apply_tx *tx)
+{
+	unsigned long long dev = 0, ino = 0, cookie = netns_cookie();
+	bool have = netns_self(&dev, &ino) == 0, same;
+	char *then, *now, *names;
+
+	if (j->has_ns && have)
+		same = j->ns_dev == dev && j->ns_ino == ino && (!j->ns_cookie || j->ns_cookie == cookie);
+	else
+		same = (!j->netns && !ao->netns) || (j->netns && ao->netns && !strcmp(j->netns, ao->netns));
+	if (same)
+		return 0;
+	then = netns_describe(j->netns, j->has_ns, j->ns_dev, j->ns_ino, j->ns_cookie);
+	now = netns_describe(ao->netns, have, dev, ino, cookie);
+	names = join(j->profiles, j->n_profiles);
+	msgs_add(&tx->errors, "the %s of %s recorded in %s was made in %s; this is %s: refusing to %s "
+		 "into another network namespace. Run `tcptune%s%s rollback` there; if that namespace "
+		 "is gone (a restarted container gets a new one, and the old one's values went with "
+		 "it), `tcptune%s%s rollback --forget` sets the journal aside as %s",
+		 j->state == APPLY_STATE_ROLLING_BACK ? "rollback" : "apply", names, TT_JOURNAL_PATH,
+		 then, now, what, j->netns ? " --netns " : "", j->netns ? j->netns : "",
+		 ao->netns ? " --netns " : "", ao->netns ? ao->netns : "", TT_JOURNAL_FORGOTTEN);
+	free(then);
+	free(now);
+	free(names);
+	tx->outcome = APPLY_INVALID;
+	return -EXDEV;
+}
+
+
 /* ---- apply and rollback ---------------------------------------------------- */
 
 static int take_lock(int rootfd, const struct apply_opts *ao, struct fileio_lock *l, struct apply_tx *tx)
@@ -971,6 +1070,8 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 	j->profiles = tx->profiles;
 	j->n_profiles = tx->n_profiles;
 	j->netns = (char *)ao->netns;
+	j->has_ns = netns_self(&j->ns_dev, &j->ns_ino) == 0;
+	j->ns_cookie = j->has_ns ? netns_cookie() : 0;
 	j->fragment = tx->fragment;
 	j->frag_before = tx->frag_old;
 	j->frag_before_len = tx->frag_old_len;
@@ -983,7 +1084,8 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 }
 
 /* Finish an interrupted apply or rollback before anything else (lock held). */
-static int recover(int rootfd, const struct procsys *ps, struct apply_tx *tx)
+static int recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+		   struct apply_tx *tx)
 {
 	struct apply_tx rtx = { .recovered = true };
 	struct journal j;
@@ -993,13 +1095,20 @@ static int recover(int rootfd, const struct procsys *ps, struct apply_tx *tx)
 
 	r = journal_load(rootfd, &j, &found, err, sizeof(err));
 	if (r < 0) {
-		msgs_add(&tx->errors, "%s; move it aside if it is not needed for a rollback", err);
+		msgs_add(&tx->errors, "%s; if it is not needed for a rollback, `tcptune rollback "
+			 "--forget` sets it aside as %s", err, TT_JOURNAL_FORGOTTEN);
 		tx->outcome = APPLY_FAILED;
 		return r;
 	}
 	if (!found || !interrupted(j.state)) {
 		journal_free(&j);
 		return 0;
+	}
+	/* another namespace's interrupted transaction: neither restore it here nor drop it */
+	r = check_netns(&j, ao, "restore it", tx);
+	if (r < 0) {
+		journal_free(&j);
+		return r;
 	}
 	char *names = join(j.profiles, j.n_profiles);
 	msgs_add(&tx->warnings, "the %s of %s by pid %lld did not finish: restoring the state "
@@ -1050,7 +1159,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	test_hook("lock", 0);
 	remove_temps(rootfd, TT_JOURNAL_PATH);
 	remove_temps(rootfd, ao->fragment);
-	r = recover(rootfd, ps, &pre);
+	r = recover(rootfd, ps, ao, &pre);
 	if (r < 0)
 		goto fail_pre;
 	r = apply_plan(rootfd, ps, p, ao, ret);
@@ -1176,7 +1285,8 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 	r = journal_load(rootfd, &j, &found, err, sizeof(err));
 	if (r < 0 || !found) {
 		if (r < 0)
-			msgs_add(&tx->errors, "%s", err);
+			msgs_add(&tx->errors, "%s; if it is not needed, `tcptune rollback --forget` sets "
+				 "it aside as %s", err, TT_JOURNAL_FORGOTTEN);
 		else
 			msgs_add(&tx->errors, "nothing to roll back: no apply is recorded in %s",
 				 TT_JOURNAL_PATH);
@@ -1185,12 +1295,9 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		r = r < 0 ? r : -ENOENT;
 		goto out;
 	}
-	if ((j.netns || ao->netns) && (!j.netns || !ao->netns || strcmp(j.netns, ao->netns))) {
-		msgs_add(&tx->errors, "the last apply was made %s%s; roll it back with the same --netns",
-			 j.netns ? "with --netns " : "without --netns", j.netns ? j.netns : "");
-		tx->outcome = APPLY_INVALID;
+	r = check_netns(&j, ao, "roll it back", tx);
+	if (r < 0) {
 		tx->fragment = xstrdup(j.fragment);
-		r = -EINVAL;
 		goto out;
 	}
 	if (j.state == APPLY_STATE_ROLLED_BACK) {
@@ -1241,6 +1348,40 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 	test_hook("rollback-done", 0);
 out:
 	journal_free(&j);
+	fileio_unlock(&lock);
+	return r;
+}
+
+int apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx)
+{
+	struct fileio_lock lock = { -1 };
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	*tx = (struct apply_tx){ .outcome = APPLY_OK, .fragment = xstrdup(ao->fragment) };
+	r = take_lock(rootfd, ao, &lock, tx);
+	if (r < 0)
+		return r;
+	r = read_file(rootfd, TT_JOURNAL_PATH, &text, &len, NULL);
+	if (r == 0 && !text) {
+		msgs_add(&tx->notes, "no journal in %s: nothing to forget", TT_JOURNAL_PATH);
+		goto out;
+	}
+	/* copy, then remove: a crash between the two leaves both, and a rerun finishes */
+	if (r == 0)
+		r = put_file(rootfd, TT_JOURNAL_FORGOTTEN, text, len, 0600);
+	if (r == 0)
+		r = put_file(rootfd, TT_JOURNAL_PATH, NULL, 0, 0);
+	if (r < 0) {
+		msgs_add(&tx->errors, "%s: %s", TT_JOURNAL_PATH, file_error(r));
+		tx->outcome = APPLY_FAILED;
+		goto out;
+	}
+	msgs_add(&tx->notes, "%s set aside as %s: nothing else was changed, and the next apply "
+		 "starts without a way back to what it recorded", TT_JOURNAL_PATH, TT_JOURNAL_FORGOTTEN);
+out:
+	free(text);
 	fileio_unlock(&lock);
 	return r;
 }

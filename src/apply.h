@@ -95,6 +95,13 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		   bool dry_run, struct apply_tx *ret);
 
+/*
+ * rollback --forget: set the journal aside (TT_JOURNAL_PATH ".forgotten"),
+ * whatever its state or content, touching nothing else. The way out when
+ * the journal cannot be used: its namespace is gone, or it is unreadable.
+ */
+int apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx);
+
 void apply_tx_free(struct apply_tx *tx);
 
 /* What the journal says about the last apply (for audit and doctor). */

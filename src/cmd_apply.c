@@ -9,7 +9,7 @@
 
 #define LOCK_WAIT_DEFAULT_MS 5000u
 
-enum mode { MODE_PLAN, MODE_APPLY, MODE_ROLLBACK };
+enum mode { MODE_PLAN, MODE_APPLY, MODE_ROLLBACK, MODE_FORGET };
 
 /* Informational lines go to stderr so that stdout stays one document. */
 static void say_notes(const struct opts *o, struct msgs *m)
@@ -187,7 +187,8 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 
 	if (o->format == FMT_JSON)
 		output_json(stdout, tx_json(tx, dry_run ? MODE_PLAN : mode));
-	else if (tx->outcome == APPLY_OK && !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
+	else if (tx->outcome == APPLY_OK && mode != MODE_FORGET &&
+		 !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
 		tx_table(o, tx, mode, dry_run);
 	tt_print_msgs(o, &tx->warnings, true);
 	say_notes(o, &tx->notes);
@@ -199,7 +200,7 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	}
 	if (tx->outcome == APPLY_FAILED && mode != MODE_PLAN)
 		tt_error(o, "%s failed; every key and the fragment are as they were before",
-			 mode == MODE_ROLLBACK ? "rollback" : "apply");
+			 mode == MODE_FORGET ? "rollback --forget" : mode == MODE_ROLLBACK ? "rollback" : "apply");
 	else if (tx->outcome == APPLY_BROKEN)
 		tt_error(o, "%s failed and could not restore everything (above); `tcptune rollback` "
 			 "retries from %s", mode == MODE_ROLLBACK ? "rollback" : "apply", TT_JOURNAL_PATH);
@@ -220,11 +221,22 @@ static int parse_wait(const struct opts *o, const char *cmd, const char *s, unsi
 	return 0;
 }
 
+static int parse_more(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
+		      unsigned *wait_ms, bool *forget, int *ret_first);
+
 /* Options after the command: --dry-run/-n, --check, --wait SECS (where allowed). */
 static int parse(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
 		 unsigned *wait_ms, int *ret_first)
 {
+	return parse_more(o, argc, argv, mode, dry_run, wait_ms, NULL, ret_first);
+}
+
+/* As parse(), and for rollback --forget. */
+static int parse_more(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
+		      unsigned *wait_ms, bool *forget, int *ret_first)
+{
 	static const struct option lo[] = {
+		{ "forget", no_argument, NULL, 'F' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "wait", required_argument, NULL, 'w' },
@@ -234,6 +246,8 @@ static int parse(const struct opts *o, int argc, char **argv, enum mode mode, bo
 
 	*dry_run = false;
 	*wait_ms = LOCK_WAIT_DEFAULT_MS;
+	if (forget)
+		*forget = false;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+n", lo, NULL)) != -1) {
@@ -241,6 +255,8 @@ static int parse(const struct opts *o, int argc, char **argv, enum mode mode, bo
 			*dry_run = true;
 		else if (c == 'c' || c == 'n')
 			;	/* plan is a dry run already */
+		else if (c == 'F' && forget)
+			*forget = true;
 		else if (c == 'w' && mode != MODE_PLAN) {
 			if (parse_wait(o, argv[0], optarg, wait_ms) < 0)
 				return -1;
@@ -319,11 +335,15 @@ int cmd_rollback(const struct opts *o, int argc, char **argv)
 	struct apply_opts ao = { .fragment = o->fragment, .netns = o->netns };
 	struct apply_tx tx = { 0 };
 	struct ctx c;
-	bool dry_run;
+	bool dry_run, forget;
 	int first, r;
 
-	if (parse(o, argc, argv, MODE_ROLLBACK, &dry_run, &ao.lock_timeout_ms, &first) < 0)
+	if (parse_more(o, argc, argv, MODE_ROLLBACK, &dry_run, &ao.lock_timeout_ms, &forget, &first) < 0)
 		return EXIT_USAGE;
+	if (forget && dry_run) {
+		tt_error(o, "rollback: --forget and --dry-run do not mix");
+		return EXIT_USAGE;
+	}
 	if (first < argc) {
 		tt_error(o, "rollback: takes no PROFILE: it undoes the last apply recorded in %s",
 			 TT_JOURNAL_PATH);
@@ -332,8 +352,13 @@ int cmd_rollback(const struct opts *o, int argc, char **argv)
 	r = ctx_open(o, &c);
 	if (r != EXIT_OK)
 		return r;
-	(void)apply_rollback(c.rootfd, &c.ps, &ao, dry_run, &tx);
-	r = report(o, &tx, MODE_ROLLBACK, dry_run);
+	if (forget) {
+		(void)apply_forget(c.rootfd, &ao, &tx);
+		r = report(o, &tx, MODE_FORGET, false);
+	} else {
+		(void)apply_rollback(c.rootfd, &c.ps, &ao, dry_run, &tx);
+		r = report(o, &tx, MODE_ROLLBACK, dry_run);
+	}
 	apply_tx_free(&tx);
 	ctx_close(&c);
 	return r;

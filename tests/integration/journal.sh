@@ -1,29 +1,33 @@
 #!/bin/sh
-# The journal on a real kernel (sandbox): any bytes of the old fragment round-trip, and
-# non-UTF-8 paths survive it.
+# The journal on a real kernel (sandbox): any bytes of the old fragment round-trip,
+# non-UTF-8 paths survive it, recovery and rollback stay in their network namespace.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS
 tt_need_sandbox
 W="$T/w"
 
-# A NUL-padded fragment (a power cut), CRLF, bytes that are not UTF-8, mode 0600.
-printf 'net.ipv4.tcp_fin_timeout = 45\r\n# caf\351 \377\376\n\000\000\000\000' >"$W/oldfrag"
-chmod 644 "$W/oldfrag"
+# A NUL-padded fragment (a power cut) with CRLF; one with bytes that are not UTF-8 too; mode 0600.
+printf 'net.ipv4.tcp_fin_timeout = 45\r\n\000\000\000\000' >"$W/oldfrag1"
+printf 'net.ipv4.tcp_fin_timeout = 45\r\n# caf\351 \377\376\n\000\000' >"$W/oldfrag2"
+chmod 644 "$W"/oldfrag*
 
 tt_sandbox '
 set -u
 F=/etc/sysctl.d/90-tcptune.conf
 J=/var/lib/tcptune/last-apply
 tt() { "$TCPTUNE" --profile-dir "$PROFILES" "$@"; }
-cp "$W/oldfrag" "$F" && chmod 600 "$F"
-tt apply crawler >"$W/b.apply" 2>&1; echo "bytes-apply=$?"
-echo "bytes-journal-mode=$(stat -c %a "$J")"
-tt audit >/dev/null 2>"$W/b.audit"; echo "bytes-audit=$?"
-tt apply crawler >/dev/null 2>&1; echo "bytes-again=$?"
-tt rollback >"$W/b.rollback" 2>&1; echo "bytes-rollback=$?"
-cmp -s "$F" "$W/oldfrag" && echo "bytes-fragment=same"
-echo "bytes-mode=$(stat -c %a "$F")"
-echo "bytes-fin=$(cat /proc/sys/net/ipv4/tcp_fin_timeout)"
+for n in 1 2; do
+	rm -f "$J"
+	cp "$W/oldfrag$n" "$F" && chmod 600 "$F"
+	tt apply crawler >"$W/b.apply" 2>&1; echo "bytes$n-apply=$?"
+	echo "bytes$n-journal-mode=$(stat -c %a "$J")"
+	tt audit >/dev/null 2>"$W/b.audit"; echo "bytes$n-audit=$?"
+	tt apply crawler >/dev/null 2>&1; echo "bytes$n-again=$?"
+	tt rollback >"$W/b.rollback" 2>&1; echo "bytes$n-rollback=$?"
+	cmp -s "$F" "$W/oldfrag$n" && echo "bytes$n-fragment=same"
+	echo "bytes$n-mode=$(stat -c %a "$F")"
+	echo "bytes$n-fin=$(cat /proc/sys/net/ipv4/tcp_fin_timeout)"
+done
 
 # a fragment path that is not UTF-8
 rm -f "$F" "$J"
@@ -33,21 +37,86 @@ tt --fragment "$G" apply crawler >"$W/p.apply" 2>&1; echo "path-apply=$?"
 tt --fragment "$G" rollback >"$W/p.rollback" 2>&1; echo "path-rollback=$?"
 [ -e "$G" ] || echo "path-removed=yes"
 echo "path-keepalive=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+rm -f "$J"
+
+# --- namespaces: an apply killed in one is never recovered into another
+command -v ip >/dev/null || { echo "no-ip"; exit 0; }
+snap() {
+	for k in ip_local_port_range tcp_fin_timeout tcp_keepalive_intvl tcp_keepalive_probes \
+		tcp_keepalive_time tcp_slow_start_after_idle tcp_tw_reuse; do
+		printf "%s=%s " "$k" "$($1 cat /proc/sys/net/ipv4/$k | tr -s " \t" "  ")"
+	done
+	echo
+}
+kid="ip netns exec kid"
+ip netns add kid || exit 99
+snap "" >"$W/host0"; snap "$kid" >"$W/kid0"
+TCPTUNE_TEST_CRASH_AT=key:2 tt --netns kid apply crawler >/dev/null 2>&1; echo "ns-crash=$?"
+snap "$kid" >"$W/kid1"
+cmp -s "$W/kid0" "$W/kid1" || echo "ns-kid-half=yes"
+cp "$J" "$W/j1"
+tt apply crawler >"$W/ns.host-apply" 2>&1; echo "ns-host-apply=$?"
+snap "" >"$W/host1"; cmp -s "$W/host0" "$W/host1" && echo "ns-host-untouched=yes"
+cmp -s "$J" "$W/j1" && echo "ns-journal-kept=yes"
+tt rollback >"$W/ns.host-rollback" 2>&1; echo "ns-host-rollback=$?"
+tt -n rollback >/dev/null 2>&1; echo "ns-host-rollback-n=$?"
+cmp -s "$J" "$W/j1" && echo "ns-journal-kept2=yes"
+tt --netns kid rollback >/dev/null 2>&1; echo "ns-kid-rollback=$?"
+snap "$kid" >"$W/kid2"; cmp -s "$W/kid0" "$W/kid2" && echo "ns-kid-restored=yes"
+
+# a container restart: same name, a new namespace
+TCPTUNE_TEST_CRASH_AT=key:2 tt --netns kid apply crawler >/dev/null 2>&1; echo "re-crash=$?"
+cp "$J" "$W/j2"
+ip netns del kid && ip netns add kid || exit 99
+$kid sh -c "echo 333 >/proc/sys/net/ipv4/tcp_keepalive_time"
+snap "$kid" >"$W/kid3"
+tt --netns kid apply crawler >"$W/re.apply" 2>&1; echo "re-apply=$?"
+tt --netns kid rollback >"$W/re.rollback" 2>&1; echo "re-rollback=$?"
+snap "$kid" >"$W/kid4"; cmp -s "$W/kid3" "$W/kid4" && echo "re-kid-untouched=yes"
+cmp -s "$J" "$W/j2" && echo "re-journal-kept=yes"
+tt --netns kid rollback --forget >"$W/re.forget" 2>&1; echo "re-forget=$?"
+cmp -s "$J.forgotten" "$W/j2" && echo "re-forgotten=yes"
+tt --netns kid apply crawler >/dev/null 2>&1; echo "re-apply2=$?"
+echo "re-kid-keepalive=$($kid cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+tt --netns kid rollback >/dev/null 2>&1; echo "re-rollback2=$?"
+
+# the reverse: a plain apply killed, then one with --netns
+TCPTUNE_TEST_CRASH_AT=key:2 tt apply crawler >/dev/null 2>&1; echo "rev-crash=$?"
+snap "$kid" >"$W/kid5"
+tt --netns kid apply crawler >/dev/null 2>&1; echo "rev-kid-apply=$?"
+snap "$kid" >"$W/kid6"; cmp -s "$W/kid5" "$W/kid6" && echo "rev-kid-untouched=yes"
+tt apply crawler >/dev/null 2>&1; echo "rev-host-apply=$?"
+tt rollback >/dev/null 2>&1; echo "rev-host-rollback=$?"
+snap "" >"$W/host2"; cmp -s "$W/host0" "$W/host2" && echo "rev-host-old=yes"
+true
 '
 rc=$?
 cat "$T/out" >"$T/result"
 [ "$rc" -eq 0 ] || { cat "$T/out" "$T/err" >&2; fail "sandbox script failed ($rc)"; }
 want() { grep -qx "$1" "$T/result" || { cat "$T/result" "$T/err" "$W"/b.* "$W"/p.* >&2; fail "expected '$1'"; }; }
-want bytes-apply=0
-want bytes-journal-mode=600
-want bytes-audit=0
-want bytes-again=0
-want bytes-rollback=0
-want bytes-fragment=same
-want bytes-mode=600
-want bytes-fin=60
+for n in 1 2; do
+	for w in apply=0 journal-mode=600 audit=0 again=0 rollback=0 fragment=same mode=600 fin=60; do
+		want "bytes$n-$w"
+	done
+done
 want path-apply=0
 want path-written=yes
 want path-rollback=0
 want path-removed=yes
 want path-keepalive=7200
+grep -qx no-ip "$T/result" && skip "no ip(8) for the namespace part"
+grep -qx ns-crash=137 "$T/result" || skip "tcptune built without --enable-test-hooks"
+for w in ns-kid-half=yes ns-host-apply=2 ns-host-untouched=yes ns-journal-kept=yes ns-host-rollback=2 \
+	ns-host-rollback-n=2 ns-journal-kept2=yes ns-kid-rollback=0 ns-kid-restored=yes re-crash=137 \
+	re-apply=2 re-rollback=2 re-kid-untouched=yes re-journal-kept=yes re-forget=0 re-forgotten=yes \
+	re-apply2=0 re-kid-keepalive=200 re-rollback2=0 rev-crash=137 rev-kid-apply=2 \
+	rev-kid-untouched=yes rev-host-apply=0 rev-host-rollback=0 rev-host-old=yes; do
+	want "$w"
+done
+# the refusal names both namespaces and the ways out
+grep -q 'was made in network namespace --netns kid (nsfs device [0-9]*:[0-9]*, inode [0-9]*[^)]*); this is the network namespace tcptune runs in without --netns' "$W/ns.host-apply" ||
+	{ cat "$W/ns.host-apply" >&2; fail "host apply: no message naming both namespaces"; }
+grep -q 'tcptune --netns kid rollback' "$W/ns.host-apply" || fail "no way out named"
+grep -q 'this is network namespace --netns kid (nsfs device [0-9]*:[0-9]*, inode [0-9]*' "$W/re.apply" ||
+	{ cat "$W/re.apply" >&2; fail "restart: no message naming both"; }
+grep -q 'rollback --forget' "$W/re.apply" || fail "restart: --forget not named"

@@ -489,9 +489,20 @@ static void test_rollback_nothing(void **state)
 	/* an unreadable journal stops apply too: it may be the only way back */
 	assert_true(run_crawler(&tx) < 0);
 	assert_int_equal(tx.outcome, APPLY_FAILED);
-	assert_true(has_msg(&tx.errors, "move it aside"));
+	assert_true(has_msg(&tx.errors, "`tcptune rollback --forget`"));
 	apply_tx_free(&tx);
 	assert_all_old();
+	/* the documented way out: set it aside (kept), then apply works */
+	assert_int_equal(apply_forget(rootfd, &ao, &tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	apply_tx_free(&tx);
+	char *kept = tl_read(root, JOURNAL_REL ".forgotten");
+	assert_string_equal(kept, "{ not json");
+	free(kept);
+	assert_int_equal(journal_state(), APPLY_STATE_NONE);
+	assert_int_equal(run_crawler(&tx), 0);
+	apply_tx_free(&tx);
+	assert_all_new();
 }
 
 static void test_rollback_restores_old_fragment(void **state)
@@ -556,31 +567,36 @@ static void assert_bytes(const char *rel, const char *data, size_t len, mode_t m
 /* A NUL-padded fragment after a power cut, CRLF, bytes that are not UTF-8, mode 0600: all round-trip. */
 static void test_rollback_any_bytes(void **state)
 {
-	static const char old[] = "net.ipv4.tcp_fin_timeout = 45\r\n# caf\xe9 \xff\xfe\n\0\0\0\0\0\0";
+	static const char old1[] = "net.ipv4.tcp_fin_timeout = 45\r\n\0\0\0\0\0\0";
+	static const char old2[] = "net.ipv4.tcp_fin_timeout = 45\r\n# caf\xe9 \xff\xfe\n\0\0";
+	static const char *const olds_[] = { old1, old2 };
+	static const size_t lens[] = { sizeof(old1) - 1, sizeof(old2) - 1 };
 	struct apply_tx tx;
 	struct stat st;
 	char *p;
 
 	(void)state;
-	write_bytes(FRAG_REL, old, sizeof(old) - 1, 0600);
-	assert_int_equal(run_crawler(&tx), 0);
-	assert_int_equal(tx.outcome, APPLY_OK);
-	apply_tx_free(&tx);
-	/* the journal is readable (audit, doctor) and root's alone: it holds a 0600 file's bytes */
-	assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
-	p = xasprintf("%s/%s", root, JOURNAL_REL);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	free(p);
-	/* a later apply reads it too */
-	assert_int_equal(run_crawler(&tx), 0);
-	assert_int_equal(tx.outcome, APPLY_OK);
-	apply_tx_free(&tx);
-	assert_int_equal(rollback(&tx), 0);
-	assert_int_equal(tx.outcome, APPLY_OK);
-	apply_tx_free(&tx);
-	assert_bytes(FRAG_REL, old, sizeof(old) - 1, 0600);
-	assert_live("net.ipv4.tcp_keepalive_time", "7200");
+	for (size_t i = 0; i < 2; i++) {
+		write_bytes(FRAG_REL, olds_[i], lens[i], 0600);
+		assert_int_equal(run_crawler(&tx), 0);
+		assert_int_equal(tx.outcome, APPLY_OK);
+		apply_tx_free(&tx);
+		/* the journal is readable (audit, doctor) and root's alone: it holds a 0600 file's bytes */
+		assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
+		p = xasprintf("%s/%s", root, JOURNAL_REL);
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		free(p);
+		/* a later apply reads it too */
+		assert_int_equal(run_crawler(&tx), 0);
+		assert_int_equal(tx.outcome, APPLY_OK);
+		apply_tx_free(&tx);
+		assert_int_equal(rollback(&tx), 0);
+		assert_int_equal(tx.outcome, APPLY_OK);
+		apply_tx_free(&tx);
+		assert_bytes(FRAG_REL, olds_[i], lens[i], 0600);
+		assert_live("net.ipv4.tcp_keepalive_time", "7200");
+	}
 }
 
 /* Journals written before format 2 are still read: a NUL in a format-1 string, or hex. */
