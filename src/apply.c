@@ -833,6 +833,13 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 
 /* ---- restore ------------------------------------------------------------ */
 
+/* A key that no longer exists holds nothing to put back: say so, it is not a failure. */
+static void note_gone(struct apply_tx *tx, const char *key)
+{
+	msgs_add(&tx->notes, "%s: gone since the apply (an interface removed, a module unloaded): "
+		 "nothing to restore", key);
+}
+
 /*
  * Put every touched key back, newest first, then the fragment. Whatever
  * cannot be put back is named in tx->unrestored. 0 when all is as before.
@@ -852,6 +859,10 @@ static int undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool 
 		/* a refused write that left the old value is not a failure */
 		if (r < 0 && seen && value_equal(seen, k->before))
 			r = 0;
+		if (r == -ENOENT) {
+			note_gone(tx, k->key);
+			r = 0;
+		}
 		if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: is %s, was %s (%s)", k->key, seen ? seen : "unreadable",
 				 k->before, r == -EIO ? "read back differs" : strerror(-r));
@@ -900,10 +911,16 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 	tx->frag_changes = !same_bytes(tx->frag_old, tx->frag_old_len, tx->frag_new, tx->frag_new_len);
 	for (size_t i = 0; i < j->n_keys; i++) {
 		struct apply_key *k = add_key(tx, j->keys[i].key);
+		int rr = procsys_read(ps, k->key, &k->before);
 
-		if (procsys_read(ps, k->key, &k->before) < 0)
+		if (rr < 0)
 			k->before = NULL;
 		k->after = xstrdup(j->keys[i].before);
+		if (rr == -ENOENT) {
+			k->action = APPLY_SKIP_GONE;
+			note_gone(tx, k->key);
+			continue;
+		}
 		k->action = k->before && value_equal(k->before, k->after) ? APPLY_KEEP : APPLY_SET;
 		if (k->action == APPLY_SET)
 			tx->n_set++;
@@ -933,7 +950,12 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 		r = set_live(ps, k->key, k->after, &seen);
 		if (r < 0 && seen && value_equal(seen, k->after))
 			r = 0;
-		if (r < 0) {
+		if (r == -ENOENT) {
+			/* gone between the read and the write */
+			k->action = APPLY_SKIP_GONE;
+			tx->n_set--;
+			note_gone(tx, k->key);
+		} else if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: is %s, was %s before the apply (%s)", k->key,
 				 seen ? seen : "unreadable", k->after,
 				 r == -EIO ? "read back differs" : strerror(-r));
@@ -1128,6 +1150,8 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 			 "nothing new was applied");
 		tx->outcome = APPLY_BROKEN;
 	}
+	for (size_t i = 0; i < rtx.notes.n; i++)
+		msgs_add(&tx->notes, "%s", rtx.notes.v[i]);
 	tx->recovered = true;
 	tx->changed = rtx.changed;
 	apply_tx_free(&rtx);
@@ -1166,6 +1190,8 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	/* carry what recovery said into the result */
 	for (size_t i = 0; i < pre.warnings.n; i++)
 		msgs_add(&ret->warnings, "%s", pre.warnings.v[i]);
+	for (size_t i = 0; i < pre.notes.n; i++)
+		msgs_add(&ret->notes, "%s", pre.notes.v[i]);
 	ret->recovered = pre.recovered;
 	ret->changed = pre.changed;
 	apply_tx_free(&pre);

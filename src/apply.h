@@ -11,6 +11,7 @@ enum apply_action {
 	APPLY_KEEP,          /* live already holds the target */
 	APPLY_SKIP_MISSING,  /* optional key the kernel lacks */
 	APPLY_SKIP_SCOPE,    /* host-wide key seen from a child network namespace */
+	APPLY_SKIP_GONE,     /* rollback: the key is gone (interface removed, module unloaded) */
 };
 
 struct apply_key {

@@ -41,7 +41,7 @@ static json_t *jmsgs(const struct msgs *m)
 
 static const char *skip_reason(enum apply_action a)
 {
-	return a == APPLY_SKIP_MISSING ? "missing" : "host-wide";
+	return a == APPLY_SKIP_MISSING ? "missing" : a == APPLY_SKIP_GONE ? "gone" : "host-wide";
 }
 
 static bool pending(const struct apply_tx *tx)
@@ -64,7 +64,8 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 		const struct apply_key *k = &tx->keys[i];
 		json_t *o;
 
-		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE) {
+		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE ||
+		    k->action == APPLY_SKIP_GONE) {
 			o = json_object();
 			json_object_set_new(o, "key", jstr(k->key));
 			json_object_set_new(o, "reason", jstr(skip_reason(k->action)));
@@ -126,7 +127,8 @@ static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode 
 
 		if (k->action == APPLY_KEEP)
 			keep++;
-		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE)
+		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE ||
+		    k->action == APPLY_SKIP_GONE)
 			skip++;
 		if (k->action != APPLY_SET)
 			continue;

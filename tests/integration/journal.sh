@@ -1,6 +1,7 @@
 #!/bin/sh
 # The journal on a real kernel (sandbox): any bytes of the old fragment round-trip,
-# non-UTF-8 paths survive it, recovery and rollback stay in their network namespace.
+# non-UTF-8 paths survive it, recovery and rollback stay in their network namespace,
+# a key gone since the apply does not wedge rollback or apply.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS
 tt_need_sandbox
@@ -10,6 +11,11 @@ W="$T/w"
 printf 'net.ipv4.tcp_fin_timeout = 45\r\n\000\000\000\000' >"$W/oldfrag1"
 printf 'net.ipv4.tcp_fin_timeout = 45\r\n# caf\351 \377\376\n\000\000' >"$W/oldfrag2"
 chmod 644 "$W"/oldfrag*
+# a key of an interface that goes away after the apply
+cat >"$W/gone.conf" <<'EOF'
+sysctl = { net = { ipv4 = { tcp_keepalive_time = 300; conf = { gone0 = { rp_filter = 2; }; }; }; }; };
+EOF
+chmod 644 "$W/gone.conf"
 
 tt_sandbox '
 set -u
@@ -88,6 +94,20 @@ snap "$kid" >"$W/kid6"; cmp -s "$W/kid5" "$W/kid6" && echo "rev-kid-untouched=ye
 tt apply crawler >/dev/null 2>&1; echo "rev-host-apply=$?"
 tt rollback >/dev/null 2>&1; echo "rev-host-rollback=$?"
 snap "" >"$W/host2"; cmp -s "$W/host0" "$W/host2" && echo "rev-host-old=yes"
+
+# --- a key that disappears after the apply: "gone, nothing to restore", never a wedge
+mkgone() { ip link add gone0 type dummy 2>/dev/null || ip link add gone0 type veth peer name gone1; }
+mkgone || exit 99
+tt apply "$W/gone.conf" >/dev/null 2>&1; echo "gone-apply=$?"
+ip link del gone0
+tt rollback >"$W/gone.rollback" 2>&1; echo "gone-rollback=$?"
+echo "gone-keepalive=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+mkgone || exit 99
+TCPTUNE_TEST_CRASH_AT=key:2 tt apply "$W/gone.conf" >/dev/null 2>&1; echo "gone-crash=$?"
+ip link del gone0
+tt apply crawler >"$W/gone.apply" 2>&1; echo "gone-recover-apply=$?"
+echo "gone-keepalive2=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+tt rollback >/dev/null 2>&1; echo "gone-rollback2=$?"
 true
 '
 rc=$?
@@ -110,7 +130,9 @@ for w in ns-kid-half=yes ns-host-apply=2 ns-host-untouched=yes ns-journal-kept=y
 	ns-host-rollback-n=2 ns-journal-kept2=yes ns-kid-rollback=0 ns-kid-restored=yes re-crash=137 \
 	re-apply=2 re-rollback=2 re-kid-untouched=yes re-journal-kept=yes re-forget=0 re-forgotten=yes \
 	re-apply2=0 re-kid-keepalive=200 re-rollback2=0 rev-crash=137 rev-kid-apply=2 \
-	rev-kid-untouched=yes rev-host-apply=0 rev-host-rollback=0 rev-host-old=yes; do
+	rev-kid-untouched=yes rev-host-apply=0 rev-host-rollback=0 rev-host-old=yes \
+	gone-apply=0 gone-rollback=0 gone-keepalive=7200 gone-crash=137 gone-recover-apply=0 \
+	gone-keepalive2=200 gone-rollback2=0; do
 	want "$w"
 done
 # the refusal names both namespaces and the ways out
@@ -120,3 +142,7 @@ grep -q 'tcptune --netns kid rollback' "$W/ns.host-apply" || fail "no way out na
 grep -q 'this is network namespace --netns kid (nsfs device [0-9]*:[0-9]*, inode [0-9]*' "$W/re.apply" ||
 	{ cat "$W/re.apply" >&2; fail "restart: no message naming both"; }
 grep -q 'rollback --forget' "$W/re.apply" || fail "restart: --forget not named"
+grep -q 'net.ipv4.conf.gone0.rp_filter: gone since the apply.*nothing to restore' "$W/gone.rollback" ||
+	{ cat "$W/gone.rollback" >&2; fail "rollback does not report the gone key"; }
+grep -q 'net.ipv4.conf.gone0.rp_filter: gone since the apply' "$W/gone.apply" ||
+	{ cat "$W/gone.apply" >&2; fail "recovery does not report the gone key"; }

@@ -628,6 +628,56 @@ static void test_rollback_format1_journal(void **state)
 	}
 }
 
+/* A key that disappears after the apply (interface removed, module unloaded) has nothing to restore. */
+static void test_rollback_gone_key(void **state)
+{
+	struct apply_tx tx;
+	char *p;
+
+	(void)state;
+	assert_int_equal(run_crawler(&tx), 0);
+	apply_tx_free(&tx);
+	p = xasprintf("%s/proc/sys/net/ipv4/tcp_fin_timeout", root);
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	assert_int_equal(apply_rollback(rootfd, &ps, &ao, true, &tx), 0);
+	assert_true(has_msg(&tx.notes, "net.ipv4.tcp_fin_timeout: gone since the apply"));
+	apply_tx_free(&tx);
+	assert_int_equal(rollback(&tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	assert_true(has_msg(&tx.notes, "net.ipv4.tcp_fin_timeout: gone since the apply"));
+	assert_int_equal(tx.n_set, NKEYS - 1);
+	apply_tx_free(&tx);
+	assert_int_equal(journal_state(), APPLY_STATE_ROLLED_BACK);
+	assert_live("net.ipv4.tcp_keepalive_time", "7200");
+}
+
+/* The same in the recovery of an interrupted apply: the next apply goes ahead. */
+static void test_recover_gone_key(void **state)
+{
+	struct apply_tx tx;
+	char *j = xasprintf("{ \"format\": 2, \"state\": \"incomplete\", \"pid\": 1, "
+			    "\"profiles\": [\"crawler\"], \"netns\": null, \"fragment\": \"%s\", "
+			    "\"fragment_before_b64\": null, \"fragment_before_mode\": 420, \"keys\": [ "
+			    "{ \"key\": \"net.ipv4.conf.veth0.rp_filter\", \"before\": \"0\", \"after\": \"2\" }, "
+			    "{ \"key\": \"net.ipv4.tcp_keepalive_time\", \"before\": \"7200\", \"after\": \"300\" } ] }\n",
+			    FRAG);
+
+	(void)state;
+	tl_write(root, JOURNAL_REL, j);
+	free(j);
+	tl_write(root, "proc/sys/net/ipv4/tcp_keepalive_time", "300\n");
+	assert_int_equal(run_crawler(&tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	assert_true(tx.recovered);
+	assert_true(has_msg(&tx.notes, "net.ipv4.conf.veth0.rp_filter: gone since the apply"));
+	apply_tx_free(&tx);
+	assert_all_new();
+	assert_int_equal(rollback(&tx), 0);
+	apply_tx_free(&tx);
+	assert_all_old();
+}
+
 /* --- faults: every one leaves everything as before --------------------------------- */
 
 static void expect_restored(int r, struct apply_tx *tx, const char *msg)
@@ -986,6 +1036,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_restores_old_fragment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_any_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_format1_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_gone_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_gone_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_journal_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fragment_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fragment_symlink, setup, teardown),
