@@ -239,6 +239,7 @@ void apply_tx_free(struct apply_tx *tx)
 		free(tx->keys[i].after);
 	}
 	free(tx->keys);
+	provenance_free(tx->sources, tx->n_sources);
 	msgs_free(&tx->errors);
 	msgs_free(&tx->unrestored);
 	msgs_free(&tx->warnings);
@@ -285,6 +286,8 @@ struct journal {
 	unsigned frag_before_mode;
 	struct jkey *keys;
 	size_t n_keys;
+	struct provenance *sources;
+	size_t n_sources;
 };
 
 static void journal_free(struct journal *j)
@@ -299,6 +302,7 @@ static void journal_free(struct journal *j)
 		free(j->keys[i].after);
 	}
 	free(j->keys);
+	provenance_free(j->sources, j->n_sources);
 	*j = (struct journal){ 0 };
 }
 
@@ -468,6 +472,15 @@ static char *journal_dump(const struct journal *j)
 		if (j->ns_cookie)
 			jput(o, "netns_cookie", json_integer((json_int_t)j->ns_cookie), &ok);
 	}
+	json_t *src = json_array();
+	for (size_t i = 0; i < j->n_sources; i++) {
+		json_t *f = json_object();
+		jput(f, "path", jtext(j->sources[i].path), &ok);
+		jput(f, "sha256", json_string(j->sources[i].sha256), &ok);
+		jput(f, "role", json_string(j->sources[i].profile ? "profile" : "include"), &ok);
+		jpush(src, f, &ok);
+	}
+	jput(o, "sources", src, &ok);
 	jput(o, "fragment", jtext(j->fragment), &ok);
 	jput(o, "fragment_before_b64", jfile(j->frag_before, j->frag_before_len), &ok);
 	jput(o, "fragment_before_mode", json_integer(j->frag_before_mode), &ok);
@@ -537,6 +550,24 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		j->ns_dev = (unsigned long long)json_integer_value(json_object_get(o, "netns_dev"));
 		j->ns_ino = (unsigned long long)json_integer_value(json_object_get(o, "netns_ino"));
 		j->ns_cookie = (unsigned long long)json_integer_value(json_object_get(o, "netns_cookie"));
+	}
+	pr = json_object_get(o, "sources");
+	j->sources = xcalloc(json_array_size(pr) + 1, sizeof(*j->sources));
+	for (size_t i = 0; i < json_array_size(pr); i++) {
+		json_t *f = json_array_get(pr, i);
+		const char *sha = json_string_value(json_object_get(f, "sha256"));
+		const char *role = json_string_value(json_object_get(f, "role"));
+		struct provenance *pv = &j->sources[j->n_sources];
+
+		if (jtext_get(json_object_get(f, "path"), &pv->path) < 0 || !pv->path ||
+		    pv->path[0] != '/' || !sha || strlen(sha) != 64 || !role) {
+			free(pv->path);
+			(void)snprintf(err, errlen, "bad entry %zu in \"sources\"", i + 1);
+			goto out;
+		}
+		memcpy(pv->sha256, sha, 65);
+		pv->profile = strcmp(role, "profile") == 0;
+		j->n_sources++;
 	}
 	if (jtext_get(json_object_get(o, "fragment"), &j->fragment) < 0 || !j->fragment ||
 	    j->fragment[0] != '/') {
@@ -629,6 +660,10 @@ int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen
 	ret->n_profiles = j.n_profiles;
 	ret->fragment = j.fragment;
 	ret->pid = j.pid;
+	ret->sources = j.sources;
+	ret->n_sources = j.n_sources;
+	j.sources = NULL;
+	j.n_sources = 0;
 	j.profiles = NULL;
 	j.n_profiles = 0;
 	j.fragment = NULL;
@@ -642,6 +677,7 @@ void apply_last_free(struct apply_last *l)
 		return;
 	strv_free(l->profiles, l->n_profiles);
 	free(l->fragment);
+	provenance_free(l->sources, l->n_sources);
 	*l = (struct apply_last){ 0 };
 }
 
@@ -747,14 +783,31 @@ out:
 	free(safe);
 }
 
+/*
+ * A profile as the journal names it: a name from the profile path as it
+ * is, a file by its absolute path (a relative one means nothing from
+ * another directory).
+ */
+static char *shown_name(const char *name)
+{
+	char *abs;
+
+	if (!strchr(name, '/') && (strlen(name) < 5 || strcmp(name + strlen(name) - 5, ".conf")))
+		return xstrdup(name);
+	abs = realpath(name, NULL);
+	return abs ? abs : xstrdup(name);
+}
+
 int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	       const struct apply_opts *ao, struct apply_tx *tx)
 {
 	int r;
 
 	*tx = (struct apply_tx){ .outcome = APPLY_OK };
-	tx->profiles = strv_dup(p->names, p->n_names);
+	tx->profiles = xcalloc(p->n_names + 1, sizeof(*tx->profiles));
 	tx->n_profiles = p->n_names;
+	for (size_t i = 0; i < p->n_names; i++)
+		tx->profiles[i] = shown_name(p->names[i]);
 	tx->fragment = xstrdup(ao->fragment);
 	tx->child_netns = procsys_in_child_netns(ps);
 	tx->frag_old_mode = 0644;
@@ -762,6 +815,12 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s: %s", ao->fragment, file_error(r));
 		tx->outcome = APPLY_FAILED;
+		return r;
+	}
+	/* what audit and doctor use later: the files as read now, not the names as typed */
+	r = provenance_collect(p, &tx->sources, &tx->n_sources, &tx->errors);
+	if (r < 0) {
+		tx->outcome = APPLY_INVALID;
 		return r;
 	}
 	for (size_t i = 0; i < p->n_rules; i++) {
@@ -1095,6 +1154,8 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 	j->has_ns = netns_self(&j->ns_dev, &j->ns_ino) == 0;
 	j->ns_cookie = j->has_ns ? netns_cookie() : 0;
 	j->fragment = tx->fragment;
+	j->sources = tx->sources;
+	j->n_sources = tx->n_sources;
 	j->frag_before = tx->frag_old;
 	j->frag_before_len = tx->frag_old_len;
 	j->frag_before_mode = tx->frag_old_mode;

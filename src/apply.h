@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include "profile.h"
 #include "procsys.h"
+#include "provenance.h"
 #include "util.h"
 
 enum apply_action {
@@ -45,6 +46,8 @@ struct apply_tx {
 	struct apply_key *keys;
 	size_t n_keys;
 	size_t n_set;                /* keys with APPLY_SET */
+	struct provenance *sources;  /* every profile and @include file read */
+	size_t n_sources;
 	bool child_netns;
 	bool changed;                /* the system was changed (apply/rollback) */
 	bool recovered;              /* an interrupted transaction was completed first */
@@ -120,6 +123,8 @@ struct apply_last {
 	size_t n_profiles;
 	char *fragment;
 	long long pid;             /* of the process that wrote it */
+	struct provenance *sources; /* the files the apply read; none in format-1 journals */
+	size_t n_sources;
 };
 
 /* 0 (state NONE when there is no journal), or -errno with a message in err. */
