@@ -215,6 +215,32 @@ static char *join(char *const *v, size_t n)
 	return s;
 }
 
+static void origs_free(struct apply_orig *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+static const struct apply_orig *origs_find(const struct apply_orig *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* The first value recorded for a key wins: it is the one before tcptune. */
+static void origs_add(struct apply_orig **v, size_t *n, const char *key, const char *value)
+{
+	if (!value || origs_find(*v, *n, key))
+		return;
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (struct apply_orig){ xstrdup(key), xstrdup(value) };
+}
+
 static struct apply_key *add_key(struct apply_tx *tx, const char *key)
 {
 	struct apply_key *k;
@@ -240,6 +266,7 @@ void apply_tx_free(struct apply_tx *tx)
 	}
 	free(tx->keys);
 	provenance_free(tx->sources, tx->n_sources);
+	origs_free(tx->originals, tx->n_originals);
 	msgs_free(&tx->errors);
 	msgs_free(&tx->unrestored);
 	msgs_free(&tx->warnings);
@@ -288,6 +315,8 @@ struct journal {
 	size_t n_keys;
 	struct provenance *sources;
 	size_t n_sources;
+	struct apply_orig *originals;
+	size_t n_originals;
 };
 
 static void journal_free(struct journal *j)
@@ -303,6 +332,7 @@ static void journal_free(struct journal *j)
 	}
 	free(j->keys);
 	provenance_free(j->sources, j->n_sources);
+	origs_free(j->originals, j->n_originals);
 	*j = (struct journal){ 0 };
 }
 
@@ -492,6 +522,14 @@ static char *journal_dump(const struct journal *j)
 		jpush(keys, k, &ok);
 	}
 	jput(o, "keys", keys, &ok);
+	json_t *orig = json_array();
+	for (size_t i = 0; i < j->n_originals; i++) {
+		json_t *k = json_object();
+		jput(k, "key", json_string(j->originals[i].key), &ok);
+		jput(k, "value", json_string(j->originals[i].value), &ok);
+		jpush(orig, k, &ok);
+	}
+	jput(o, "originals", orig, &ok);
 	text = ok ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (text)
@@ -598,6 +636,24 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		j->keys[j->n_keys++] = (struct jkey){ xstrdup(key), value_normalize(before),
 						      value_normalize(after) };
 	}
+	keys = json_object_get(o, "originals");
+	for (size_t i = 0; i < json_array_size(keys); i++) {
+		json_t *k = json_array_get(keys, i);
+		const char *key = json_string_value(json_object_get(k, "key"));
+		const char *value = json_string_value(json_object_get(k, "value"));
+		char *nv;
+
+		if (!key || !key_valid(key) || !value) {
+			(void)snprintf(err, errlen, "bad entry %zu in \"originals\"", i + 1);
+			goto out;
+		}
+		nv = value_normalize(value);
+		origs_add(&j->originals, &j->n_originals, key, nv);
+		free(nv);
+	}
+	/* format 1 kept no originals: its keys' "before" are the best there is */
+	for (size_t i = 0; i < j->n_keys; i++)
+		origs_add(&j->originals, &j->n_originals, j->keys[i].key, j->keys[i].before);
 	r = 0;
 out:
 	json_decref(o);
@@ -662,8 +718,12 @@ int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen
 	ret->pid = j.pid;
 	ret->sources = j.sources;
 	ret->n_sources = j.n_sources;
+	ret->originals = j.originals;
+	ret->n_originals = j.n_originals;
 	j.sources = NULL;
 	j.n_sources = 0;
+	j.originals = NULL;
+	j.n_originals = 0;
 	j.profiles = NULL;
 	j.n_profiles = 0;
 	j.fragment = NULL;
@@ -678,6 +738,7 @@ void apply_last_free(struct apply_last *l)
 	strv_free(l->profiles, l->n_profiles);
 	free(l->fragment);
 	provenance_free(l->sources, l->n_sources);
+	origs_free(l->originals, l->n_originals);
 	*l = (struct apply_last){ 0 };
 }
 
@@ -798,6 +859,68 @@ static char *shown_name(const char *name)
 	return abs ? abs : xstrdup(name);
 }
 
+static bool same_netns(const struct journal *j, const struct apply_opts *ao);
+
+static bool named(const struct apply_tx *tx, const char *key)
+{
+	for (size_t i = 0; i < tx->n_keys; i++)
+		if (strcmp(tx->keys[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Keys an earlier apply in this namespace set that these profiles no
+ * longer name would stay set live yet leave the fragment: the host would
+ * change at the next boot. Put them back to their value before tcptune
+ * first set them, unless --keep-stale. Then record what this apply sets.
+ */
+static void plan_stale(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+		       struct apply_tx *tx)
+{
+	struct journal j;
+	char err[512];
+	bool found;
+
+	if (journal_load(rootfd, &j, &found, err, sizeof(err)) == 0 && found && same_netns(&j, ao)) {
+		for (size_t i = 0; i < j.n_originals; i++) {
+			const struct apply_orig *o = &j.originals[i];
+			struct apply_key *k;
+			int rr;
+
+			origs_add(&tx->originals, &tx->n_originals, o->key, o->value);
+			if (named(tx, o->key))
+				continue;
+			k = add_key(tx, o->key);
+			rr = procsys_read(ps, o->key, &k->before);
+			if (rr < 0) {
+				k->before = NULL;
+				k->action = APPLY_SKIP_GONE;
+				continue;
+			}
+			tx->n_stale++;
+			k->after = xstrdup(ao->keep_stale ? k->before : o->value);
+			k->action = value_equal(k->before, k->after) ? APPLY_KEEP : APPLY_SET;
+			if (k->action == APPLY_SET) {
+				tx->n_set++;
+				msgs_add(&tx->notes, "%s: set by an earlier apply and named by none of these "
+					 "profiles: back to %s, its value before tcptune first set it "
+					 "(--keep-stale keeps %s)", o->key, o->value, k->before);
+			} else if (ao->keep_stale && !value_equal(k->before, o->value)) {
+				msgs_add(&tx->warnings, "%s: set by an earlier apply and named by none of "
+					 "these profiles: kept at %s (--keep-stale); it is not in the fragment, "
+					 "so the next boot sets it back to %s or whatever sysctl.d says",
+					 o->key, k->before, o->value);
+			}
+		}
+	}
+	if (found)
+		journal_free(&j);
+	for (size_t i = 0; i < tx->n_keys; i++)
+		if (tx->keys[i].action == APPLY_SET)
+			origs_add(&tx->originals, &tx->n_originals, tx->keys[i].key, tx->keys[i].before);
+}
+
 int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	       const struct apply_opts *ao, struct apply_tx *tx)
 {
@@ -864,6 +987,7 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 		tx->outcome = r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
 		return r;
 	}
+	plan_stale(rootfd, ps, ao, tx);
 	if (ao->netns) {
 		/*
 		 * The fragment below our root configures the host at boot, not
@@ -1083,6 +1207,16 @@ static char *netns_describe(const char *name, bool has_ns, unsigned long long de
 	return s;
 }
 
+static bool same_netns(const struct journal *j, const struct apply_opts *ao)
+{
+	unsigned long long dev = 0, ino = 0;
+
+	if (j->has_ns && netns_self(&dev, &ino) == 0)
+		return j->ns_dev == dev && j->ns_ino == ino &&
+		       (!j->ns_cookie || j->ns_cookie == netns_cookie());
+	return (!j->netns && !ao->netns) || (j->netns && ao->netns && !strcmp(j->netns, ao->netns));
+}
+
 /*
  * Was the journal made in the namespace we are in now? By identity when
  * the journal records it (format 2), else by the name given. When not,
@@ -1095,10 +1229,7 @@ static int check_netns(const struct journal *j, const struct apply_opts *ao, con
 	bool have = netns_self(&dev, &ino) == 0, same;
 	char *then, *now, *names;
 
-	if (j->has_ns && have)
-		same = j->ns_dev == dev && j->ns_ino == ino && (!j->ns_cookie || j->ns_cookie == cookie);
-	else
-		same = (!j->netns && !ao->netns) || (j->netns && ao->netns && !strcmp(j->netns, ao->netns));
+	same = same_netns(j, ao);
 	if (same)
 		return 0;
 	then = netns_describe(j->netns, j->has_ns, j->ns_dev, j->ns_ino, j->ns_cookie);
@@ -1156,6 +1287,8 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 	j->fragment = tx->fragment;
 	j->sources = tx->sources;
 	j->n_sources = tx->n_sources;
+	j->originals = tx->originals;
+	j->n_originals = tx->n_originals;
 	j->frag_before = tx->frag_old;
 	j->frag_before_len = tx->frag_old_len;
 	j->frag_before_mode = tx->frag_old_mode;

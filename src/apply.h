@@ -31,6 +31,11 @@ enum apply_outcome {
 	APPLY_BROKEN,      /* failed; `unrestored` says what is left */
 };
 
+struct apply_orig {
+	char *key;
+	char *value;
+};
+
 /* One plan, apply or rollback: what it would do, did, and what went wrong. */
 struct apply_tx {
 	char **profiles;
@@ -48,6 +53,14 @@ struct apply_tx {
 	size_t n_set;                /* keys with APPLY_SET */
 	struct provenance *sources;  /* every profile and @include file read */
 	size_t n_sources;
+	/*
+	 * Every key tcptune has set (this apply and the earlier ones in this
+	 * namespace, until a journal is forgotten) with its live value before
+	 * tcptune first set it: what a key the profiles drop goes back to.
+	 */
+	struct apply_orig *originals;
+	size_t n_originals;
+	size_t n_stale;              /* keys the profiles dropped, restored (or kept) */
 	bool child_netns;
 	bool changed;                /* the system was changed (apply/rollback) */
 	bool recovered;              /* an interrupted transaction was completed first */
@@ -62,6 +75,7 @@ struct apply_opts {
 	const char *fragment;        /* absolute, below root */
 	const char *netns;           /* --netns as given, recorded in the journal; or NULL */
 	unsigned lock_timeout_ms;
+	bool keep_stale;             /* --keep-stale: leave keys the profiles dropped as they are */
 };
 
 /*
@@ -125,6 +139,8 @@ struct apply_last {
 	long long pid;             /* of the process that wrote it */
 	struct provenance *sources; /* the files the apply read; none in format-1 journals */
 	size_t n_sources;
+	struct apply_orig *originals; /* every key tcptune set, with its value before */
+	size_t n_originals;
 };
 
 /* 0 (state NONE when there is no journal), or -errno with a message in err. */

@@ -223,22 +223,16 @@ static int parse_wait(const struct opts *o, const char *cmd, const char *s, unsi
 	return 0;
 }
 
-static int parse_more(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
-		      unsigned *wait_ms, bool *forget, int *ret_first);
-
-/* Options after the command: --dry-run/-n, --check, --wait SECS (where allowed). */
-static int parse(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
-		 unsigned *wait_ms, int *ret_first)
-{
-	return parse_more(o, argc, argv, mode, dry_run, wait_ms, NULL, ret_first);
-}
-
-/* As parse(), and for rollback --forget. */
+/*
+ * Options after the command: --dry-run/-n, --check, --wait SECS (where
+ * allowed), and *flag for rollback --forget or apply/plan --keep-stale.
+ */
 static int parse_more(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
 		      unsigned *wait_ms, bool *forget, int *ret_first)
 {
 	static const struct option lo[] = {
 		{ "forget", no_argument, NULL, 'F' },
+		{ "keep-stale", no_argument, NULL, 'K' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "wait", required_argument, NULL, 'w' },
@@ -257,7 +251,9 @@ static int parse_more(const struct opts *o, int argc, char **argv, enum mode mod
 			*dry_run = true;
 		else if (c == 'c' || c == 'n')
 			;	/* plan is a dry run already */
-		else if (c == 'F' && forget)
+		else if (c == 'F' && forget && mode == MODE_ROLLBACK)
+			*forget = true;
+		else if (c == 'K' && forget && mode != MODE_ROLLBACK)
 			*forget = true;
 		else if (c == 'w' && mode != MODE_PLAN) {
 			if (parse_wait(o, argv[0], optarg, wait_ms) < 0)
@@ -281,7 +277,7 @@ static int run_apply(const struct opts *o, int argc, char **argv, enum mode mode
 	bool dry_run;
 	int first, r;
 
-	if (parse(o, argc, argv, mode, &dry_run, &ao.lock_timeout_ms, &first) < 0)
+	if (parse_more(o, argc, argv, mode, &dry_run, &ao.lock_timeout_ms, &ao.keep_stale, &first) < 0)
 		return EXIT_USAGE;
 	if (mode == MODE_PLAN)
 		dry_run = true;

@@ -19,8 +19,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "audit",    cmd_audit,    "[--all-netns] [PROFILE...]", "live and boot values against the profile(s)" },
-	{ "apply",    cmd_apply,    "[-n | --check] [--wait SECS] PROFILE...",   "persist and set live, all or nothing" },
-	{ "plan",     cmd_plan,     "PROFILE...",   "what apply would change" },
+	{ "apply",    cmd_apply,    "[-n | --check] [--keep-stale] [--wait SECS] PROFILE...",   "persist and set live, all or nothing" },
+	{ "plan",     cmd_plan,     "[--keep-stale] PROFILE...",   "what apply would change" },
 	{ "rollback", cmd_rollback, "[-n | --forget] [--wait SECS]",           "undo the last apply (fragment and live values)" },
 	{ "render",   cmd_render,   "PROFILE...",   "print the sysctl.d fragment apply would write" },
 	{ "profiles", cmd_profiles, "",             "list profiles on the search path" },
