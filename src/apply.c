@@ -1,4 +1,31 @@
-/* apply.c: the transaction: lock, journal, fragment, live writes, read-back, roll back. */
+/* apply.c: the transaction: lock, journal, fragment, live writes, read-back, roll back.
+ *
+ * The journal (TT_JOURNAL_PATH, 0600, JSON format 2; format 1 is still read)
+ * is the only way back. Every change of it is one atomic replace under the
+ * lock; a replace that fails may have failed after its rename, so a step
+ * that gives up puts the previous bytes back (journal_put_back()).
+ *
+ *   (none) --apply: journal written-------------> incomplete
+ *   incomplete --every key written, read back---> complete
+ *   incomplete --a step failed, all restored----> previous journal put back
+ *   incomplete --a step failed, not restored----> incomplete (rollback retries)
+ *   incomplete --killed-------------------------> incomplete: the next apply
+ *                                                 or rollback restores first
+ *   complete --rollback starts------------------> rolling-back
+ *   rolling-back --all restored-----------------> rolled-back
+ *   rolling-back --killed or a key refused------> rolling-back (rollback or
+ *                                                 apply finishes it first)
+ *   complete, rolled-back --apply, changes------> incomplete (a new journal,
+ *                                                 carrying "originals")
+ *   rolled-back --apply, nothing to change------> complete (for the profiles
+ *                                                 now applied, no keys)
+ *   any, even unreadable --rollback --forget----> (none), the old one kept as
+ *                                                 TT_JOURNAL_FORGOTTEN
+ *
+ * Recovery and rollback act only in the network namespace the journal
+ * records (nsfs device, inode and netns cookie); elsewhere they refuse and
+ * leave it as it is. A key gone from the kernel has nothing to restore.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -1299,6 +1326,26 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 							      tx->keys[i].after };
 }
 
+/*
+ * A journal write that failed may have failed after its rename (an EIO
+ * from the directory's fsync): the file may already hold the new state.
+ * Put the previous bytes back, so that a failure that changed nothing
+ * does not take the previous apply's way back with it.
+ */
+static void journal_put_back(int rootfd, const char *old, size_t old_len, struct apply_tx *tx)
+{
+	int r;
+
+	if (file_holds(rootfd, TT_JOURNAL_PATH, old, old_len, 0600) ||
+	    (old && file_holds(rootfd, TT_JOURNAL_PATH, old, old_len, 0644)))
+		return;
+	r = put_file(rootfd, TT_JOURNAL_PATH, old, old_len, 0600);
+	if (r < 0)
+		msgs_add(&tx->warnings, "%s: could not put the previous journal back (%s): the way "
+			 "back to before the previous apply may be lost; `tcptune rollback -n` shows "
+			 "what the journal holds now", TT_JOURNAL_PATH, file_error(r));
+}
+
 /* Finish an interrupted apply or rollback before anything else (lock held). */
 static int recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		   struct apply_tx *tx)
@@ -1353,6 +1400,30 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 	return r;
 }
 
+/*
+ * apply A, apply B, rollback, apply A: the last step changes nothing, yet
+ * the journal must not say "B, rolled back" for ever (audit and doctor
+ * use it). Record A as complete, with no keys: its rollback changes nothing.
+ */
+static void record_noop(int rootfd, struct apply_tx *tx, const struct apply_opts *ao)
+{
+	struct journal old, j;
+	char err[512];
+	bool found;
+
+	if (journal_load(rootfd, &old, &found, err, sizeof(err)) < 0 || !found)
+		return;
+	if (old.state == APPLY_STATE_ROLLED_BACK && same_netns(&old, ao)) {
+		journal_from_tx(&j, tx, ao);
+		j.state = APPLY_STATE_COMPLETE;
+		if (journal_store(rootfd, &j) < 0)
+			msgs_add(&tx->warnings, "%s: could not record this apply; it still names the "
+				 "apply rolled back before", TT_JOURNAL_PATH);
+		free(j.keys);
+	}
+	journal_free(&old);
+}
+
 static const char *why(int r)
 {
 	return r == -EIO ? "read back differs" : strerror(-r);
@@ -1391,8 +1462,10 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	apply_tx_free(&pre);
 	if (r < 0)
 		goto out;
-	if (!ret->frag_changes && ret->n_set == 0)
+	if (!ret->frag_changes && ret->n_set == 0) {
+		record_noop(rootfd, ret, ao);
 		goto out;
+	}
 
 	r = read_file(rootfd, TT_JOURNAL_PATH, &old_journal, &old_journal_len, &old_journal_mode);
 	if (r < 0) {
@@ -1404,7 +1477,8 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	r = journal_store(rootfd, &j);
 	if (r < 0) {
 		msgs_add(&ret->errors, "%s: cannot write the journal: %s; nothing was changed",
-			 TT_JOURNAL_PATH, file_error(r));
+			 TT_JOURNAL_PATH, r == -EINVAL ? "a value cannot be stored" : file_error(r));
+		journal_put_back(rootfd, old_journal, old_journal_len, ret);
 		ret->outcome = APPLY_FAILED;
 		goto out;
 	}
@@ -1537,15 +1611,25 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		free(names);
 	}
 	if (!dry_run && j.state == APPLY_STATE_COMPLETE) {
+		char *old = NULL;
+		size_t old_len = 0;
+
 		/* a rollback that dies half way must be noticed like an apply that does */
 		j.state = APPLY_STATE_ROLLING_BACK;
-		r = journal_store(rootfd, &j);
+		r = read_file(rootfd, TT_JOURNAL_PATH, &old, &old_len, NULL);
+		if (r == 0)
+			r = journal_store(rootfd, &j);
 		if (r < 0) {
 			msgs_add(&tx->errors, "%s: %s; nothing was changed", TT_JOURNAL_PATH, strerror(-r));
+			/* left "complete": the next apply must not take this for a rollback to finish */
+			if (old)
+				journal_put_back(rootfd, old, old_len, tx);
+			free(old);
 			tx->outcome = APPLY_FAILED;
 			tx->fragment = xstrdup(j.fragment);
 			goto out;
 		}
+		free(old);
 		test_hook("rollback-journal", 0);
 	}
 	r = restore_journal(rootfd, ps, &j, tx, dry_run);

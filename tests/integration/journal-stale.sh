@@ -1,6 +1,7 @@
 #!/bin/sh
 # Switching profiles (real kernel, sandbox): keys the last apply set that the new profiles drop go
-# back to their value before tcptune first set them (plan says so), unless --keep-stale.
+# back to their value before tcptune first set them (plan says so), unless --keep-stale;
+# apply A, apply B, rollback, apply A records A again.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS
 tt_need_sandbox
@@ -20,6 +21,10 @@ three web
 tt audit >/dev/null 2>&1; echo "web-audit=$?"
 tt rollback >/dev/null 2>&1; echo "rollback=$?"
 three rolled
+# the same state as crawler'"'"'s apply: nothing changes, but the journal names crawler again
+tt apply crawler >/dev/null 2>&1; echo "again=$?"
+grep -q "\"state\": \"complete\"" /var/lib/tcptune/last-apply && echo "again-complete=yes"
+tt -o json audit >"$W/again.json" 2>&1; echo "again-audit=$?"
 tt apply --keep-stale web-server >/dev/null 2>"$W/keep.err"; echo "keep=$?"
 three keep
 tt rollback >/dev/null 2>&1
@@ -44,6 +49,10 @@ want "web: $b"
 want web-audit=0
 want rollback=0
 want "rolled: reuse=1 range=10240 65535 fin=30"
+want again=0
+want again-complete=yes
+want again-audit=0
+grep -q '"crawler"' "$W/again.json" || { cat "$W/again.json" >&2; fail "audit after apply A, B, rollback, A does not audit A"; }
 want keep=0
 want "keep: reuse=1 range=10240 65535 fin=30"
 want web2=0

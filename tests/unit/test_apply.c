@@ -704,6 +704,44 @@ static void test_fault_journal_rename(void **state)
 	assert_null(tl_read(root, JOURNAL_REL));
 }
 
+/* EIO from the directory's fsync, after the journal's rename: the previous apply's way back survives. */
+static void test_fault_journal_after_rename(void **state)
+{
+	struct apply_tx tx;
+	char *j0, *j1;
+
+	(void)state;
+	assert_int_equal(run_crawler(&tx), 0);
+	apply_tx_free(&tx);
+	j0 = tl_read(root, JOURNAL_REL);
+	tl_write(root, "proc/sys/net/ipv4/tcp_keepalive_time", "7000\n");
+	/* fsyncs: the journal's temp file, then its directory after the rename */
+	faults_reset();
+	fail_fsync_nth = 2;
+	assert_true(run_crawler(&tx) < 0);
+	assert_int_equal(tx.outcome, APPLY_FAILED);
+	assert_true(has_msg(&tx.errors, "cannot write the journal"));
+	apply_tx_free(&tx);
+	faults_reset();
+	j1 = tl_read(root, JOURNAL_REL);
+	assert_string_equal(j0, j1);
+	free(j0);
+	free(j1);
+	assert_live("net.ipv4.tcp_keepalive_time", "7000");
+	/* and the same when a rollback cannot mark the journal: still "complete", not "rolling-back" */
+	faults_reset();
+	fail_fsync_nth = 2;
+	j0 = tl_read(root, JOURNAL_REL);
+	assert_true(rollback(&tx) < 0);
+	assert_int_equal(tx.outcome, APPLY_FAILED);
+	apply_tx_free(&tx);
+	j1 = tl_read(root, JOURNAL_REL);
+	assert_string_equal(j0, j1);
+	free(j0);
+	free(j1);
+	assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
+}
+
 static void test_fault_fragment_rename(void **state)
 {
 	struct apply_tx tx;
@@ -1039,6 +1077,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_gone_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_gone_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_journal_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_journal_after_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fragment_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fragment_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_key_refused_keeps_previous_journal, setup, teardown),
