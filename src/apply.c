@@ -298,6 +298,7 @@ void apply_tx_free(struct apply_tx *tx)
 	msgs_free(&tx->unrestored);
 	msgs_free(&tx->warnings);
 	msgs_free(&tx->notes);
+	msgs_free(&tx->edits);
 	*tx = (struct apply_tx){ 0 };
 }
 
@@ -338,6 +339,9 @@ struct journal {
 	char *frag_before;      /* NULL: absent */
 	size_t frag_before_len;
 	unsigned frag_before_mode;
+	char *frag_after;       /* what the apply left; NULL: absent or not recorded */
+	size_t frag_after_len;
+	bool has_after;         /* frag_after is known (journals since format 2) */
 	struct jkey *keys;
 	size_t n_keys;
 	struct provenance *sources;
@@ -352,6 +356,7 @@ static void journal_free(struct journal *j)
 	free(j->netns);
 	free(j->fragment);
 	free(j->frag_before);
+	free(j->frag_after);
 	for (size_t i = 0; i < j->n_keys; i++) {
 		free(j->keys[i].key);
 		free(j->keys[i].before);
@@ -541,6 +546,7 @@ static char *journal_dump(const struct journal *j)
 	jput(o, "fragment", jtext(j->fragment), &ok);
 	jput(o, "fragment_before_b64", jfile(j->frag_before, j->frag_before_len), &ok);
 	jput(o, "fragment_before_mode", json_integer(j->frag_before_mode), &ok);
+	jput(o, "fragment_after_b64", jfile(j->frag_after, j->frag_after_len), &ok);
 	for (size_t i = 0; i < j->n_keys; i++) {
 		json_t *k = json_object();
 		jput(k, "key", json_string(j->keys[i].key), &ok);
@@ -644,6 +650,11 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		goto out;
 	}
 	j->frag_before_mode = (unsigned)json_integer_value(json_object_get(o, "fragment_before_mode")) & 07777;
+	j->has_after = json_object_get(o, "fragment_after_b64") != NULL;
+	if (get_bytes(o, "fragment_after", &j->frag_after, &j->frag_after_len) < 0) {
+		(void)snprintf(err, errlen, "bad \"fragment_after\"");
+		goto out;
+	}
 	keys = json_object_get(o, "keys");
 	if (!json_is_array(keys)) {
 		(void)snprintf(err, errlen, "no \"keys\" list");
@@ -1319,6 +1330,9 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 	j->frag_before = tx->frag_old;
 	j->frag_before_len = tx->frag_old_len;
 	j->frag_before_mode = tx->frag_old_mode;
+	j->frag_after = tx->frag_new;
+	j->frag_after_len = tx->frag_new_len;
+	j->has_after = true;
 	j->keys = xcalloc(tx->n_set ? tx->n_set : 1, sizeof(*j->keys));
 	for (size_t i = 0; i < tx->n_keys; i++)
 		if (tx->keys[i].action == APPLY_SET)
@@ -1560,6 +1574,74 @@ fail_pre:
 	return r;
 }
 
+/* Lines of a that b lacks, up to three, quoted; and how many. */
+static size_t lines_not_in(const char *a, size_t la, const char *b, size_t lb, char **ret)
+{
+	size_t n = 0;
+
+	*ret = xstrdup("");
+	for (const char *p = a; a && p < a + la;) {
+		const char *e = memchr(p, '\n', (size_t)(a + la - p));
+		size_t len = e ? (size_t)(e - p) : (size_t)(a + la - p);
+		bool found = false;
+
+		for (const char *q = b; b && q < b + lb && !found;) {
+			const char *f = memchr(q, '\n', (size_t)(b + lb - q));
+			size_t ql = f ? (size_t)(f - q) : (size_t)(b + lb - q);
+
+			found = ql == len && memcmp(p, q, len) == 0;
+			q += ql + 1;
+		}
+		if (!found && len && n++ < 3) {
+			char *t = xasprintf("%s%s\"%.*s\"", *ret, **ret ? ", " : "", (int)len, p);
+			free(*ret);
+			*ret = t;
+		}
+		p += len + 1;
+	}
+	return n;
+}
+
+/*
+ * What changed by hand since a complete apply: a live value it set that
+ * is no longer what it left, a fragment that is no longer what it wrote.
+ * Rollback would silently undo these: it shows them and wants --force.
+ */
+static void hand_edits(int rootfd, const struct procsys *ps, const struct journal *j, struct msgs *ret)
+{
+	char *cur = NULL;
+	size_t cur_len = 0;
+
+	for (size_t i = 0; i < j->n_keys; i++) {
+		char *live = NULL;
+
+		/* already back at the value before: rollback changes nothing there */
+		if (procsys_read(ps, j->keys[i].key, &live) == 0 && !value_equal(live, j->keys[i].after) &&
+		    !value_equal(live, j->keys[i].before))
+			msgs_add(ret, "%s: %s by hand since the apply, which left %s; rollback sets %s",
+				 j->keys[i].key, live, j->keys[i].after, j->keys[i].before);
+		free(live);
+	}
+	if (!j->has_after || read_file(rootfd, j->fragment, &cur, &cur_len, NULL) < 0)
+		return;
+	if (!same_bytes(cur, cur_len, j->frag_after, j->frag_after_len)) {
+		char *added, *removed;
+		size_t na = lines_not_in(cur, cur_len, j->frag_after, j->frag_after_len, &added);
+		size_t nr = lines_not_in(j->frag_after, j->frag_after_len, cur, cur_len, &removed);
+
+		if (!cur)
+			msgs_add(ret, "%s: removed by hand since the apply", j->fragment);
+		else
+			msgs_add(ret, "%s: edited by hand since the apply: %zu line%s added%s%s%s, %zu "
+				 "removed%s%s%s; rollback replaces the file", j->fragment, na,
+				 na == 1 ? "" : "s", na ? " (" : "", added, na ? ")" : "", nr,
+				 nr ? " (" : "", removed, nr ? ")" : "");
+		free(added);
+		free(removed);
+	}
+	free(cur);
+}
+
 int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		   bool dry_run, struct apply_tx *tx)
 {
@@ -1609,6 +1691,22 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		msgs_add(&tx->warnings, "the %s of %s by pid %lld did not finish: completing the restore",
 			 j.state == APPLY_STATE_INCOMPLETE ? "apply" : "rollback", names, j.pid);
 		free(names);
+	}
+	if (j.state == APPLY_STATE_COMPLETE)
+		hand_edits(rootfd, ps, &j, &tx->edits);
+	if (ao->force) {
+		for (size_t i = 0; i < tx->edits.n; i++)
+			msgs_add(&tx->warnings, "undone by --force: %s", tx->edits.v[i]);
+		msgs_free(&tx->edits);
+	}
+	if (tx->edits.n && !ao->force && !dry_run) {
+		msgs_add(&tx->errors, "changed by hand since the apply (above); rollback would undo "
+			 "that too: `tcptune%s%s rollback --force` rolls back anyway", ao->netns ? " --netns " : "",
+			 ao->netns ? ao->netns : "");
+		tx->outcome = APPLY_REFUSED;
+		tx->fragment = xstrdup(j.fragment);
+		r = -EBUSY;
+		goto out;
 	}
 	if (!dry_run && j.state == APPLY_STATE_COMPLETE) {
 		char *old = NULL;

@@ -29,6 +29,7 @@ enum apply_outcome {
 	APPLY_INVALID,     /* bad input (profile, journal, option): nothing touched */
 	APPLY_FAILED,      /* failed; everything is as before */
 	APPLY_BROKEN,      /* failed; `unrestored` says what is left */
+	APPLY_REFUSED,     /* rollback: hand edits since the apply, no --force; nothing touched */
 };
 
 struct apply_orig {
@@ -61,6 +62,7 @@ struct apply_tx {
 	struct apply_orig *originals;
 	size_t n_originals;
 	size_t n_stale;              /* keys the profiles dropped, restored (or kept) */
+	struct msgs edits;           /* rollback: changes made by hand since the apply */
 	bool child_netns;
 	bool changed;                /* the system was changed (apply/rollback) */
 	bool recovered;              /* an interrupted transaction was completed first */
@@ -76,6 +78,7 @@ struct apply_opts {
 	const char *netns;           /* --netns as given, recorded in the journal; or NULL */
 	unsigned lock_timeout_ms;
 	bool keep_stale;             /* --keep-stale: leave keys the profiles dropped as they are */
+	bool force;                  /* rollback --force: undo hand edits made since the apply too */
 };
 
 /*

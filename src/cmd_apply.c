@@ -88,6 +88,8 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 		json_object_set_new(doc, "restored", json_boolean(tx->outcome != APPLY_BROKEN));
 		json_object_set_new(doc, "unrestored", jmsgs(&tx->unrestored));
 	}
+	if (mode == MODE_ROLLBACK || tx->edits.n)
+		json_object_set_new(doc, "hand_edits", jmsgs(&tx->edits));
 	json_object_set_new(doc, "warnings", jmsgs(&tx->warnings));
 	json_object_set_new(doc, "notes", jmsgs(&tx->notes));
 	return doc;
@@ -178,6 +180,8 @@ static int outcome_exit(const struct apply_tx *tx)
 		return EXIT_RESTORED;
 	case APPLY_BROKEN:
 		return EXIT_BROKEN;
+	case APPLY_REFUSED:
+		return EXIT_FINDINGS;
 	}
 	return EXIT_BROKEN;
 }
@@ -192,6 +196,12 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	else if (tx->outcome == APPLY_OK && mode != MODE_FORGET &&
 		 !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
 		tx_table(o, tx, mode, dry_run);
+	/* hand edits are the reason for the answer: shown even with -q */
+	for (size_t i = 0; i < tx->edits.n; i++) {
+		char *e = output_escape(tx->edits.v[i]);
+		tt_error(o, "hand edit: %s", e);
+		free(e);
+	}
 	tt_print_msgs(o, &tx->warnings, true);
 	say_notes(o, &tx->notes);
 	tt_print_msgs(o, &tx->errors, false);
@@ -206,7 +216,7 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	else if (tx->outcome == APPLY_BROKEN)
 		tt_error(o, "%s failed and could not restore everything (above); `tcptune rollback` "
 			 "retries from %s", mode == MODE_ROLLBACK ? "rollback" : "apply", TT_JOURNAL_PATH);
-	if (code == EXIT_OK && dry_run && pending(tx))
+	if (code == EXIT_OK && dry_run && (pending(tx) || tx->edits.n))
 		code = EXIT_FINDINGS;
 	return code;
 }
@@ -225,14 +235,16 @@ static int parse_wait(const struct opts *o, const char *cmd, const char *s, unsi
 
 /*
  * Options after the command: --dry-run/-n, --check, --wait SECS (where
- * allowed), and *flag for rollback --forget or apply/plan --keep-stale.
+ * allowed), *forget for rollback --forget or apply/plan --keep-stale, and
+ * *force for rollback --force.
  */
 static int parse_more(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
-		      unsigned *wait_ms, bool *forget, int *ret_first)
+		      unsigned *wait_ms, bool *forget, bool *force, int *ret_first)
 {
 	static const struct option lo[] = {
 		{ "forget", no_argument, NULL, 'F' },
 		{ "keep-stale", no_argument, NULL, 'K' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "wait", required_argument, NULL, 'w' },
@@ -244,6 +256,8 @@ static int parse_more(const struct opts *o, int argc, char **argv, enum mode mod
 	*wait_ms = LOCK_WAIT_DEFAULT_MS;
 	if (forget)
 		*forget = false;
+	if (force)
+		*force = false;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+n", lo, NULL)) != -1) {
@@ -255,6 +269,8 @@ static int parse_more(const struct opts *o, int argc, char **argv, enum mode mod
 			*forget = true;
 		else if (c == 'K' && forget && mode != MODE_ROLLBACK)
 			*forget = true;
+		else if (c == 'f' && force)
+			*force = true;
 		else if (c == 'w' && mode != MODE_PLAN) {
 			if (parse_wait(o, argv[0], optarg, wait_ms) < 0)
 				return -1;
@@ -277,7 +293,7 @@ static int run_apply(const struct opts *o, int argc, char **argv, enum mode mode
 	bool dry_run;
 	int first, r;
 
-	if (parse_more(o, argc, argv, mode, &dry_run, &ao.lock_timeout_ms, &ao.keep_stale, &first) < 0)
+	if (parse_more(o, argc, argv, mode, &dry_run, &ao.lock_timeout_ms, &ao.keep_stale, NULL, &first) < 0)
 		return EXIT_USAGE;
 	if (mode == MODE_PLAN)
 		dry_run = true;
@@ -336,7 +352,7 @@ int cmd_rollback(const struct opts *o, int argc, char **argv)
 	bool dry_run, forget;
 	int first, r;
 
-	if (parse_more(o, argc, argv, MODE_ROLLBACK, &dry_run, &ao.lock_timeout_ms, &forget, &first) < 0)
+	if (parse_more(o, argc, argv, MODE_ROLLBACK, &dry_run, &ao.lock_timeout_ms, &forget, &ao.force, &first) < 0)
 		return EXIT_USAGE;
 	if (forget && dry_run) {
 		tt_error(o, "rollback: --forget and --dry-run do not mix");

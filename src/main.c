@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	{ "audit",    cmd_audit,    "[--all-netns] [PROFILE...]", "live and boot values against the profile(s)" },
 	{ "apply",    cmd_apply,    "[-n | --check] [--keep-stale] [--wait SECS] PROFILE...",   "persist and set live, all or nothing" },
 	{ "plan",     cmd_plan,     "[--keep-stale] PROFILE...",   "what apply would change" },
-	{ "rollback", cmd_rollback, "[-n | --forget] [--wait SECS]",           "undo the last apply (fragment and live values)" },
+	{ "rollback", cmd_rollback, "[-n | --forget] [--force] [--wait SECS]",           "undo the last apply (fragment and live values)" },
 	{ "render",   cmd_render,   "PROFILE...",   "print the sysctl.d fragment apply would write" },
 	{ "profiles", cmd_profiles, "",             "list profiles on the search path" },
 	{ "show",     cmd_show,     "PROFILE...",   "the merged profile after inheritance" },

@@ -149,7 +149,7 @@ _tcptune()
 		audit) opts+=" --all-netns" ;;
 		apply) opts+=" --dry-run -n --check --keep-stale --wait" ;;
 		plan) opts+=" --keep-stale" ;;
-		rollback) opts+=" --dry-run -n --check --forget --wait" ;;
+		rollback) opts+=" --dry-run -n --check --forget --force --wait" ;;
 		sockets) opts+=" --by --state --top --watch --exact --source -4 -6" ;;
 		doctor) opts+=" --source" ;;
 		esac

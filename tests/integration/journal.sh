@@ -1,7 +1,7 @@
 #!/bin/sh
 # The journal on a real kernel (sandbox): any bytes of the old fragment round-trip,
 # non-UTF-8 paths survive it, recovery and rollback stay in their network namespace,
-# a key gone since the apply does not wedge rollback or apply.
+# a key gone since the apply does not wedge rollback or apply, hand edits are shown and refused.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS
 tt_need_sandbox
@@ -108,6 +108,20 @@ ip link del gone0
 tt apply crawler >"$W/gone.apply" 2>&1; echo "gone-recover-apply=$?"
 echo "gone-keepalive2=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
 tt rollback >/dev/null 2>&1; echo "gone-rollback2=$?"
+
+# --- hand edits since the apply: shown by rollback and rollback -n, refused without --force
+tt apply crawler >/dev/null 2>&1; echo "hand-apply=$?"
+echo "net.ipv4.tcp_rmem = 4096 131072 6291456" >>"$F"
+echo 333 >/proc/sys/net/ipv4/tcp_keepalive_time
+cp "$F" "$W/hand.frag"
+tt rollback -n >"$W/hand.n.out" 2>"$W/hand.n"; echo "hand-n=$?"
+tt rollback >/dev/null 2>"$W/hand.rb"; echo "hand-rollback=$?"
+echo "hand-keepalive=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+cmp -s "$F" "$W/hand.frag" && echo "hand-frag-kept=yes"
+grep -q "\"state\": \"complete\"" "$J" && echo "hand-journal-complete=yes"
+tt rollback --force >/dev/null 2>&1; echo "hand-force=$?"
+echo "hand-keepalive2=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+[ -e "$F" ] || echo "hand-frag-removed=yes"
 true
 '
 rc=$?
@@ -132,7 +146,9 @@ for w in ns-kid-half=yes ns-host-apply=2 ns-host-untouched=yes ns-journal-kept=y
 	re-apply2=0 re-kid-keepalive=200 re-rollback2=0 rev-crash=137 rev-kid-apply=2 \
 	rev-kid-untouched=yes rev-host-apply=0 rev-host-rollback=0 rev-host-old=yes \
 	gone-apply=0 gone-rollback=0 gone-keepalive=7200 gone-crash=137 gone-recover-apply=0 \
-	gone-keepalive2=200 gone-rollback2=0; do
+	gone-keepalive2=200 gone-rollback2=0 hand-apply=0 hand-n=1 hand-rollback=1 \
+	hand-keepalive=333 hand-frag-kept=yes hand-journal-complete=yes hand-force=0 \
+	hand-keepalive2=7200 hand-frag-removed=yes; do
 	want "$w"
 done
 # the refusal names both namespaces and the ways out
@@ -146,3 +162,10 @@ grep -q 'net.ipv4.conf.gone0.rp_filter: gone since the apply.*nothing to restore
 	{ cat "$W/gone.rollback" >&2; fail "rollback does not report the gone key"; }
 grep -q 'net.ipv4.conf.gone0.rp_filter: gone since the apply' "$W/gone.apply" ||
 	{ cat "$W/gone.apply" >&2; fail "recovery does not report the gone key"; }
+for f in hand.n hand.rb; do
+	grep -q 'hand edit: net.ipv4.tcp_keepalive_time: 333 by hand since the apply, which left 200; rollback sets 7200' "$W/$f" ||
+		{ cat "$W/$f" >&2; fail "$f: the live value changed by hand is not named"; }
+	grep -q 'hand edit: /etc/sysctl.d/90-tcptune.conf: edited by hand since the apply: 1 line added ("net.ipv4.tcp_rmem = 4096 131072 6291456")' "$W/$f" ||
+		{ cat "$W/$f" >&2; fail "$f: the line added by hand is not named"; }
+done
+grep -q 'rollback --force' "$W/hand.rb" || fail "the refusal does not name --force"

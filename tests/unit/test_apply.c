@@ -732,7 +732,10 @@ static void test_fault_journal_after_rename(void **state)
 	faults_reset();
 	fail_fsync_nth = 2;
 	j0 = tl_read(root, JOURNAL_REL);
-	assert_true(rollback(&tx) < 0);
+	/* --force: tcp_keepalive_time was changed by hand above */
+	struct apply_opts fo = ao;
+	fo.force = true;
+	assert_true(apply_rollback(rootfd, &ps, &fo, false, &tx) < 0);
 	assert_int_equal(tx.outcome, APPLY_FAILED);
 	apply_tx_free(&tx);
 	j1 = tl_read(root, JOURNAL_REL);
