@@ -105,7 +105,7 @@ char *apply_render(const struct profile *p, const struct procsys *ps)
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
-		return xstrdup("");
+		return NULL;
 	fputs("# sysctl.d fragment written by tcptune for profile", f);
 	fputs(p->n_names > 1 ? "s " : " ", f);
 	for (size_t i = 0; i < p->n_names; i++) {
@@ -118,9 +118,15 @@ char *apply_render(const struct profile *p, const struct procsys *ps)
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct rule *r = &p->rules[i];
 		char *live = NULL, *target, *desc;
+		int rr = ps ? procsys_read(ps, r->key, &live) : -ENOENT;
 
-		if (ps && procsys_read(ps, r->key, &live) < 0)
-			live = NULL;
+		/* a value we cannot read is not a value we may pin (a bound would lower it at boot) */
+		if (rr < 0 && rr != -ENOENT) {
+			(void)fclose(f);
+			free(buf);
+			errno = -rr;
+			return NULL;
+		}
 		target = rule_target(r, live);
 		free(live);
 		if (!target)
@@ -140,8 +146,16 @@ char *apply_render(const struct profile *p, const struct procsys *ps)
 		free(desc);
 		free(target);
 	}
-	if (fclose(f) != 0)
-		return xstrdup("");
+	if (ferror(f)) {
+		(void)fclose(f);
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
 	return buf;
 }
 
@@ -1044,6 +1058,12 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 		return 0;
 	}
 	tx->frag_new = apply_render(p, ps);
+	if (!tx->frag_new) {
+		r = -errno;
+		msgs_add(&tx->errors, "cannot render the fragment: %s", strerror(-r));
+		tx->outcome = APPLY_FAILED;
+		return r;
+	}
 	tx->frag_new_len = strlen(tx->frag_new);
 	tx->frag_new_mode = 0644;
 	tx->frag_changes = !same_bytes(tx->frag_old, tx->frag_old_len, tx->frag_new, tx->frag_new_len);

@@ -86,7 +86,8 @@ struct apply_opts {
  * then per key a comment (rule, profile, note) and "key = value". min/max
  * and one_of rules give the value apply would set for the live value in
  * ps (ps may be NULL: no live values). No timestamp: the same profiles and
- * live values give the same bytes. Caller frees.
+ * live values give the same bytes. Caller frees. NULL with errno when a
+ * live value cannot be read (other than a missing key) or the stream fails.
  */
 char *apply_render(const struct profile *p, const struct procsys *ps);
 

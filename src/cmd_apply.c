@@ -1,4 +1,5 @@
 /* cmd_apply.c: the render, plan, apply and rollback commands: options, output, exit codes. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,7 +401,10 @@ int cmd_render(const struct opts *o, int argc, char **argv)
 	r = ctx_load_profiles(o, &c, argv + 1, (size_t)argc - 1, &p);
 	if (r == EXIT_OK) {
 		text = apply_render(&p, &c.ps);
-		if (o->format == FMT_JSON) {
+		if (!text) {
+			tt_error(o, "render: %s", strerror(errno));
+			r = EXIT_RESTORED;
+		} else if (o->format == FMT_JSON) {
 			json_t *doc = json_object();
 			json_object_set_new(doc, "fragment", jstr(o->fragment));
 			json_object_set_new(doc, "text", jstr(text));

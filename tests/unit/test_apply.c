@@ -30,11 +30,13 @@ struct wrule {
 };
 static struct wrule wrules[4];
 static int fail_renameat_nth, renameat_calls, fail_fsync_nth, fsync_calls;
+static bool fail_memstream;
 
 static void faults_reset(void)
 {
 	memset(wrules, 0, sizeof(wrules));
 	fail_renameat_nth = renameat_calls = fail_fsync_nth = fsync_calls = 0;
+	fail_memstream = false;
 }
 
 static void fail_write(const char *prefix, int nth, const char *store, int err)
@@ -79,6 +81,17 @@ int __wrap_renameat(int a, const char *b, int c, const char *d)
 		return -1;
 	}
 	return __real_renameat(a, b, c, d);
+}
+
+FILE *__real_open_memstream(char **ptr, size_t *size);
+FILE *__wrap_open_memstream(char **ptr, size_t *size);
+FILE *__wrap_open_memstream(char **ptr, size_t *size)
+{
+	if (fail_memstream) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_open_memstream(ptr, size);
 }
 
 int __real_fsync(int fd);
@@ -290,6 +303,36 @@ static void test_render(void **state)
 	assert_null(strstr(a, "\nnet.ipv4.tcp_syncookies"));
 	assert_non_null(strstr(a, "x net.ipv4.tcp_syncookies = 0 \n"));
 	free(a);
+	free(path);
+	profile_free(&p);
+}
+
+/* A stream that fails, or a live value that cannot be read, is no fragment: never an empty or bound-pinning one. */
+static void test_render_fails(void **state)
+{
+	struct profile p = { 0 };
+	struct apply_tx tx;
+	char *path;
+
+	(void)state;
+	load("crawler", &p);
+	fail_memstream = true;
+	assert_null(apply_render(&p, &ps));
+	assert_true(run_crawler(&tx) < 0);
+	assert_int_equal(tx.outcome, APPLY_FAILED);
+	assert_true(has_msg(&tx.errors, "cannot render the fragment"));
+	apply_tx_free(&tx);
+	fail_memstream = false;
+	assert_all_old();
+	/* fs.file-max (min 1048576) that cannot be read: no "fs.file-max = 1048576" */
+	path = xasprintf("%s/proc/sys/fs/file-max", root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_null(apply_render(&p, &ps));
+	assert_true(run_crawler(&tx) < 0);
+	apply_tx_free(&tx);
+	assert_null(tl_read(root, FRAG_REL));
+	assert_int_equal(rmdir(path), 0);
 	free(path);
 	profile_free(&p);
 }
@@ -1067,6 +1110,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_touches_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_boot_override, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_missing_and_scope, setup, teardown),
