@@ -180,9 +180,14 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 		*ret_why = xstrdup(err);
 		return;
 	}
+	/* the way back from a half-done apply: -q (the boot audit unit) must not hide it */
 	advice = apply_last_advice(&last);
-	if (advice)
-		tt_warn(o, "%s", advice);
+	if (advice) {
+		char *e = output_escape(advice);
+		fprintf(stderr, "tcptune: %swarning:%s %s\n", output_style_on(STYLE_WARN, o->color),
+			output_style_off(o->color), e);
+		free(e);
+	}
 	free(advice);
 	/* after a rollback the recorded profiles are no longer what the admin wants */
 	if (last.state == APPLY_STATE_NONE)
