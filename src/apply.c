@@ -816,6 +816,14 @@ char *apply_last_advice(const struct apply_last *l)
 
 /* ---- plan ------------------------------------------------------------- */
 
+/* systemd-sysctl reads /run/sysctl.d at boot, but /run is a tmpfs: by then the file is gone. */
+static void check_volatile(struct apply_tx *tx)
+{
+	if (strncmp(tx->fragment, "/run/", 5) == 0)
+		msgs_add(&tx->warnings, "%s is below /run, which is emptied at every boot: the "
+			 "settings will not survive a reboot; use a file in /etc/sysctl.d", tx->fragment);
+}
+
 static void check_boot(int rootfd, struct apply_tx *tx)
 {
 	struct bootview bv = { 0 };
@@ -1068,6 +1076,7 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	tx->frag_new_mode = 0644;
 	tx->frag_changes = !same_bytes(tx->frag_old, tx->frag_old_len, tx->frag_new, tx->frag_new_len);
 	check_boot(rootfd, tx);
+	check_volatile(tx);
 	note_scope(tx);
 	return 0;
 }

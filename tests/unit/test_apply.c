@@ -337,6 +337,25 @@ static void test_render_fails(void **state)
 	profile_free(&p);
 }
 
+/* /run/sysctl.d is read at boot, but /run is emptied first: not persisted. */
+static void test_plan_run_fragment(void **state)
+{
+	struct apply_opts ro = ao;
+	struct profile p = { 0 };
+	struct apply_tx tx;
+
+	(void)state;
+	ro.fragment = "/run/sysctl.d/90-tcptune.conf";
+	load("crawler", &p);
+	assert_int_equal(apply_plan(rootfd, &ps, &p, &ro, &tx), 0);
+	assert_true(has_msg(&tx.warnings, "emptied at every boot"));
+	apply_tx_free(&tx);
+	assert_int_equal(apply_plan(rootfd, &ps, &p, &ao, &tx), 0);
+	assert_false(has_msg(&tx.warnings, "emptied at every boot"));
+	apply_tx_free(&tx);
+	profile_free(&p);
+}
+
 static void test_plan_touches_nothing(void **state)
 {
 	struct apply_tx tx;
@@ -1111,6 +1130,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_run_fragment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_touches_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_boot_override, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_missing_and_scope, setup, teardown),
