@@ -87,6 +87,25 @@ static struct opts opts = {
 static const char *color_when = "auto";
 static const char *output_file;
 
+/* "//" and "/./" name the same file as "/": compare paths in one spelling. */
+static void squeeze_path(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r;) {
+		if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || !r[2])))) {
+			r += r[1] == '/' ? 1 : 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	if (w > s + 1 && w[-1] == '/')
+		w--;
+	*w = '\0';
+	if (!*s)
+		strcpy(s, "/");
+}
+
 static int set_option(int c, const char *arg)
 {
 	switch (c) {
@@ -101,6 +120,7 @@ static int set_option(int c, const char *arg)
 			fprintf(stderr, "tcptune: --fragment: '%s' is not an absolute path\n", arg);
 			return -1;
 		}
+		squeeze_path((char *)arg);
 		opts.fragment = arg;
 		break;
 	case OPT_PROFILE_DIR:

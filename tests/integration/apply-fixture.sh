@@ -123,6 +123,11 @@ expect_exit 2 tt --fragment relative.conf apply crawler
 snapshot "$T/now"
 diff -u "$T/before" "$T/now" || fail "a refused apply changed live values"
 
+# "//" and "/./" name the same fragment: no false "not read at boot"
+expect_exit 1 tt --fragment /etc/sysctl.d//./90-tcptune.conf plan crawler
+grep -q 'not read at boot' "$T/err" && fail "a // or /./ fragment path gives a false warning"
+grep_out '^fragment /etc/sysctl.d/90-tcptune.conf: would be created$'
+
 # an interrupted apply (journal left "incomplete") is noticed and finished
 expect_exit 0 tt apply crawler
 sed 's/"state": "complete"/"state": "incomplete"/' "$JOURNAL" >"$T/j" && cp "$T/j" "$JOURNAL"
