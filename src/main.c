@@ -256,18 +256,32 @@ static char *output_begin(void)
 	return tmp;
 }
 
-static int output_end(char *tmp, int r)
+/*
+ * A report that cannot be written fails a read-only command (its output is
+ * its result), but not a transaction: what apply or rollback did to the
+ * system does not depend on where the report goes.
+ */
+static int output_failed(int r, bool transaction)
+{
+	if (!transaction)
+		return EXIT_RESTORED;
+	fprintf(stderr, "tcptune: --output %s: the report is lost; the command's own result "
+		"stands (exit %d)\n", output_file, r);
+	return r;
+}
+
+static int output_end(char *tmp, int r, bool transaction)
 {
 	bool ok = r == EXIT_OK || r == EXIT_FINDINGS;
 
 	if (fflush(stdout) != 0 || fsync(STDOUT_FILENO) < 0) {
 		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
 		ok = false;
-		r = EXIT_RESTORED;
+		r = output_failed(r, transaction);
 	}
 	if (ok && rename(tmp, output_file) < 0) {
 		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
-		r = EXIT_RESTORED;
+		r = output_failed(r, transaction);
 		ok = false;
 	}
 	if (!ok)
@@ -321,7 +335,7 @@ int main(int argc, char **argv)
 		optind = 1;
 		int r = cmd->fn(&opts, argc, argv);
 		if (tmp)
-			r = output_end(tmp, r);
+			r = output_end(tmp, r, cmd->fn == cmd_apply || cmd->fn == cmd_rollback);
 		free(opts.profile_dirs);
 		return r;
 	}

@@ -122,12 +122,21 @@ grep -q "\"state\": \"complete\"" "$J" && echo "hand-journal-complete=yes"
 tt rollback --force >/dev/null 2>&1; echo "hand-force=$?"
 echo "hand-keepalive2=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
 [ -e "$F" ] || echo "hand-frag-removed=yes"
+
+# --- a report that cannot be written (a full disk) does not change the result of apply
+mkdir -p /run/full && mount -t tmpfs -o size=8k tmpfs /run/full || exit 99
+dd if=/dev/zero of=/run/full/fill bs=1k count=64 2>/dev/null
+tt --output /run/full/report apply crawler >/dev/null 2>"$W/out.err"; echo "output-apply=$?"
+echo "output-keepalive=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
+grep -q "\"state\": \"complete\"" "$J" && echo "output-complete=yes"
+tt --output /run/full/report rollback >/dev/null 2>&1; echo "output-rollback=$?"
+echo "output-keepalive2=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
 true
 '
 rc=$?
 cat "$T/out" >"$T/result"
 [ "$rc" -eq 0 ] || { cat "$T/out" "$T/err" >&2; fail "sandbox script failed ($rc)"; }
-want() { grep -qx "$1" "$T/result" || { cat "$T/result" "$T/err" "$W"/b.* "$W"/p.* >&2; fail "expected '$1'"; }; }
+want() { grep -qx "$1" "$T/result" || { cat "$T/result" "$T/err" "$W"/b.* "$W"/p.* "$W"/out.err >&2; fail "expected '$1'"; }; }
 for n in 1 2; do
 	for w in apply=0 journal-mode=600 audit=0 again=0 rollback=0 fragment=same mode=600 fin=60; do
 		want "bytes$n-$w"
@@ -148,7 +157,8 @@ for w in ns-kid-half=yes ns-host-apply=2 ns-host-untouched=yes ns-journal-kept=y
 	gone-apply=0 gone-rollback=0 gone-keepalive=7200 gone-crash=137 gone-recover-apply=0 \
 	gone-keepalive2=200 gone-rollback2=0 hand-apply=0 hand-n=1 hand-rollback=1 \
 	hand-keepalive=333 hand-frag-kept=yes hand-journal-complete=yes hand-force=0 \
-	hand-keepalive2=7200 hand-frag-removed=yes; do
+	hand-keepalive2=7200 hand-frag-removed=yes output-apply=0 output-keepalive=200 \
+	output-complete=yes output-rollback=0 output-keepalive2=7200; do
 	want "$w"
 done
 # the refusal names both namespaces and the ways out
@@ -169,3 +179,5 @@ for f in hand.n hand.rb; do
 		{ cat "$W/$f" >&2; fail "$f: the line added by hand is not named"; }
 done
 grep -q 'rollback --force' "$W/hand.rb" || fail "the refusal does not name --force"
+grep -q 'the report is lost; the command.s own result stands (exit 0)' "$W/out.err" ||
+	{ cat "$W/out.err" >&2; fail "--output that cannot be written: not said"; }
