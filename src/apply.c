@@ -1,23 +1,55 @@
-/* apply.c: the transaction: lock, journal, fragment, live writes, read-back, roll back. */
+/* apply.c: the transaction: lock, journal, fragment, live writes, read-back, roll back.
+ *
+ * The journal (TT_JOURNAL_PATH, 0600, JSON format 2; format 1 is still read)
+ * is the only way back. Every change of it is one atomic replace under the
+ * lock; a replace that fails may have failed after its rename, so a step
+ * that gives up puts the previous bytes back (journal_put_back()).
+ *
+ *   (none) --apply: journal written-------------> incomplete
+ *   incomplete --every key written, read back---> complete
+ *   incomplete --a step failed, all restored----> previous journal put back
+ *   incomplete --a step failed, not restored----> incomplete (rollback retries)
+ *   incomplete --killed-------------------------> incomplete: the next apply
+ *                                                 or rollback restores first
+ *   complete --rollback starts------------------> rolling-back
+ *   rolling-back --all restored-----------------> rolled-back
+ *   rolling-back --killed or a key refused------> rolling-back (rollback or
+ *                                                 apply finishes it first)
+ *   complete, rolled-back --apply, changes------> incomplete (a new journal,
+ *                                                 carrying "originals")
+ *   rolled-back --apply, nothing to change------> complete (for the profiles
+ *                                                 now applied, no keys)
+ *   any, even unreadable --rollback --forget----> (none), the old one kept as
+ *                                                 TT_JOURNAL_FORGOTTEN
+ *
+ * Recovery and rollback act only in the network namespace the journal
+ * records (nsfs device, inode and netns cookie); elsewhere they refuse and
+ * leave it as it is. A key gone from the kernel has nothing to restore.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "apply.h"
 #include "audit.h"
+#include "bytes.h"
 #include "catalogue.h"
 #include "fileio.h"
 #include "sysctld.h"
 #include "tcptune.h"
 
-#define JOURNAL_FORMAT 1
+#define JOURNAL_FORMAT 2
+/* where `rollback --forget` keeps a journal it sets aside */
+#define TT_JOURNAL_FORGOTTEN TT_JOURNAL_PATH ".forgotten"
 
 /*
  * Test builds only (configure --enable-test-hooks): TCPTUNE_TEST_CRASH_AT
@@ -116,7 +148,7 @@ char *apply_render_boot(const struct profile *p, const struct procsys *ps, const
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
-		return xstrdup("");
+		return NULL;
 	fputs("# sysctl.d fragment written by tcptune for profile", f);
 	fputs(p->n_names > 1 ? "s " : " ", f);
 	for (size_t i = 0; i < p->n_names; i++) {
@@ -132,9 +164,15 @@ char *apply_render_boot(const struct profile *p, const struct procsys *ps, const
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct rule *r = &p->rules[i];
 		char *live = NULL, *boot, *target, *desc;
+		int rr = ps ? procsys_read(ps, r->key, &live) : -ENOENT;
 
-		if (ps && procsys_read(ps, r->key, &live) < 0)
-			live = NULL;
+		/* a value we cannot read is not a value we may pin (a bound would lower it at boot) */
+		if (rr < 0 && rr != -ENOENT) {
+			(void)fclose(f);
+			free(buf);
+			errno = -rr;
+			return NULL;
+		}
 		/* an optional computed key is left to the kernel on every host alike */
 		boot = boot_without_fragment(r, r->optional ? NULL : ps, bv);
 		target = render_target(r, boot, live);
@@ -168,8 +206,16 @@ char *apply_render_boot(const struct profile *p, const struct procsys *ps, const
 		free(desc);
 		free(target);
 	}
-	if (fclose(f) != 0)
-		return xstrdup("");
+	if (ferror(f)) {
+		(void)fclose(f);
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
 	return buf;
 }
 
@@ -188,8 +234,9 @@ int apply_render_for(int rootfd, const struct profile *p, const struct procsys *
 	if (r < 0)
 		return r;
 	*ret = apply_render_boot(p, ps, &bv);
+	r = *ret ? 0 : errno ? -errno : -EIO;
 	sysctld_free(&bv);
-	return 0;
+	return r;
 }
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -302,6 +349,32 @@ static char *join_words(char *const *v, size_t n)
 	return s;
 }
 
+static void origs_free(struct apply_orig *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+static const struct apply_orig *origs_find(const struct apply_orig *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* The first value recorded for a key wins: it is the one before tcptune. */
+static void origs_add(struct apply_orig **v, size_t *n, const char *key, const char *value)
+{
+	if (!value || origs_find(*v, *n, key))
+		return;
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (struct apply_orig){ xstrdup(key), xstrdup(value) };
+}
+
 static struct apply_key *add_key(struct apply_tx *tx, const char *key)
 {
 	struct apply_key *k;
@@ -326,11 +399,14 @@ void apply_tx_free(struct apply_tx *tx)
 		free(tx->keys[i].after);
 	}
 	free(tx->keys);
+	provenance_free(tx->sources, tx->n_sources);
+	origs_free(tx->originals, tx->n_originals);
 	msgs_free(&tx->errors);
 	msgs_free(&tx->unrestored);
 	msgs_free(&tx->warnings);
 	msgs_free(&tx->notes);
 	bootfix_free(&tx->conflicts);
+	msgs_free(&tx->edits);
 	*tx = (struct apply_tx){ 0 };
 }
 
@@ -363,13 +439,23 @@ struct journal {
 	long long pid;
 	char **profiles;
 	size_t n_profiles;
-	char *netns;
+	char *netns;            /* --netns as given, or NULL */
+	bool has_ns;            /* the namespace's identity is known (format 2) */
+	unsigned long long ns_dev, ns_ino;   /* of its nsfs file */
+	unsigned long long ns_cookie;        /* SO_NETNS_COOKIE, or 0 */
 	char *fragment;
 	char *frag_before;      /* NULL: absent */
 	size_t frag_before_len;
 	unsigned frag_before_mode;
+	char *frag_after;       /* what the apply left; NULL: absent or not recorded */
+	size_t frag_after_len;
+	bool has_after;         /* frag_after is known (journals since format 2) */
 	struct jkey *keys;
 	size_t n_keys;
+	struct provenance *sources;
+	size_t n_sources;
+	struct apply_orig *originals;
+	size_t n_originals;
 };
 
 static void journal_free(struct journal *j)
@@ -378,12 +464,15 @@ static void journal_free(struct journal *j)
 	free(j->netns);
 	free(j->fragment);
 	free(j->frag_before);
+	free(j->frag_after);
 	for (size_t i = 0; i < j->n_keys; i++) {
 		free(j->keys[i].key);
 		free(j->keys[i].before);
 		free(j->keys[i].after);
 	}
 	free(j->keys);
+	provenance_free(j->sources, j->n_sources);
+	origs_free(j->originals, j->n_originals);
 	*j = (struct journal){ 0 };
 }
 
@@ -405,43 +494,101 @@ static bool interrupted(enum apply_state s)
 	return s == APPLY_STATE_INCOMPLETE || s == APPLY_STATE_ROLLING_BACK;
 }
 
-static json_t *jstr(const char *s)
+/*
+ * Values that are text to us but bytes to the kernel and the file system
+ * (paths, profile names): a JSON string when they are UTF-8, else
+ * { "base64": "..." }. NULL when the value cannot be stored.
+ */
+static json_t *jtext(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	json_t *v, *o;
+	char *b;
+
+	if (!s)
+		return json_null();
+	v = json_string(s);
+	if (v)
+		return v;
+	b = bytes_b64_encode(s, strlen(s));
+	o = json_object();
+	if (o && json_object_set_new(o, "base64", json_string(b)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	free(b);
+	return o;
 }
 
-/* File bytes as JSON: a string when they are UTF-8, else hex (admins edit fragments with anything). */
-static void set_bytes(json_t *o, const char *name, const char *data, size_t len)
+/* The reverse of jtext(): 0 (*ret NULL for null or absent), or -EINVAL. */
+static int jtext_get(json_t *v, char **ret)
 {
-	json_t *s;
+	const char *b;
+	size_t len;
 
-	if (!data) {
-		json_object_set_new(o, name, json_null());
-		return;
+	*ret = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return -EINVAL;
+		*ret = xstrdup(json_string_value(v));
+		return 0;
 	}
-	s = json_stringn(data, len);
-	if (s) {
-		json_object_set_new(o, name, s);
-		return;
+	b = json_string_value(json_object_get(v, "base64"));
+	if (!b || bytes_b64_decode(b, ret, &len) < 0)
+		return -EINVAL;
+	if (strlen(*ret) != len) {
+		free(*ret);
+		*ret = NULL;
+		return -EINVAL;
 	}
-	char *hex = xmalloc(len * 2 + 1), *key = xasprintf("%s_hex", name);
-	for (size_t i = 0; i < len; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", (unsigned char)data[i]);
-	json_object_set_new(o, name, json_null());
-	json_object_set_new(o, key, json_string(hex));
-	free(hex);
-	free(key);
+	return 0;
 }
 
+/* Builders that remember a failure (out of memory, a value jansson refuses). */
+static void jput(json_t *o, const char *name, json_t *v, bool *ok)
+{
+	if (!o || !v || json_object_set_new(o, name, v) < 0)
+		*ok = false;
+}
+
+static void jpush(json_t *a, json_t *v, bool *ok)
+{
+	if (!a || !v || json_array_append_new(a, v) < 0)
+		*ok = false;
+}
+
+/* File bytes, any of them (NUL, CRLF, not UTF-8): base64, or null when absent. */
+static json_t *jfile(const char *data, size_t len)
+{
+	char *b;
+	json_t *v;
+
+	if (!data)
+		return json_null();
+	b = bytes_b64_encode(data, len);
+	v = json_string(b);
+	free(b);
+	return v;
+}
+
+/*
+ * Format 2 holds file bytes as "NAME_b64". Format 1 held them as a JSON
+ * string (which may carry \u0000: loaded with JSON_ALLOW_NUL) or, when not
+ * UTF-8, as "NAME_hex".
+ */
 static int get_bytes(json_t *o, const char *name, char **ret, size_t *ret_len)
 {
-	json_t *s = json_object_get(o, name);
-	char *key = xasprintf("%s_hex", name);
-	json_t *h = json_object_get(o, key);
+	char *key = xasprintf("%s_b64", name);
+	json_t *b = json_object_get(o, key), *s = json_object_get(o, name), *h;
 
 	free(key);
 	*ret = NULL;
 	*ret_len = 0;
+	if (json_is_string(b))
+		return bytes_b64_decode(json_string_value(b), ret, ret_len);
+	if (b && !json_is_null(b))
+		return -EINVAL;
 	if (json_is_string(s)) {
 		*ret_len = json_string_length(s);
 		*ret = xmalloc(*ret_len + 1);
@@ -449,6 +596,9 @@ static int get_bytes(json_t *o, const char *name, char **ret, size_t *ret_len)
 		(*ret)[*ret_len] = '\0';
 		return 0;
 	}
+	key = xasprintf("%s_hex", name);
+	h = json_object_get(o, key);
+	free(key);
 	if (json_is_string(h)) {
 		const char *x = json_string_value(h);
 		size_t n = strlen(x) / 2;
@@ -472,32 +622,59 @@ static int get_bytes(json_t *o, const char *name, char **ret, size_t *ret_len)
 	return json_is_null(s) || !s ? 0 : -EINVAL;
 }
 
+/* The journal's text, or NULL when a value cannot be stored (nothing is touched then). */
 static char *journal_dump(const struct journal *j)
 {
 	json_t *o = json_object(), *pr = json_array(), *keys = json_array();
-	char *text, *out;
+	char *text, *out = NULL;
+	bool ok = true;
 
-	json_object_set_new(o, "format", json_integer(JOURNAL_FORMAT));
-	json_object_set_new(o, "state", json_string(apply_state_name(j->state)));
-	json_object_set_new(o, "pid", json_integer(j->pid));
+	jput(o, "format", json_integer(JOURNAL_FORMAT), &ok);
+	jput(o, "state", json_string(apply_state_name(j->state)), &ok);
+	jput(o, "pid", json_integer(j->pid), &ok);
 	for (size_t i = 0; i < j->n_profiles; i++)
-		json_array_append_new(pr, json_string(j->profiles[i]));
-	json_object_set_new(o, "profiles", pr);
-	json_object_set_new(o, "netns", jstr(j->netns));
-	json_object_set_new(o, "fragment", json_string(j->fragment));
-	set_bytes(o, "fragment_before", j->frag_before, j->frag_before_len);
-	json_object_set_new(o, "fragment_before_mode", json_integer(j->frag_before_mode));
+		jpush(pr, jtext(j->profiles[i]), &ok);
+	jput(o, "profiles", pr, &ok);
+	jput(o, "netns", jtext(j->netns), &ok);
+	if (j->has_ns) {
+		jput(o, "netns_dev", json_integer((json_int_t)j->ns_dev), &ok);
+		jput(o, "netns_ino", json_integer((json_int_t)j->ns_ino), &ok);
+		if (j->ns_cookie)
+			jput(o, "netns_cookie", json_integer((json_int_t)j->ns_cookie), &ok);
+	}
+	json_t *src = json_array();
+	for (size_t i = 0; i < j->n_sources; i++) {
+		json_t *f = json_object();
+		jput(f, "path", jtext(j->sources[i].path), &ok);
+		jput(f, "sha256", json_string(j->sources[i].sha256), &ok);
+		jput(f, "role", json_string(j->sources[i].profile ? "profile" : "include"), &ok);
+		jpush(src, f, &ok);
+	}
+	jput(o, "sources", src, &ok);
+	jput(o, "fragment", jtext(j->fragment), &ok);
+	jput(o, "fragment_before_b64", jfile(j->frag_before, j->frag_before_len), &ok);
+	jput(o, "fragment_before_mode", json_integer(j->frag_before_mode), &ok);
+	jput(o, "fragment_after_b64", jfile(j->frag_after, j->frag_after_len), &ok);
 	for (size_t i = 0; i < j->n_keys; i++) {
 		json_t *k = json_object();
-		json_object_set_new(k, "key", json_string(j->keys[i].key));
-		json_object_set_new(k, "before", json_string(j->keys[i].before));
-		json_object_set_new(k, "after", json_string(j->keys[i].after));
-		json_array_append_new(keys, k);
+		jput(k, "key", json_string(j->keys[i].key), &ok);
+		jput(k, "before", json_string(j->keys[i].before), &ok);
+		jput(k, "after", json_string(j->keys[i].after), &ok);
+		jpush(keys, k, &ok);
 	}
-	json_object_set_new(o, "keys", keys);
-	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	jput(o, "keys", keys, &ok);
+	json_t *orig = json_array();
+	for (size_t i = 0; i < j->n_originals; i++) {
+		json_t *k = json_object();
+		jput(k, "key", json_string(j->originals[i].key), &ok);
+		jput(k, "value", json_string(j->originals[i].value), &ok);
+		jpush(orig, k, &ok);
+	}
+	jput(o, "originals", orig, &ok);
+	text = ok ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
-	out = xasprintf("%s\n", text ? text : "{}");
+	if (text)
+		out = xasprintf("%s\n", text);
 	free(text);
 	return out;
 }
@@ -505,8 +682,9 @@ static char *journal_dump(const struct journal *j)
 static int journal_parse(const char *text, size_t len, struct journal *j, char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *o = json_loadb(text, len, 0, &je), *v, *keys, *pr;
+	json_t *o = json_loadb(text, len, JSON_ALLOW_NUL, &je), *v, *keys, *pr;
 	const char *state;
+	json_int_t format;
 	int r = -EINVAL;
 
 	*j = (struct journal){ 0 };
@@ -515,8 +693,9 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		return -EINVAL;
 	}
 	v = json_object_get(o, "format");
-	if (!json_is_integer(v) || json_integer_value(v) != JOURNAL_FORMAT) {
-		(void)snprintf(err, errlen, "unknown journal format (this tcptune reads format %d)",
+	format = json_is_integer(v) ? json_integer_value(v) : 0;
+	if (format < 1 || format > JOURNAL_FORMAT) {
+		(void)snprintf(err, errlen, "unknown journal format (this tcptune reads formats 1 to %d)",
 			       JOURNAL_FORMAT);
 		goto out;
 	}
@@ -531,31 +710,65 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 	j->pid = json_integer_value(json_object_get(o, "pid"));
 	pr = json_object_get(o, "profiles");
 	for (size_t i = 0; i < json_array_size(pr); i++) {
-		const char *s = json_string_value(json_array_get(pr, i));
-		if (!s)
-			continue;
+		char *s;
+
+		if (jtext_get(json_array_get(pr, i), &s) < 0 || !s) {
+			(void)snprintf(err, errlen, "bad entry %zu in \"profiles\"", i + 1);
+			goto out;
+		}
 		j->profiles = xreallocarray(j->profiles, j->n_profiles + 1, sizeof(char *));
-		j->profiles[j->n_profiles++] = xstrdup(s);
+		j->profiles[j->n_profiles++] = s;
 	}
-	if (json_is_string(json_object_get(o, "netns")))
-		j->netns = xstrdup(json_string_value(json_object_get(o, "netns")));
-	v = json_object_get(o, "fragment");
-	if (!json_is_string(v) || json_string_value(v)[0] != '/') {
+	if (jtext_get(json_object_get(o, "netns"), &j->netns) < 0) {
+		(void)snprintf(err, errlen, "bad \"netns\"");
+		goto out;
+	}
+	if (json_is_integer(json_object_get(o, "netns_dev")) &&
+	    json_is_integer(json_object_get(o, "netns_ino"))) {
+		j->has_ns = true;
+		j->ns_dev = (unsigned long long)json_integer_value(json_object_get(o, "netns_dev"));
+		j->ns_ino = (unsigned long long)json_integer_value(json_object_get(o, "netns_ino"));
+		j->ns_cookie = (unsigned long long)json_integer_value(json_object_get(o, "netns_cookie"));
+	}
+	pr = json_object_get(o, "sources");
+	j->sources = xcalloc(json_array_size(pr) + 1, sizeof(*j->sources));
+	for (size_t i = 0; i < json_array_size(pr); i++) {
+		json_t *f = json_array_get(pr, i);
+		const char *sha = json_string_value(json_object_get(f, "sha256"));
+		const char *role = json_string_value(json_object_get(f, "role"));
+		struct provenance *pv = &j->sources[j->n_sources];
+
+		if (jtext_get(json_object_get(f, "path"), &pv->path) < 0 || !pv->path ||
+		    pv->path[0] != '/' || !sha || strlen(sha) != 64 || !role) {
+			free(pv->path);
+			(void)snprintf(err, errlen, "bad entry %zu in \"sources\"", i + 1);
+			goto out;
+		}
+		memcpy(pv->sha256, sha, 65);
+		pv->profile = strcmp(role, "profile") == 0;
+		j->n_sources++;
+	}
+	if (jtext_get(json_object_get(o, "fragment"), &j->fragment) < 0 || !j->fragment ||
+	    j->fragment[0] != '/') {
 		(void)snprintf(err, errlen, "no absolute \"fragment\" path");
 		goto out;
 	}
-	j->fragment = xstrdup(json_string_value(v));
 	if (get_bytes(o, "fragment_before", &j->frag_before, &j->frag_before_len) < 0) {
 		(void)snprintf(err, errlen, "bad \"fragment_before\"");
 		goto out;
 	}
 	j->frag_before_mode = (unsigned)json_integer_value(json_object_get(o, "fragment_before_mode")) & 07777;
+	j->has_after = json_object_get(o, "fragment_after_b64") != NULL;
+	if (get_bytes(o, "fragment_after", &j->frag_after, &j->frag_after_len) < 0) {
+		(void)snprintf(err, errlen, "bad \"fragment_after\"");
+		goto out;
+	}
 	keys = json_object_get(o, "keys");
 	if (!json_is_array(keys)) {
 		(void)snprintf(err, errlen, "no \"keys\" list");
 		goto out;
 	}
-	j->keys = xcalloc(json_array_size(keys), sizeof(*j->keys));
+	j->keys = xcalloc(json_array_size(keys) + 1, sizeof(*j->keys));
 	for (size_t i = 0; i < json_array_size(keys); i++) {
 		json_t *k = json_array_get(keys, i);
 		const char *key = json_string_value(json_object_get(k, "key"));
@@ -569,6 +782,24 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		j->keys[j->n_keys++] = (struct jkey){ xstrdup(key), value_normalize(before),
 						      value_normalize(after) };
 	}
+	keys = json_object_get(o, "originals");
+	for (size_t i = 0; i < json_array_size(keys); i++) {
+		json_t *k = json_array_get(keys, i);
+		const char *key = json_string_value(json_object_get(k, "key"));
+		const char *value = json_string_value(json_object_get(k, "value"));
+		char *nv;
+
+		if (!key || !key_valid(key) || !value) {
+			(void)snprintf(err, errlen, "bad entry %zu in \"originals\"", i + 1);
+			goto out;
+		}
+		nv = value_normalize(value);
+		origs_add(&j->originals, &j->n_originals, key, nv);
+		free(nv);
+	}
+	/* format 1 kept no originals: its keys' "before" are the best there is */
+	for (size_t i = 0; i < j->n_keys; i++)
+		origs_add(&j->originals, &j->n_originals, j->keys[i].key, j->keys[i].before);
 	r = 0;
 out:
 	json_decref(o);
@@ -603,11 +834,15 @@ static int journal_load(int rootfd, struct journal *j, bool *found, char *err, s
 	return 0;
 }
 
+/* The journal holds the previous fragment's bytes: only root may read it. */
 static int journal_store(int rootfd, const struct journal *j)
 {
 	char *text = journal_dump(j);
-	int r = put_file(rootfd, TT_JOURNAL_PATH, text, strlen(text), 0644);
+	int r;
 
+	if (!text)
+		return -EINVAL;
+	r = put_file(rootfd, TT_JOURNAL_PATH, text, strlen(text), 0600);
 	free(text);
 	return r;
 }
@@ -627,6 +862,14 @@ int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen
 	ret->n_profiles = j.n_profiles;
 	ret->fragment = j.fragment;
 	ret->pid = j.pid;
+	ret->sources = j.sources;
+	ret->n_sources = j.n_sources;
+	ret->originals = j.originals;
+	ret->n_originals = j.n_originals;
+	j.sources = NULL;
+	j.n_sources = 0;
+	j.originals = NULL;
+	j.n_originals = 0;
 	j.profiles = NULL;
 	j.n_profiles = 0;
 	j.fragment = NULL;
@@ -640,6 +883,8 @@ void apply_last_free(struct apply_last *l)
 		return;
 	strv_free(l->profiles, l->n_profiles);
 	free(l->fragment);
+	provenance_free(l->sources, l->n_sources);
+	origs_free(l->originals, l->n_originals);
 	*l = (struct apply_last){ 0 };
 }
 
@@ -668,6 +913,14 @@ char *apply_last_advice(const struct apply_last *l)
 }
 
 /* ---- plan ------------------------------------------------------------- */
+
+/* systemd-sysctl reads /run/sysctl.d at boot, but /run is a tmpfs: by then the file is gone. */
+static void check_volatile(struct apply_tx *tx)
+{
+	if (strncmp(tx->fragment, "/run/", 5) == 0)
+		msgs_add(&tx->warnings, "%s is below /run, which is emptied at every boot: the "
+			 "settings will not survive a reboot; use a file in /etc/sysctl.d", tx->fragment);
+}
 
 static void check_boot(int rootfd, const struct profile *p, struct apply_tx *tx)
 {
@@ -1067,14 +1320,93 @@ out:
 	free(safe);
 }
 
+/*
+ * A profile as the journal names it: a name from the profile path as it
+ * is, a file by its absolute path (a relative one means nothing from
+ * another directory).
+ */
+static char *shown_name(const char *name)
+{
+	char *abs;
+
+	if (!strchr(name, '/') && (strlen(name) < 5 || strcmp(name + strlen(name) - 5, ".conf")))
+		return xstrdup(name);
+	abs = realpath(name, NULL);
+	return abs ? abs : xstrdup(name);
+}
+
+static bool same_netns(const struct journal *j, const struct apply_opts *ao);
+
+static bool named(const struct apply_tx *tx, const char *key)
+{
+	for (size_t i = 0; i < tx->n_keys; i++)
+		if (strcmp(tx->keys[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Keys an earlier apply in this namespace set that these profiles no
+ * longer name would stay set live yet leave the fragment: the host would
+ * change at the next boot. Put them back to their value before tcptune
+ * first set them, unless --keep-stale. Then record what this apply sets.
+ */
+static void plan_stale(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+		       struct apply_tx *tx)
+{
+	struct journal j;
+	char err[512];
+	bool found;
+
+	if (journal_load(rootfd, &j, &found, err, sizeof(err)) == 0 && found && same_netns(&j, ao)) {
+		for (size_t i = 0; i < j.n_originals; i++) {
+			const struct apply_orig *o = &j.originals[i];
+			struct apply_key *k;
+			int rr;
+
+			origs_add(&tx->originals, &tx->n_originals, o->key, o->value);
+			if (named(tx, o->key))
+				continue;
+			k = add_key(tx, o->key);
+			rr = procsys_read(ps, o->key, &k->before);
+			if (rr < 0) {
+				k->before = NULL;
+				k->action = APPLY_SKIP_GONE;
+				continue;
+			}
+			tx->n_stale++;
+			k->after = xstrdup(ao->keep_stale ? k->before : o->value);
+			k->action = value_equal(k->before, k->after) ? APPLY_KEEP : APPLY_SET;
+			if (k->action == APPLY_SET) {
+				tx->n_set++;
+				msgs_add(&tx->notes, "%s: set by an earlier apply and named by none of these "
+					 "profiles: back to %s, its value before tcptune first set it "
+					 "(--keep-stale keeps %s)", o->key, o->value, k->before);
+			} else if (ao->keep_stale && !value_equal(k->before, o->value)) {
+				msgs_add(&tx->warnings, "%s: set by an earlier apply and named by none of "
+					 "these profiles: kept at %s (--keep-stale); it is not in the fragment, "
+					 "so the next boot sets it back to %s or whatever sysctl.d says",
+					 o->key, k->before, o->value);
+			}
+		}
+	}
+	if (found)
+		journal_free(&j);
+	for (size_t i = 0; i < tx->n_keys; i++)
+		if (tx->keys[i].action == APPLY_SET)
+			origs_add(&tx->originals, &tx->n_originals, tx->keys[i].key, tx->keys[i].before);
+}
+
 int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	       const struct apply_opts *ao, struct apply_tx *tx)
 {
 	int r;
 
 	*tx = (struct apply_tx){ .outcome = APPLY_OK };
-	tx->profiles = strv_dup(p->names, p->n_names);
+	tx->profiles = xcalloc(p->n_names + 1, sizeof(*tx->profiles));
 	tx->n_profiles = p->n_names;
+	for (size_t i = 0; i < p->n_names; i++)
+		tx->profiles[i] = shown_name(p->names[i]);
 	tx->fragment = xstrdup(ao->fragment);
 	tx->child_netns = procsys_in_child_netns(ps);
 	tx->frag_old_mode = 0644;
@@ -1082,6 +1414,12 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s: %s", ao->fragment, file_error(r));
 		tx->outcome = APPLY_FAILED;
+		return r;
+	}
+	/* what audit and doctor use later: the files as read now, not the names as typed */
+	r = provenance_collect(p, &tx->sources, &tx->n_sources, &tx->errors);
+	if (r < 0) {
+		tx->outcome = APPLY_INVALID;
 		return r;
 	}
 	for (size_t i = 0; i < p->n_rules; i++) {
@@ -1133,6 +1471,7 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 		tx->outcome = r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
 		return r;
 	}
+	plan_stale(rootfd, ps, ao, tx);
 	if (ao->netns) {
 		/*
 		 * The fragment below our root configures the host at boot, not
@@ -1152,7 +1491,7 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	}
 	r = apply_render_for(rootfd, p, ps, ao->fragment, &tx->frag_new);
 	if (r < 0) {
-		msgs_add(&tx->errors, "reading sysctl.d: %s", strerror(-r));
+		msgs_add(&tx->errors, "cannot render the fragment: %s", strerror(-r));
 		tx->outcome = APPLY_FAILED;
 		return r;
 	}
@@ -1160,11 +1499,19 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	tx->frag_new_mode = 0644;
 	tx->frag_changes = !same_bytes(tx->frag_old, tx->frag_old_len, tx->frag_new, tx->frag_new_len);
 	check_boot(rootfd, p, tx);
+	check_volatile(tx);
 	note_scope(tx);
 	return 0;
 }
 
 /* ---- restore ------------------------------------------------------------ */
+
+/* A key that no longer exists holds nothing to put back: say so, it is not a failure. */
+static void note_gone(struct apply_tx *tx, const char *key)
+{
+	msgs_add(&tx->notes, "%s: gone since the apply (an interface removed, a module unloaded): "
+		 "nothing to restore", key);
+}
 
 /*
  * Put every touched key back, newest first, then the fragment. Whatever
@@ -1185,6 +1532,10 @@ static int undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool 
 		/* a refused write that left the old value is not a failure */
 		if (r < 0 && seen && value_equal(seen, k->before))
 			r = 0;
+		if (r == -ENOENT) {
+			note_gone(tx, k->key);
+			r = 0;
+		}
 		if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: is %s, was %s (%s)", k->key, seen ? seen : "unreadable",
 				 k->before, r == -EIO ? "read back differs" : strerror(-r));
@@ -1233,10 +1584,16 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 	tx->frag_changes = !same_bytes(tx->frag_old, tx->frag_old_len, tx->frag_new, tx->frag_new_len);
 	for (size_t i = 0; i < j->n_keys; i++) {
 		struct apply_key *k = add_key(tx, j->keys[i].key);
+		int rr = procsys_read(ps, k->key, &k->before);
 
-		if (procsys_read(ps, k->key, &k->before) < 0)
+		if (rr < 0)
 			k->before = NULL;
 		k->after = xstrdup(j->keys[i].before);
+		if (rr == -ENOENT) {
+			k->action = APPLY_SKIP_GONE;
+			note_gone(tx, k->key);
+			continue;
+		}
 		k->action = k->before && value_equal(k->before, k->after) ? APPLY_KEEP : APPLY_SET;
 		if (k->action == APPLY_SET)
 			tx->n_set++;
@@ -1266,7 +1623,12 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 		r = set_live(ps, k->key, k->after, &seen);
 		if (r < 0 && seen && value_equal(seen, k->after))
 			r = 0;
-		if (r < 0) {
+		if (r == -ENOENT) {
+			/* gone between the read and the write */
+			k->action = APPLY_SKIP_GONE;
+			tx->n_set--;
+			note_gone(tx, k->key);
+		} else if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: is %s, was %s before the apply (%s)", k->key,
 				 seen ? seen : "unreadable", k->after,
 				 r == -EIO ? "read back differs" : strerror(-r));
@@ -1279,6 +1641,104 @@ static int restore_journal(int rootfd, const struct procsys *ps, struct journal 
 	}
 	return ret;
 }
+
+/* ---- the namespace a journal belongs to ------------------------------------ */
+
+/*
+ * The network namespace of this thread (after --netns) by identity: the
+ * device and inode of its nsfs file, which a new namespace of the same
+ * name (a restarted container) does not share.
+ */
+static int netns_self(unsigned long long *ret_dev, unsigned long long *ret_ino)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st) < 0)
+		return -errno;
+	*ret_dev = (unsigned long long)st.st_dev;
+	*ret_ino = (unsigned long long)st.st_ino;
+	return 0;
+}
+
+/*
+ * nsfs inode numbers are reused once a namespace is freed: a container
+ * restarted under the same name may get its predecessor's inode. The
+ * netns cookie (SO_NETNS_COOKIE, Linux 5.14) is never reused while the
+ * machine runs. 0 when the kernel has none.
+ */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+static unsigned long long netns_cookie(void)
+{
+	unsigned long long c = 0;
+	socklen_t len = sizeof(c);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) < 0 || len != sizeof(c))
+		c = 0;
+	(void)close(fd);
+	return c;
+}
+
+static char *netns_describe(const char *name, bool has_ns, unsigned long long dev, unsigned long long ino,
+			    unsigned long long cookie)
+{
+	char *id = !has_ns ? xstrdup("") : cookie ?
+		xasprintf(" (nsfs device %u:%u, inode %llu, cookie %llu)", major((dev_t)dev),
+			  minor((dev_t)dev), ino, cookie) :
+		xasprintf(" (nsfs device %u:%u, inode %llu)", major((dev_t)dev), minor((dev_t)dev), ino);
+	char *s = name ? xasprintf("network namespace --netns %s%s", name, id)
+		       : xasprintf("the network namespace tcptune runs in without --netns%s", id);
+
+	free(id);
+	return s;
+}
+
+static bool same_netns(const struct journal *j, const struct apply_opts *ao)
+{
+	unsigned long long dev = 0, ino = 0;
+
+	if (j->has_ns && netns_self(&dev, &ino) == 0)
+		return j->ns_dev == dev && j->ns_ino == ino &&
+		       (!j->ns_cookie || j->ns_cookie == netns_cookie());
+	return (!j->netns && !ao->netns) || (j->netns && ao->netns && !strcmp(j->netns, ao->netns));
+}
+
+/*
+ * Was the journal made in the namespace we are in now? By identity when
+ * the journal records it (format 2), else by the name given. When not,
+ * -EXDEV with a message naming both and the ways out; nothing is touched.
+ */
+static int check_netns(const struct journal *j, const struct apply_opts *ao, const char *what,
+		       struct apply_tx *tx)
+{
+	unsigned long long dev = 0, ino = 0, cookie = netns_cookie();
+	bool have = netns_self(&dev, &ino) == 0, same;
+	char *then, *now, *names;
+
+	same = same_netns(j, ao);
+	if (same)
+		return 0;
+	then = netns_describe(j->netns, j->has_ns, j->ns_dev, j->ns_ino, j->ns_cookie);
+	now = netns_describe(ao->netns, have, dev, ino, cookie);
+	names = join(j->profiles, j->n_profiles);
+	msgs_add(&tx->errors, "the %s of %s recorded in %s was made in %s; this is %s: refusing to %s "
+		 "into another network namespace. Run `tcptune%s%s rollback` there; if that namespace "
+		 "is gone (a restarted container gets a new one, and the old one's values went with "
+		 "it), `tcptune%s%s rollback --forget` sets the journal aside as %s",
+		 j->state == APPLY_STATE_ROLLING_BACK ? "rollback" : "apply", names, TT_JOURNAL_PATH,
+		 then, now, what, j->netns ? " --netns " : "", j->netns ? j->netns : "",
+		 ao->netns ? " --netns " : "", ao->netns ? ao->netns : "", TT_JOURNAL_FORGOTTEN);
+	free(then);
+	free(now);
+	free(names);
+	tx->outcome = APPLY_INVALID;
+	return -EXDEV;
+}
+
 
 /* ---- apply and rollback ---------------------------------------------------- */
 
@@ -1329,10 +1789,19 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 	j->profiles = tx->profiles;
 	j->n_profiles = tx->n_profiles;
 	j->netns = (char *)ao->netns;
+	j->has_ns = netns_self(&j->ns_dev, &j->ns_ino) == 0;
+	j->ns_cookie = j->has_ns ? netns_cookie() : 0;
 	j->fragment = tx->fragment;
+	j->sources = tx->sources;
+	j->n_sources = tx->n_sources;
+	j->originals = tx->originals;
+	j->n_originals = tx->n_originals;
 	j->frag_before = tx->frag_old;
 	j->frag_before_len = tx->frag_old_len;
 	j->frag_before_mode = tx->frag_old_mode;
+	j->frag_after = tx->frag_new;
+	j->frag_after_len = tx->frag_new_len;
+	j->has_after = true;
 	j->keys = xcalloc(tx->n_set ? tx->n_set : 1, sizeof(*j->keys));
 	for (size_t i = 0; i < tx->n_keys; i++)
 		if (tx->keys[i].action == APPLY_SET)
@@ -1340,8 +1809,29 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 							      tx->keys[i].after };
 }
 
+/*
+ * A journal write that failed may have failed after its rename (an EIO
+ * from the directory's fsync): the file may already hold the new state.
+ * Put the previous bytes back, so that a failure that changed nothing
+ * does not take the previous apply's way back with it.
+ */
+static void journal_put_back(int rootfd, const char *old, size_t old_len, struct apply_tx *tx)
+{
+	int r;
+
+	if (file_holds(rootfd, TT_JOURNAL_PATH, old, old_len, 0600) ||
+	    (old && file_holds(rootfd, TT_JOURNAL_PATH, old, old_len, 0644)))
+		return;
+	r = put_file(rootfd, TT_JOURNAL_PATH, old, old_len, 0600);
+	if (r < 0)
+		msgs_add(&tx->warnings, "%s: could not put the previous journal back (%s): the way "
+			 "back to before the previous apply may be lost; `tcptune rollback -n` shows "
+			 "what the journal holds now", TT_JOURNAL_PATH, file_error(r));
+}
+
 /* Finish an interrupted apply or rollback before anything else (lock held). */
-static int recover(int rootfd, const struct procsys *ps, struct apply_tx *tx)
+static int recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+		   struct apply_tx *tx)
 {
 	struct apply_tx rtx = { .recovered = true };
 	struct journal j;
@@ -1351,13 +1841,20 @@ static int recover(int rootfd, const struct procsys *ps, struct apply_tx *tx)
 
 	r = journal_load(rootfd, &j, &found, err, sizeof(err));
 	if (r < 0) {
-		msgs_add(&tx->errors, "%s; move it aside if it is not needed for a rollback", err);
+		msgs_add(&tx->errors, "%s; if it is not needed for a rollback, `tcptune rollback "
+			 "--forget` sets it aside as %s", err, TT_JOURNAL_FORGOTTEN);
 		tx->outcome = APPLY_FAILED;
 		return r;
 	}
 	if (!found || !interrupted(j.state)) {
 		journal_free(&j);
 		return 0;
+	}
+	/* another namespace's interrupted transaction: neither restore it here nor drop it */
+	r = check_netns(&j, ao, "restore it", tx);
+	if (r < 0) {
+		journal_free(&j);
+		return r;
 	}
 	char *names = join(j.profiles, j.n_profiles);
 	msgs_add(&tx->warnings, "the %s of %s by pid %lld did not finish: restoring the state "
@@ -1377,11 +1874,37 @@ static int recover(int rootfd, const struct procsys *ps, struct apply_tx *tx)
 			 "nothing new was applied");
 		tx->outcome = APPLY_BROKEN;
 	}
+	for (size_t i = 0; i < rtx.notes.n; i++)
+		msgs_add(&tx->notes, "%s", rtx.notes.v[i]);
 	tx->recovered = true;
 	tx->changed = rtx.changed;
 	apply_tx_free(&rtx);
 	journal_free(&j);
 	return r;
+}
+
+/*
+ * apply A, apply B, rollback, apply A: the last step changes nothing, yet
+ * the journal must not say "B, rolled back" for ever (audit and doctor
+ * use it). Record A as complete, with no keys: its rollback changes nothing.
+ */
+static void record_noop(int rootfd, struct apply_tx *tx, const struct apply_opts *ao)
+{
+	struct journal old, j;
+	char err[512];
+	bool found;
+
+	if (journal_load(rootfd, &old, &found, err, sizeof(err)) < 0 || !found)
+		return;
+	if (old.state == APPLY_STATE_ROLLED_BACK && same_netns(&old, ao)) {
+		journal_from_tx(&j, tx, ao);
+		j.state = APPLY_STATE_COMPLETE;
+		if (journal_store(rootfd, &j) < 0)
+			msgs_add(&tx->warnings, "%s: could not record this apply; it still names the "
+				 "apply rolled back before", TT_JOURNAL_PATH);
+		free(j.keys);
+	}
+	journal_free(&old);
 }
 
 static const char *why(int r)
@@ -1408,20 +1931,24 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	test_hook("lock", 0);
 	remove_temps(rootfd, TT_JOURNAL_PATH);
 	remove_temps(rootfd, ao->fragment);
-	r = recover(rootfd, ps, &pre);
+	r = recover(rootfd, ps, ao, &pre);
 	if (r < 0)
 		goto fail_pre;
 	r = apply_plan(rootfd, ps, p, ao, ret);
 	/* carry what recovery said into the result */
 	for (size_t i = 0; i < pre.warnings.n; i++)
 		msgs_add(&ret->warnings, "%s", pre.warnings.v[i]);
+	for (size_t i = 0; i < pre.notes.n; i++)
+		msgs_add(&ret->notes, "%s", pre.notes.v[i]);
 	ret->recovered = pre.recovered;
 	ret->changed = pre.changed;
 	apply_tx_free(&pre);
 	if (r < 0)
 		goto out;
-	if (!ret->frag_changes && ret->n_set == 0)
+	if (!ret->frag_changes && ret->n_set == 0) {
+		record_noop(rootfd, ret, ao);
 		goto out;
+	}
 
 	r = read_file(rootfd, TT_JOURNAL_PATH, &old_journal, &old_journal_len, &old_journal_mode);
 	if (r < 0) {
@@ -1433,7 +1960,8 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	r = journal_store(rootfd, &j);
 	if (r < 0) {
 		msgs_add(&ret->errors, "%s: cannot write the journal: %s; nothing was changed",
-			 TT_JOURNAL_PATH, file_error(r));
+			 TT_JOURNAL_PATH, r == -EINVAL ? "a value cannot be stored" : file_error(r));
+		journal_put_back(rootfd, old_journal, old_journal_len, ret);
 		ret->outcome = APPLY_FAILED;
 		goto out;
 	}
@@ -1489,7 +2017,7 @@ undo:
 	} else {
 		ret->outcome = APPLY_FAILED;
 		ret->changed = ret->recovered;
-		if (put_file(rootfd, TT_JOURNAL_PATH, old_journal, old_journal_len, old_journal_mode) < 0)
+		if (put_file(rootfd, TT_JOURNAL_PATH, old_journal, old_journal_len, 0600) < 0)
 			msgs_add(&ret->warnings, "%s: could not put the previous journal back; it now "
 				 "records this failed apply, whose rollback changes nothing",
 				 TT_JOURNAL_PATH);
@@ -1515,6 +2043,74 @@ fail_pre:
 	return r;
 }
 
+/* Lines of a that b lacks, up to three, quoted; and how many. */
+static size_t lines_not_in(const char *a, size_t la, const char *b, size_t lb, char **ret)
+{
+	size_t n = 0;
+
+	*ret = xstrdup("");
+	for (const char *p = a; a && p < a + la;) {
+		const char *e = memchr(p, '\n', (size_t)(a + la - p));
+		size_t len = e ? (size_t)(e - p) : (size_t)(a + la - p);
+		bool found = false;
+
+		for (const char *q = b; b && q < b + lb && !found;) {
+			const char *f = memchr(q, '\n', (size_t)(b + lb - q));
+			size_t ql = f ? (size_t)(f - q) : (size_t)(b + lb - q);
+
+			found = ql == len && memcmp(p, q, len) == 0;
+			q += ql + 1;
+		}
+		if (!found && len && n++ < 3) {
+			char *t = xasprintf("%s%s\"%.*s\"", *ret, **ret ? ", " : "", (int)len, p);
+			free(*ret);
+			*ret = t;
+		}
+		p += len + 1;
+	}
+	return n;
+}
+
+/*
+ * What changed by hand since a complete apply: a live value it set that
+ * is no longer what it left, a fragment that is no longer what it wrote.
+ * Rollback would silently undo these: it shows them and wants --force.
+ */
+static void hand_edits(int rootfd, const struct procsys *ps, const struct journal *j, struct msgs *ret)
+{
+	char *cur = NULL;
+	size_t cur_len = 0;
+
+	for (size_t i = 0; i < j->n_keys; i++) {
+		char *live = NULL;
+
+		/* already back at the value before: rollback changes nothing there */
+		if (procsys_read(ps, j->keys[i].key, &live) == 0 && !value_equal(live, j->keys[i].after) &&
+		    !value_equal(live, j->keys[i].before))
+			msgs_add(ret, "%s: %s by hand since the apply, which left %s; rollback sets %s",
+				 j->keys[i].key, live, j->keys[i].after, j->keys[i].before);
+		free(live);
+	}
+	if (!j->has_after || read_file(rootfd, j->fragment, &cur, &cur_len, NULL) < 0)
+		return;
+	if (!same_bytes(cur, cur_len, j->frag_after, j->frag_after_len)) {
+		char *added, *removed;
+		size_t na = lines_not_in(cur, cur_len, j->frag_after, j->frag_after_len, &added);
+		size_t nr = lines_not_in(j->frag_after, j->frag_after_len, cur, cur_len, &removed);
+
+		if (!cur)
+			msgs_add(ret, "%s: removed by hand since the apply", j->fragment);
+		else
+			msgs_add(ret, "%s: edited by hand since the apply: %zu line%s added%s%s%s, %zu "
+				 "removed%s%s%s; rollback replaces the file", j->fragment, na,
+				 na == 1 ? "" : "s", na ? " (" : "", added, na ? ")" : "", nr,
+				 nr ? " (" : "", removed, nr ? ")" : "");
+		free(added);
+		free(removed);
+	}
+	free(cur);
+}
+
 int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		   bool dry_run, struct apply_tx *tx)
 {
@@ -1534,7 +2130,8 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 	r = journal_load(rootfd, &j, &found, err, sizeof(err));
 	if (r < 0 || !found) {
 		if (r < 0)
-			msgs_add(&tx->errors, "%s", err);
+			msgs_add(&tx->errors, "%s; if it is not needed, `tcptune rollback --forget` sets "
+				 "it aside as %s", err, TT_JOURNAL_FORGOTTEN);
 		else
 			msgs_add(&tx->errors, "nothing to roll back: no apply is recorded in %s",
 				 TT_JOURNAL_PATH);
@@ -1543,12 +2140,9 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		r = r < 0 ? r : -ENOENT;
 		goto out;
 	}
-	if ((j.netns || ao->netns) && (!j.netns || !ao->netns || strcmp(j.netns, ao->netns))) {
-		msgs_add(&tx->errors, "the last apply was made %s%s; roll it back with the same --netns",
-			 j.netns ? "with --netns " : "without --netns", j.netns ? j.netns : "");
-		tx->outcome = APPLY_INVALID;
+	r = check_netns(&j, ao, "roll it back", tx);
+	if (r < 0) {
 		tx->fragment = xstrdup(j.fragment);
-		r = -EINVAL;
 		goto out;
 	}
 	if (j.state == APPLY_STATE_ROLLED_BACK) {
@@ -1567,16 +2161,42 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 			 j.state == APPLY_STATE_INCOMPLETE ? "apply" : "rollback", names, j.pid);
 		free(names);
 	}
+	if (j.state == APPLY_STATE_COMPLETE)
+		hand_edits(rootfd, ps, &j, &tx->edits);
+	if (ao->force) {
+		for (size_t i = 0; i < tx->edits.n; i++)
+			msgs_add(&tx->warnings, "undone by --force: %s", tx->edits.v[i]);
+		msgs_free(&tx->edits);
+	}
+	if (tx->edits.n && !ao->force && !dry_run) {
+		msgs_add(&tx->errors, "changed by hand since the apply (above); rollback would undo "
+			 "that too: `tcptune%s%s rollback --force` rolls back anyway", ao->netns ? " --netns " : "",
+			 ao->netns ? ao->netns : "");
+		tx->outcome = APPLY_REFUSED;
+		tx->fragment = xstrdup(j.fragment);
+		r = -EBUSY;
+		goto out;
+	}
 	if (!dry_run && j.state == APPLY_STATE_COMPLETE) {
+		char *old = NULL;
+		size_t old_len = 0;
+
 		/* a rollback that dies half way must be noticed like an apply that does */
 		j.state = APPLY_STATE_ROLLING_BACK;
-		r = journal_store(rootfd, &j);
+		r = read_file(rootfd, TT_JOURNAL_PATH, &old, &old_len, NULL);
+		if (r == 0)
+			r = journal_store(rootfd, &j);
 		if (r < 0) {
 			msgs_add(&tx->errors, "%s: %s; nothing was changed", TT_JOURNAL_PATH, strerror(-r));
+			/* left "complete": the next apply must not take this for a rollback to finish */
+			if (old)
+				journal_put_back(rootfd, old, old_len, tx);
+			free(old);
 			tx->outcome = APPLY_FAILED;
 			tx->fragment = xstrdup(j.fragment);
 			goto out;
 		}
+		free(old);
 		test_hook("rollback-journal", 0);
 	}
 	r = restore_journal(rootfd, ps, &j, tx, dry_run);
@@ -1599,6 +2219,40 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 	test_hook("rollback-done", 0);
 out:
 	journal_free(&j);
+	fileio_unlock(&lock);
+	return r;
+}
+
+int apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx)
+{
+	struct fileio_lock lock = { -1 };
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	*tx = (struct apply_tx){ .outcome = APPLY_OK, .fragment = xstrdup(ao->fragment) };
+	r = take_lock(rootfd, ao, &lock, tx);
+	if (r < 0)
+		return r;
+	r = read_file(rootfd, TT_JOURNAL_PATH, &text, &len, NULL);
+	if (r == 0 && !text) {
+		msgs_add(&tx->notes, "no journal in %s: nothing to forget", TT_JOURNAL_PATH);
+		goto out;
+	}
+	/* copy, then remove: a crash between the two leaves both, and a rerun finishes */
+	if (r == 0)
+		r = put_file(rootfd, TT_JOURNAL_FORGOTTEN, text, len, 0600);
+	if (r == 0)
+		r = put_file(rootfd, TT_JOURNAL_PATH, NULL, 0, 0);
+	if (r < 0) {
+		msgs_add(&tx->errors, "%s: %s", TT_JOURNAL_PATH, file_error(r));
+		tx->outcome = APPLY_FAILED;
+		goto out;
+	}
+	msgs_add(&tx->notes, "%s set aside as %s: nothing else was changed, and the next apply "
+		 "starts without a way back to what it recorded", TT_JOURNAL_PATH, TT_JOURNAL_FORGOTTEN);
+out:
+	free(text);
 	fileio_unlock(&lock);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include "bootfix.h"
 #include "profile.h"
 #include "procsys.h"
+#include "provenance.h"
 #include "util.h"
 
 enum apply_action {
@@ -12,6 +13,7 @@ enum apply_action {
 	APPLY_KEEP,          /* live already holds the target */
 	APPLY_SKIP_MISSING,  /* optional key the kernel lacks */
 	APPLY_SKIP_SCOPE,    /* host-wide key seen from a child network namespace */
+	APPLY_SKIP_GONE,     /* rollback: the key is gone (interface removed, module unloaded) */
 };
 
 struct apply_key {
@@ -28,6 +30,12 @@ enum apply_outcome {
 	APPLY_INVALID,     /* bad input (profile, journal, option): nothing touched */
 	APPLY_FAILED,      /* failed; everything is as before */
 	APPLY_BROKEN,      /* failed; `unrestored` says what is left */
+	APPLY_REFUSED,     /* rollback: hand edits since the apply, no --force; nothing touched */
+};
+
+struct apply_orig {
+	char *key;
+	char *value;
 };
 
 /* One plan, apply or rollback: what it would do, did, and what went wrong. */
@@ -45,6 +53,17 @@ struct apply_tx {
 	struct apply_key *keys;
 	size_t n_keys;
 	size_t n_set;                /* keys with APPLY_SET */
+	struct provenance *sources;  /* every profile and @include file read */
+	size_t n_sources;
+	/*
+	 * Every key tcptune has set (this apply and the earlier ones in this
+	 * namespace, until a journal is forgotten) with its live value before
+	 * tcptune first set it: what a key the profiles drop goes back to.
+	 */
+	struct apply_orig *originals;
+	size_t n_originals;
+	size_t n_stale;              /* keys the profiles dropped, restored (or kept) */
+	struct msgs edits;           /* rollback: changes made by hand since the apply */
 	bool child_netns;
 	bool changed;                /* the system was changed (apply/rollback) */
 	bool recovered;              /* an interrupted transaction was completed first */
@@ -61,6 +80,8 @@ struct apply_opts {
 	const char *fragment;        /* absolute, below root */
 	const char *netns;           /* --netns as given, recorded in the journal; or NULL */
 	unsigned lock_timeout_ms;
+	bool keep_stale;             /* --keep-stale: leave keys the profiles dropped as they are */
+	bool force;                  /* rollback --force: undo hand edits made since the apply too */
 };
 
 /*
@@ -68,7 +89,8 @@ struct apply_opts {
  * then per key a comment (rule, profile, note) and "key = value". min/max
  * and one_of rules give the value apply would set for the live value in
  * ps (ps may be NULL: no live values). No timestamp: the same profiles and
- * live values give the same bytes. Caller frees.
+ * live values give the same bytes. Caller frees. NULL with errno when a
+ * live value cannot be read (other than a missing key) or the stream fails.
  */
 char *apply_render(const struct profile *p, const struct procsys *ps);
 /*
@@ -108,6 +130,13 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		   bool dry_run, struct apply_tx *ret);
 
+/*
+ * rollback --forget: set the journal aside (TT_JOURNAL_PATH ".forgotten"),
+ * whatever its state or content, touching nothing else. The way out when
+ * the journal cannot be used: its namespace is gone, or it is unreadable.
+ */
+int apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx);
+
 void apply_tx_free(struct apply_tx *tx);
 
 /* What the journal says about the last apply (for audit and doctor). */
@@ -125,6 +154,10 @@ struct apply_last {
 	size_t n_profiles;
 	char *fragment;
 	long long pid;             /* of the process that wrote it */
+	struct provenance *sources; /* the files the apply read; none in format-1 journals */
+	size_t n_sources;
+	struct apply_orig *originals; /* every key tcptune set, with its value before */
+	size_t n_originals;
 };
 
 /* 0 (state NONE when there is no journal), or -errno with a message in err. */

@@ -1,4 +1,5 @@
 /* cmd_apply.c: the render, plan, apply and rollback commands: options, output, exit codes. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 #define LOCK_WAIT_DEFAULT_MS 5000u
 
-enum mode { MODE_PLAN, MODE_APPLY, MODE_ROLLBACK };
+enum mode { MODE_PLAN, MODE_APPLY, MODE_ROLLBACK, MODE_FORGET };
 
 /* Informational lines go to stderr so that stdout stays one document. */
 static void say_notes(const struct opts *o, struct msgs *m)
@@ -42,7 +43,7 @@ static json_t *jmsgs(const struct msgs *m)
 
 static const char *skip_reason(enum apply_action a)
 {
-	return a == APPLY_SKIP_MISSING ? "missing" : "host-wide";
+	return a == APPLY_SKIP_MISSING ? "missing" : a == APPLY_SKIP_GONE ? "gone" : "host-wide";
 }
 
 static bool pending(const struct apply_tx *tx)
@@ -73,7 +74,8 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 		const struct apply_key *k = &tx->keys[i];
 		json_t *o;
 
-		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE) {
+		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE ||
+		    k->action == APPLY_SKIP_GONE) {
 			o = json_object();
 			json_object_set_new(o, "key", jstr(k->key));
 			json_object_set_new(o, "reason", jstr(skip_reason(k->action)));
@@ -100,6 +102,8 @@ static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
 		json_object_set_new(doc, "restored", json_boolean(tx->outcome != APPLY_BROKEN));
 		json_object_set_new(doc, "unrestored", jmsgs(&tx->unrestored));
 	}
+	if (mode == MODE_ROLLBACK || tx->edits.n)
+		json_object_set_new(doc, "hand_edits", jmsgs(&tx->edits));
 	json_object_set_new(doc, "warnings", jmsgs(&tx->warnings));
 	json_object_set_new(doc, "notes", jmsgs(&tx->notes));
 	return doc;
@@ -196,7 +200,8 @@ static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode 
 
 		if (k->action == APPLY_KEEP)
 			keep++;
-		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE)
+		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE ||
+		    k->action == APPLY_SKIP_GONE)
 			skip++;
 		if (k->action != APPLY_SET)
 			continue;
@@ -247,6 +252,8 @@ static int outcome_exit(const struct apply_tx *tx)
 		return EXIT_RESTORED;
 	case APPLY_BROKEN:
 		return EXIT_BROKEN;
+	case APPLY_REFUSED:
+		return EXIT_FINDINGS;
 	}
 	return EXIT_BROKEN;
 }
@@ -271,15 +278,22 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	complete_msgs(o, &tx->warnings);
 	complete_msgs(o, &tx->notes);
 
-	if (code == EXIT_OK && dry_run && (pending(tx) || tx->conflicts.n))
+	if (code == EXIT_OK && dry_run && (pending(tx) || tx->conflicts.n || tx->edits.n))
 		code = EXIT_FINDINGS;
 	if (o->format == FMT_JSON) {
 		json_t *doc = tx_json(tx, dry_run ? MODE_PLAN : mode);
 		say_conflicts(o, tx, doc);
 		output_json_add_error(doc, code >= EXIT_USAGE && tx->errors.n ? tx->errors.v[0] : NULL, code);
 		output_json(stdout, doc);
-	} else if (tx->outcome == APPLY_OK && !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
+	} else if (tx->outcome == APPLY_OK && mode != MODE_FORGET &&
+		   !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
 		tx_table(o, tx, mode, dry_run);
+	/* hand edits are the reason for the answer: shown even with -q */
+	for (size_t i = 0; i < tx->edits.n; i++) {
+		char *e = output_escape(tx->edits.v[i]);
+		tt_error(o, "hand edit: %s", e);
+		free(e);
+	}
 	tt_print_msgs(o, &tx->warnings, true);
 	if (o->format != FMT_JSON)
 		say_conflicts(o, tx, NULL);
@@ -292,7 +306,7 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	}
 	if (tx->outcome == APPLY_FAILED && mode != MODE_PLAN)
 		tt_error(o, "%s failed; every key and the fragment are as they were before",
-			 mode == MODE_ROLLBACK ? "rollback" : "apply");
+			 mode == MODE_FORGET ? "rollback --forget" : mode == MODE_ROLLBACK ? "rollback" : "apply");
 	else if (tx->outcome == APPLY_BROKEN)
 		tt_error(o, "%s failed and could not restore everything (above); `tcptune rollback` "
 			 "retries from %s", mode == MODE_ROLLBACK ? "rollback" : "apply", TT_JOURNAL_PATH);
@@ -311,11 +325,18 @@ static int parse_wait(const struct opts *o, const char *cmd, const char *s, unsi
 	return 0;
 }
 
-/* Options after the command: --dry-run/-n, --check, --wait SECS (where allowed). */
-static int parse(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
-		 unsigned *wait_ms, int *ret_first)
+/*
+ * Options after the command: --dry-run/-n, --check, --wait SECS (where
+ * allowed), *forget for rollback --forget or apply/plan --keep-stale, and
+ * *force for rollback --force.
+ */
+static int parse_more(const struct opts *o, int argc, char **argv, enum mode mode, bool *dry_run,
+		      unsigned *wait_ms, bool *forget, bool *force, int *ret_first)
 {
 	static const struct option lo[] = {
+		{ "forget", no_argument, NULL, 'F' },
+		{ "keep-stale", no_argument, NULL, 'K' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "wait", required_argument, NULL, 'w' },
@@ -325,6 +346,10 @@ static int parse(const struct opts *o, int argc, char **argv, enum mode mode, bo
 
 	*dry_run = false;
 	*wait_ms = LOCK_WAIT_DEFAULT_MS;
+	if (forget)
+		*forget = false;
+	if (force)
+		*force = false;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+n", lo, NULL)) != -1) {
@@ -332,6 +357,12 @@ static int parse(const struct opts *o, int argc, char **argv, enum mode mode, bo
 			*dry_run = true;
 		else if (c == 'c' || c == 'n')
 			;	/* plan is a dry run already */
+		else if (c == 'F' && forget && mode == MODE_ROLLBACK)
+			*forget = true;
+		else if (c == 'K' && forget && mode != MODE_ROLLBACK)
+			*forget = true;
+		else if (c == 'f' && force)
+			*force = true;
 		else if (c == 'w' && mode != MODE_PLAN) {
 			if (parse_wait(o, argv[0], optarg, wait_ms) < 0)
 				return -1;
@@ -354,7 +385,7 @@ static int run_apply(const struct opts *o, int argc, char **argv, enum mode mode
 	bool dry_run;
 	int first, r;
 
-	if (parse(o, argc, argv, mode, &dry_run, &ao.lock_timeout_ms, &first) < 0)
+	if (parse_more(o, argc, argv, mode, &dry_run, &ao.lock_timeout_ms, &ao.keep_stale, NULL, &first) < 0)
 		return EXIT_USAGE;
 	if (mode == MODE_PLAN)
 		dry_run = true;
@@ -410,11 +441,15 @@ int cmd_rollback(const struct opts *o, int argc, char **argv)
 	struct apply_opts ao = { .fragment = o->fragment, .netns = o->netns };
 	struct apply_tx tx = { 0 };
 	struct ctx c;
-	bool dry_run;
+	bool dry_run, forget;
 	int first, r;
 
-	if (parse(o, argc, argv, MODE_ROLLBACK, &dry_run, &ao.lock_timeout_ms, &first) < 0)
+	if (parse_more(o, argc, argv, MODE_ROLLBACK, &dry_run, &ao.lock_timeout_ms, &forget, &ao.force, &first) < 0)
 		return EXIT_USAGE;
+	if (forget && dry_run) {
+		tt_error(o, "rollback: --forget and --dry-run do not mix");
+		return EXIT_USAGE;
+	}
 	if (first < argc) {
 		tt_error(o, "rollback: takes no PROFILE: it undoes the last apply recorded in %s",
 			 TT_JOURNAL_PATH);
@@ -423,8 +458,13 @@ int cmd_rollback(const struct opts *o, int argc, char **argv)
 	r = ctx_open(o, &c);
 	if (r != EXIT_OK)
 		return r;
-	(void)apply_rollback(c.rootfd, &c.ps, &ao, dry_run, &tx);
-	r = report(o, &tx, MODE_ROLLBACK, dry_run);
+	if (forget) {
+		(void)apply_forget(c.rootfd, &ao, &tx);
+		r = report(o, &tx, MODE_FORGET, false);
+	} else {
+		(void)apply_rollback(c.rootfd, &c.ps, &ao, dry_run, &tx);
+		r = report(o, &tx, MODE_ROLLBACK, dry_run);
+	}
 	apply_tx_free(&tx);
 	ctx_close(&c);
 	return r;
@@ -456,7 +496,10 @@ int cmd_render(const struct opts *o, int argc, char **argv)
 	if (r == EXIT_OK) {
 		if (apply_render_for(c.rootfd, &p, &c.ps, o->fragment, &text) < 0)
 			text = apply_render(&p, &c.ps);
-		if (o->format == FMT_JSON) {
+		if (!text) {
+			tt_error(o, "render: %s", strerror(errno));
+			r = EXIT_RESTORED;
+		} else if (o->format == FMT_JSON) {
 			json_t *doc = json_object();
 			json_object_set_new(doc, "fragment", jstr(o->fragment));
 			json_object_set_new(doc, "text", jstr(text));

@@ -117,6 +117,9 @@ void ctx_close(struct ctx *c)
 		close(c->rootfd);
 	c->rootfd = -1;
 	profile_path_free(&c->pp);
+	strv_free(c->shown, c->n_shown);
+	c->shown = NULL;
+	c->n_shown = 0;
 }
 
 int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, size_t n,
@@ -132,7 +135,49 @@ int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, s
 		/* the disk failed, not the admin: that is an operation that failed */
 		return r == -EINVAL ? EXIT_USAGE : EXIT_RESTORED;
 	}
+	/* the files of the last apply are shown by the names it recorded */
+	if (c->shown && names == c->shown_for) {
+		strv_free(ret->names, ret->n_names);
+		ret->names = strv_dup(c->shown, c->n_shown);
+		ret->n_names = c->n_shown;
+	}
 	return EXIT_OK;
+}
+
+/*
+ * The profile files the apply read, by absolute path: never the names as
+ * typed, which may mean another file from another directory or another
+ * --profile-dir. A file that changed since is said, always (also -q): the
+ * live values were set from what it held then. One that vanished stops.
+ */
+static void recorded_files(const struct opts *o, struct ctx *c, const struct apply_last *last,
+			   char ***ret, size_t *ret_n, char **ret_why)
+{
+	struct msgs m = { 0 };
+	size_t gone = provenance_check(last->sources, last->n_sources, &m);
+
+	for (size_t i = 0; i < m.n; i++) {
+		char *e = output_escape(m.v[i]);
+		fprintf(stderr, "tcptune: %swarning:%s %s\n", output_style_on(STYLE_WARN, o->color),
+			output_style_off(o->color), e);
+		free(e);
+	}
+	msgs_free(&m);
+	if (gone) {
+		*ret_why = xasprintf("%zu file%s of the last apply vanished or cannot be read (above): "
+				     "name the PROFILE to audit, or apply again", gone, gone == 1 ? "" : "s");
+		return;
+	}
+	for (size_t i = 0; i < last->n_sources; i++) {
+		if (!last->sources[i].profile)
+			continue;
+		*ret = xreallocarray(*ret, *ret_n + 1, sizeof(**ret));
+		(*ret)[(*ret_n)++] = xstrdup(last->sources[i].path);
+	}
+	strv_free(c->shown, c->n_shown);
+	c->shown = strv_dup(last->profiles, last->n_profiles);
+	c->n_shown = last->n_profiles;
+	c->shown_for = *ret;
 }
 
 void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *ret_n,
@@ -149,9 +194,14 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 		*ret_why = xstrdup(err);
 		return;
 	}
+	/* the way back from a half-done apply: -q (the boot audit unit) must not hide it */
 	advice = apply_last_advice(&last);
-	if (advice)
-		tt_warn(o, "%s", advice);
+	if (advice) {
+		char *e = output_escape(advice);
+		fprintf(stderr, "tcptune: %swarning:%s %s\n", output_style_on(STYLE_WARN, o->color),
+			output_style_off(o->color), e);
+		free(e);
+	}
 	free(advice);
 	/* after a rollback the recorded profiles are no longer what the admin wants */
 	if (last.state == APPLY_STATE_NONE)
@@ -160,7 +210,9 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 		*ret_why = xstrdup("the last apply was rolled back");
 	else if (!last.n_profiles)
 		*ret_why = xasprintf("%s names no profiles", TT_JOURNAL_PATH);
-	if (!*ret_why) {
+	if (!*ret_why && last.n_sources)
+		recorded_files(o, c, &last, ret, ret_n, ret_why);
+	else if (!*ret_why) {
 		*ret = last.profiles;
 		*ret_n = last.n_profiles;
 		last.profiles = NULL;

@@ -22,9 +22,9 @@ struct command {
 
 static const struct command commands[] = {
 	{ "audit",    cmd_audit,    "[--all-netns] [PROFILE...]", "live and boot values against the profile(s)" },
-	{ "apply",    cmd_apply,    "[-n | --check] [--wait SECS] PROFILE...",   "persist and set live, all or nothing" },
-	{ "plan",     cmd_plan,     "PROFILE...",   "what apply would change" },
-	{ "rollback", cmd_rollback, "[-n] [--wait SECS]",             "undo the last apply (fragment and live values)" },
+	{ "apply",    cmd_apply,    "[-n | --check] [--keep-stale] [--wait SECS] PROFILE...",   "persist and set live, all or nothing" },
+	{ "plan",     cmd_plan,     "[--keep-stale] PROFILE...",   "what apply would change" },
+	{ "rollback", cmd_rollback, "[-n | --forget] [--force] [--wait SECS]",           "undo the last apply (fragment and live values)" },
 	{ "render",   cmd_render,   "[--as sysctl.d|kubernetes|docker] PROFILE...",   "the profile as a sysctl.d fragment, pod sysctls or docker flags" },
 	{ "profiles", cmd_profiles, "",             "list profiles on the search path" },
 	{ "show",     cmd_show,     "PROFILE...",   "the merged profile after inheritance" },
@@ -126,6 +126,25 @@ static bool output_is_format(const char *arg)
 	return true;
 }
 
+/* "//" and "/./" name the same file as "/": compare paths in one spelling. */
+static void squeeze_path(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r;) {
+		if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || !r[2])))) {
+			r += r[1] == '/' ? 1 : 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	if (w > s + 1 && w[-1] == '/')
+		w--;
+	*w = '\0';
+	if (!*s)
+		strcpy(s, "/");
+}
+
 static int set_option(int c, const char *arg)
 {
 	switch (c) {
@@ -140,6 +159,7 @@ static int set_option(int c, const char *arg)
 			tt_error(&opts, "--fragment: '%s' is not an absolute path", arg);
 			return -1;
 		}
+		squeeze_path((char *)arg);
 		opts.fragment = arg;
 		break;
 	case OPT_PROFILE_DIR:
@@ -283,18 +303,32 @@ static char *output_begin(void)
 	return tmp;
 }
 
-static int output_end(char *tmp, int r)
+/*
+ * A report that cannot be written fails a read-only command (its output is
+ * its result), but not a transaction: what apply or rollback did to the
+ * system does not depend on where the report goes.
+ */
+static int output_failed(int r, bool transaction)
+{
+	if (!transaction)
+		return EXIT_RESTORED;
+	fprintf(stderr, "tcptune: --output %s: the report is lost; the command's own result "
+		"stands (exit %d)\n", output_file, r);
+	return r;
+}
+
+static int output_end(char *tmp, int r, bool transaction)
 {
 	bool ok = r == EXIT_OK || r == EXIT_FINDINGS;
 
 	if (fflush(stdout) != 0 || fsync(STDOUT_FILENO) < 0) {
 		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
 		ok = false;
-		r = EXIT_RESTORED;
+		r = output_failed(r, transaction);
 	}
 	if (ok && rename(tmp, output_file) < 0) {
 		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
-		r = EXIT_RESTORED;
+		r = output_failed(r, transaction);
 		ok = false;
 	}
 	if (!ok)
@@ -430,7 +464,7 @@ int main(int argc, char **argv)
 		optind = 1;
 		int r = finish(opts.format == FMT_JSON, cmd->fn(&opts, argc, argv));
 		if (tmp)
-			r = output_end(tmp, r);
+			r = output_end(tmp, r, cmd->fn == cmd_apply || cmd->fn == cmd_rollback);
 		free(opts.profile_dirs);
 		return r;
 	}

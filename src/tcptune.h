@@ -63,6 +63,9 @@ struct ctx {
 	int rootfd;
 	struct procsys ps;
 	struct profile_path pp;
+	char **shown;              /* the recorded profiles' names, shown when loading... */
+	size_t n_shown;
+	char *const *shown_for;    /* ...this list of their files (ctx_recorded_profiles) */
 };
 
 /* EXIT_OK, or EXIT_USAGE after printing why (bad --root, --netns, …). */

@@ -151,7 +151,9 @@ _tcptune()
 		local opts="$_tcptune_global_arg $_tcptune_global_flag"
 		case $cmd in
 		audit) opts+=" --all-netns" ;;
-		apply | rollback) opts+=" --dry-run -n --check --wait" ;;
+		apply) opts+=" --dry-run -n --check --keep-stale --wait" ;;
+		plan) opts+=" --keep-stale" ;;
+		rollback) opts+=" --dry-run -n --check --forget --force --wait" ;;
 		sockets) opts+=" --by --state --top -N --watch --exact --source -4 -6" ;;
 		doctor) opts+=" --interval --once --source" ;;
 		render) opts+=" --as" ;;

@@ -124,11 +124,19 @@ expect_exit 2 tt --fragment relative.conf apply crawler
 snapshot "$T/now"
 diff -u "$T/before" "$T/now" || fail "a refused apply changed live values"
 
+# "//" and "/./" name the same fragment: no false "not read at boot"
+expect_exit 1 tt --fragment /etc/sysctl.d//./90-tcptune.conf plan crawler
+grep -q 'not read at boot' "$T/err" && fail "a // or /./ fragment path gives a false warning"
+grep_out '^fragment /etc/sysctl.d/90-tcptune.conf: would be created$'
+
 # an interrupted apply (journal left "incomplete") is noticed and finished
 expect_exit 0 tt apply crawler
 sed 's/"state": "complete"/"state": "incomplete"/' "$JOURNAL" >"$T/j" && cp "$T/j" "$JOURNAL"
 expect_exit 0 tt plan crawler
 grep_err 'did not finish'
+# -q (what the boot audit unit runs) keeps the advice: it is the way back
+"$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -q audit >/dev/null 2>"$T/err"
+grep_err 'did not finish.*run `tcptune rollback`'
 expect_exit 0 tt rollback
 grep_err 'did not finish: completing the restore'
 snapshot "$T/now"
@@ -138,8 +146,15 @@ diff -u "$T/before" "$T/now" || fail "recovery did not restore live values"
 # a garbled journal stops apply (it may be the only way back) and rollback
 echo '{ garbage' >"$JOURNAL"
 expect_exit 3 tt apply crawler
-grep_err 'move it aside'
+grep_err '`tcptune rollback --forget` sets it aside'
 expect_exit 2 tt rollback
+grep_err '`tcptune rollback --forget` sets it aside'
+# the documented way out: kept aside, and the next apply works
+expect_exit 0 tt rollback --forget
+[ "$(cat "$JOURNAL.forgotten")" = '{ garbage' ] || fail "--forget did not keep the journal"
+[ -e "$JOURNAL" ] && fail "--forget left the journal"
+expect_exit 0 tt apply crawler
+expect_exit 0 tt rollback
 
 # -q: success prints nothing, a pending plan still shows what is pending.
 Q=$(tt_root apply-root quiet)

@@ -30,11 +30,13 @@ struct wrule {
 };
 static struct wrule wrules[4];
 static int fail_renameat_nth, renameat_calls, fail_fsync_nth, fsync_calls;
+static bool fail_memstream;
 
 static void faults_reset(void)
 {
 	memset(wrules, 0, sizeof(wrules));
 	fail_renameat_nth = renameat_calls = fail_fsync_nth = fsync_calls = 0;
+	fail_memstream = false;
 }
 
 static void fail_write(const char *prefix, int nth, const char *store, int err)
@@ -79,6 +81,17 @@ int __wrap_renameat(int a, const char *b, int c, const char *d)
 		return -1;
 	}
 	return __real_renameat(a, b, c, d);
+}
+
+FILE *__real_open_memstream(char **ptr, size_t *size);
+FILE *__wrap_open_memstream(char **ptr, size_t *size);
+FILE *__wrap_open_memstream(char **ptr, size_t *size)
+{
+	if (fail_memstream) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_open_memstream(ptr, size);
 }
 
 int __real_fsync(int fd);
@@ -297,6 +310,55 @@ static void test_render(void **state)
 	profile_free(&p);
 }
 
+/* A stream that fails, or a live value that cannot be read, is no fragment: never an empty or bound-pinning one. */
+static void test_render_fails(void **state)
+{
+	struct profile p = { 0 };
+	struct apply_tx tx;
+	char *path;
+
+	(void)state;
+	load("crawler", &p);
+	fail_memstream = true;
+	assert_null(apply_render(&p, &ps));
+	assert_true(run_crawler(&tx) < 0);
+	assert_int_equal(tx.outcome, APPLY_FAILED);
+	assert_true(has_msg(&tx.errors, "cannot render the fragment"));
+	apply_tx_free(&tx);
+	fail_memstream = false;
+	assert_all_old();
+	/* fs.file-max (min 1048576) that cannot be read: no "fs.file-max = 1048576" */
+	path = xasprintf("%s/proc/sys/fs/file-max", root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_null(apply_render(&p, &ps));
+	assert_true(run_crawler(&tx) < 0);
+	apply_tx_free(&tx);
+	assert_null(tl_read(root, FRAG_REL));
+	assert_int_equal(rmdir(path), 0);
+	free(path);
+	profile_free(&p);
+}
+
+/* /run/sysctl.d is read at boot, but /run is emptied first: not persisted. */
+static void test_plan_run_fragment(void **state)
+{
+	struct apply_opts ro = ao;
+	struct profile p = { 0 };
+	struct apply_tx tx;
+
+	(void)state;
+	ro.fragment = "/run/sysctl.d/90-tcptune.conf";
+	load("crawler", &p);
+	assert_int_equal(apply_plan(rootfd, &ps, &p, &ro, &tx), 0);
+	assert_true(has_msg(&tx.warnings, "emptied at every boot"));
+	apply_tx_free(&tx);
+	assert_int_equal(apply_plan(rootfd, &ps, &p, &ao, &tx), 0);
+	assert_false(has_msg(&tx.warnings, "emptied at every boot"));
+	apply_tx_free(&tx);
+	profile_free(&p);
+}
+
 static void test_plan_touches_nothing(void **state)
 {
 	struct apply_tx tx;
@@ -446,7 +508,7 @@ static void test_apply_again_rollback(void **state)
 	assert_all_new();
 	assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
 	j1 = tl_read(root, JOURNAL_REL);
-	assert_non_null(strstr(j1, "\"fragment_before\": null"));
+	assert_non_null(strstr(j1, "\"fragment_before_b64\": null"));
 
 	p = xasprintf("%s/%s", root, FRAG_REL);
 	assert_int_equal(stat(p, &a), 0);
@@ -517,9 +579,20 @@ static void test_rollback_nothing(void **state)
 	/* an unreadable journal stops apply too: it may be the only way back */
 	assert_true(run_crawler(&tx) < 0);
 	assert_int_equal(tx.outcome, APPLY_FAILED);
-	assert_true(has_msg(&tx.errors, "move it aside"));
+	assert_true(has_msg(&tx.errors, "`tcptune rollback --forget`"));
 	apply_tx_free(&tx);
 	assert_all_old();
+	/* the documented way out: set it aside (kept), then apply works */
+	assert_int_equal(apply_forget(rootfd, &ao, &tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	apply_tx_free(&tx);
+	char *kept = tl_read(root, JOURNAL_REL ".forgotten");
+	assert_string_equal(kept, "{ not json");
+	free(kept);
+	assert_int_equal(journal_state(), APPLY_STATE_NONE);
+	assert_int_equal(run_crawler(&tx), 0);
+	apply_tx_free(&tx);
+	assert_all_new();
 }
 
 static void test_rollback_restores_old_fragment(void **state)
@@ -536,7 +609,7 @@ static void test_rollback_restores_old_fragment(void **state)
 	assert_int_equal(run_crawler(&tx), 0);
 	apply_tx_free(&tx);
 	back = tl_read(root, JOURNAL_REL);
-	assert_non_null(strstr(back, "\"fragment_before_hex\""));
+	assert_non_null(strstr(back, "\"fragment_before_b64\""));
 	free(back);
 	assert_int_equal(rollback(&tx), 0);
 	apply_tx_free(&tx);
@@ -547,6 +620,152 @@ static void test_rollback_restores_old_fragment(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	free(p);
 	assert_live("net.ipv4.tcp_keepalive_time", "7200");
+}
+
+static void write_bytes(const char *rel, const char *data, size_t len, mode_t mode)
+{
+	char *p = xasprintf("%s/%s", root, rel);
+	int fd;
+
+	tl_write(root, rel, "");
+	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+	free(p);
+}
+
+static void assert_bytes(const char *rel, const char *data, size_t len, mode_t mode)
+{
+	char *p = xasprintf("%s/%s", root, rel), *got = NULL;
+	size_t n = 0;
+	struct stat st;
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(read_all(fd, 1 << 20, &got, &n), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	(void)close(fd);
+	assert_int_equal(n, len);
+	assert_memory_equal(got, data, len);
+	assert_int_equal(st.st_mode & 07777, mode);
+	free(got);
+	free(p);
+}
+
+/* A NUL-padded fragment after a power cut, CRLF, bytes that are not UTF-8, mode 0600: all round-trip. */
+static void test_rollback_any_bytes(void **state)
+{
+	static const char old1[] = "net.ipv4.tcp_fin_timeout = 45\r\n\0\0\0\0\0\0";
+	static const char old2[] = "net.ipv4.tcp_fin_timeout = 45\r\n# caf\xe9 \xff\xfe\n\0\0";
+	static const char *const olds_[] = { old1, old2 };
+	static const size_t lens[] = { sizeof(old1) - 1, sizeof(old2) - 1 };
+	struct apply_tx tx;
+	struct stat st;
+	char *p;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		write_bytes(FRAG_REL, olds_[i], lens[i], 0600);
+		assert_int_equal(run_crawler(&tx), 0);
+		assert_int_equal(tx.outcome, APPLY_OK);
+		apply_tx_free(&tx);
+		/* the journal is readable (audit, doctor) and root's alone: it holds a 0600 file's bytes */
+		assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
+		p = xasprintf("%s/%s", root, JOURNAL_REL);
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		free(p);
+		/* a later apply reads it too */
+		assert_int_equal(run_crawler(&tx), 0);
+		assert_int_equal(tx.outcome, APPLY_OK);
+		apply_tx_free(&tx);
+		assert_int_equal(rollback(&tx), 0);
+		assert_int_equal(tx.outcome, APPLY_OK);
+		apply_tx_free(&tx);
+		assert_bytes(FRAG_REL, olds_[i], lens[i], 0600);
+		assert_live("net.ipv4.tcp_keepalive_time", "7200");
+	}
+}
+
+/* Journals written before format 2 are still read: a NUL in a format-1 string, or hex. */
+static void test_rollback_format1_journal(void **state)
+{
+	static const char *const frag[] = { "a = 1\n\0\0", "caf\xe9\n" };
+	static const size_t len[] = { 8, 5 };
+	static const char *const field[] = { "\"fragment_before\": \"a = 1\\n\\u0000\\u0000\"",
+					     "\"fragment_before\": null, \"fragment_before_hex\": \"636166e90a\"" };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct apply_tx tx;
+		char *j = xasprintf("{ \"format\": 1, \"state\": \"complete\", \"pid\": 1, "
+				    "\"profiles\": [\"crawler\"], \"netns\": null, \"fragment\": \"%s\", %s, "
+				    "\"fragment_before_mode\": 420, \"keys\": [ { \"key\": "
+				    "\"net.ipv4.tcp_fin_timeout\", \"before\": \"60\", \"after\": \"30\" } ] }\n",
+				    FRAG, field[i]);
+
+		tl_write(root, JOURNAL_REL, j);
+		free(j);
+		tl_write(root, "proc/sys/net/ipv4/tcp_fin_timeout", "30\n");
+		tl_write(root, FRAG_REL, "written by the apply\n");
+		assert_int_equal(rollback(&tx), 0);
+		assert_int_equal(tx.outcome, APPLY_OK);
+		apply_tx_free(&tx);
+		assert_bytes(FRAG_REL, frag[i], len[i], 0644);
+		assert_live("net.ipv4.tcp_fin_timeout", "60");
+	}
+}
+
+/* A key that disappears after the apply (interface removed, module unloaded) has nothing to restore. */
+static void test_rollback_gone_key(void **state)
+{
+	struct apply_tx tx;
+	char *p;
+
+	(void)state;
+	assert_int_equal(run_crawler(&tx), 0);
+	apply_tx_free(&tx);
+	p = xasprintf("%s/proc/sys/net/ipv4/tcp_fin_timeout", root);
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	assert_int_equal(apply_rollback(rootfd, &ps, &ao, true, &tx), 0);
+	assert_true(has_msg(&tx.notes, "net.ipv4.tcp_fin_timeout: gone since the apply"));
+	apply_tx_free(&tx);
+	assert_int_equal(rollback(&tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	assert_true(has_msg(&tx.notes, "net.ipv4.tcp_fin_timeout: gone since the apply"));
+	assert_int_equal(tx.n_set, NKEYS - 1);
+	apply_tx_free(&tx);
+	assert_int_equal(journal_state(), APPLY_STATE_ROLLED_BACK);
+	assert_live("net.ipv4.tcp_keepalive_time", "7200");
+}
+
+/* The same in the recovery of an interrupted apply: the next apply goes ahead. */
+static void test_recover_gone_key(void **state)
+{
+	struct apply_tx tx;
+	char *j = xasprintf("{ \"format\": 2, \"state\": \"incomplete\", \"pid\": 1, "
+			    "\"profiles\": [\"crawler\"], \"netns\": null, \"fragment\": \"%s\", "
+			    "\"fragment_before_b64\": null, \"fragment_before_mode\": 420, \"keys\": [ "
+			    "{ \"key\": \"net.ipv4.conf.veth0.rp_filter\", \"before\": \"0\", \"after\": \"2\" }, "
+			    "{ \"key\": \"net.ipv4.tcp_keepalive_time\", \"before\": \"7200\", \"after\": \"300\" } ] }\n",
+			    FRAG);
+
+	(void)state;
+	tl_write(root, JOURNAL_REL, j);
+	free(j);
+	tl_write(root, "proc/sys/net/ipv4/tcp_keepalive_time", "300\n");
+	assert_int_equal(run_crawler(&tx), 0);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	assert_true(tx.recovered);
+	assert_true(has_msg(&tx.notes, "net.ipv4.conf.veth0.rp_filter: gone since the apply"));
+	apply_tx_free(&tx);
+	assert_all_new();
+	assert_int_equal(rollback(&tx), 0);
+	apply_tx_free(&tx);
+	assert_all_old();
 }
 
 /* --- faults: every one leaves everything as before --------------------------------- */
@@ -573,6 +792,47 @@ static void test_fault_journal_rename(void **state)
 	fail_renameat_nth = 1;
 	expect_restored(run_crawler(&tx), &tx, "cannot write the journal");
 	assert_null(tl_read(root, JOURNAL_REL));
+}
+
+/* EIO from the directory's fsync, after the journal's rename: the previous apply's way back survives. */
+static void test_fault_journal_after_rename(void **state)
+{
+	struct apply_tx tx;
+	char *j0, *j1;
+
+	(void)state;
+	assert_int_equal(run_crawler(&tx), 0);
+	apply_tx_free(&tx);
+	j0 = tl_read(root, JOURNAL_REL);
+	tl_write(root, "proc/sys/net/ipv4/tcp_keepalive_time", "7000\n");
+	/* fsyncs: the journal's temp file, then its directory after the rename */
+	faults_reset();
+	fail_fsync_nth = 2;
+	assert_true(run_crawler(&tx) < 0);
+	assert_int_equal(tx.outcome, APPLY_FAILED);
+	assert_true(has_msg(&tx.errors, "cannot write the journal"));
+	apply_tx_free(&tx);
+	faults_reset();
+	j1 = tl_read(root, JOURNAL_REL);
+	assert_string_equal(j0, j1);
+	free(j0);
+	free(j1);
+	assert_live("net.ipv4.tcp_keepalive_time", "7000");
+	/* and the same when a rollback cannot mark the journal: still "complete", not "rolling-back" */
+	faults_reset();
+	fail_fsync_nth = 2;
+	j0 = tl_read(root, JOURNAL_REL);
+	/* --force: tcp_keepalive_time was changed by hand above */
+	struct apply_opts fo = ao;
+	fo.force = true;
+	assert_true(apply_rollback(rootfd, &ps, &fo, false, &tx) < 0);
+	assert_int_equal(tx.outcome, APPLY_FAILED);
+	apply_tx_free(&tx);
+	j1 = tl_read(root, JOURNAL_REL);
+	assert_string_equal(j0, j1);
+	free(j0);
+	free(j1);
+	assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
 }
 
 static void test_fault_fragment_rename(void **state)
@@ -897,6 +1157,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_run_fragment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_touches_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_boot_override, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_missing_and_scope, setup, teardown),
@@ -905,7 +1167,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_removes_stale_temps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_restores_old_fragment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_any_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_format1_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_gone_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_gone_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_journal_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_journal_after_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fragment_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fragment_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_key_refused_keeps_previous_journal, setup, teardown),
