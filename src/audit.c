@@ -164,7 +164,8 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 		boot_view(f, ps, bv);
 		f->status = judge(f, ret->child_netns);
 		f->reason = reason_of(f);
-		if (counts_against(f))
+		f->compliant = !counts_against(f);
+		if (!f->compliant)
 			ret->compliant = false;
 	}
 	return 0;

@@ -25,6 +25,7 @@ struct finding {
 	char *procps_boot;     /* set only where `sysctl --system` ends elsewhere */
 	char *procps_source;
 	enum audit_status status;
+	bool compliant;        /* the status passes: ok, not-in-netns, or optional and missing or boot-unknown */
 	int err;               /* errno behind missing / unreadable */
 	char *reason;          /* why the status, for boot-drift and boot-unknown; or NULL */
 	char *fix;             /* what to run or edit to turn it ok (filled by the caller); or NULL */

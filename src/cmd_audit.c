@@ -76,6 +76,7 @@ static void audit_json_into(json_t *doc, const struct audit *a)
 		json_object_set_new(k, "boot", jstr(f->boot));
 		json_object_set_new(k, "boot_source", jstr(f->boot_source));
 		json_object_set_new(k, "status", jstr(audit_status_name(f->status)));
+		json_object_set_new(k, "compliant", json_boolean(f->compliant));
 		json_object_set_new(k, "optional", json_boolean(f->rule->optional));
 		json_object_set_new(k, "profile", jstr(f->rule->profile));
 		json_object_set_new(k, "rule_source", jstr(src));
@@ -113,13 +114,9 @@ static void audit_prometheus(FILE *out, const struct profile *p, const struct au
 	for (size_t i = 0; i < a->n; i++) {
 		const struct finding *f = &a->f[i];
 		char *key = output_prom_label(f->rule->key);
-		bool ok = f->status == AUDIT_OK || f->status == AUDIT_NOT_IN_NETNS ||
-			  ((f->status == AUDIT_MISSING || f->status == AUDIT_BOOT_UNKNOWN) &&
-			   f->rule->optional);
-
-		drift += !ok;
+		drift += !f->compliant;
 		fprintf(out, "tcptune_key_compliant{key=\"%s\",profile=\"%s\",status=\"%s\"} %d\n", key,
-			label, audit_status_name(f->status), ok);
+			label, audit_status_name(f->status), f->compliant);
 		free(key);
 	}
 	output_prom_header(out, "tcptune_drift_keys", "gauge",

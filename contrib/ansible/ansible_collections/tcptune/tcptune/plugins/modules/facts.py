@@ -121,6 +121,9 @@ def message(err, doc, fallback):
 
 
 def not_ok(k):
+    # tcptune judges each key ("compliant"); older versions only gave the status
+    if 'compliant' in k:
+        return not k['compliant']
     return k.get('status') not in ('ok', 'not-in-netns') and \
         not (k.get('status') == 'missing' and k.get('optional'))
 
