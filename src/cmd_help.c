@@ -13,6 +13,8 @@ struct cmd_help {
 static const char apply_opts[] =
 	"  -n, --dry-run         do nothing; show what would change (as plan)\n"
 	"  --check               the same as --dry-run\n"
+	"  --keep-stale          leave keys the last apply set and these profiles drop as\n"
+	"                        they are (default: back to their value before tcptune)\n"
 	"  --wait SECS           wait at most SECS (0..3600, default 5) for the lock\n";
 
 static const struct cmd_help helps[] = {
@@ -21,10 +23,14 @@ static const struct cmd_help helps[] = {
 	  "tcptune audit crawler" },
 	{ "apply", apply_opts, "tcptune apply crawler" },
 	{ "plan",
-	  "  -n, --dry-run, --check  accepted and ignored: plan never changes anything\n",
+	  "  -n, --dry-run, --check  accepted and ignored: plan never changes anything\n"
+	  "  --keep-stale          leave keys the last apply set and these profiles drop as\n"
+	  "                        they are (default: back to their value before tcptune)\n",
 	  "tcptune plan crawler" },
 	{ "rollback",
 	  "  -n, --dry-run         do nothing; show what would be restored\n"
+	  "  --force               roll back over changes made by hand since the apply\n"
+	  "  --forget              set an unusable journal aside; restore nothing\n"
 	  "  --wait SECS           wait at most SECS (0..3600, default 5) for the lock\n",
 	  "tcptune rollback -n" },
 	{ "render",
