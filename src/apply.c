@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* apply.c: the transaction: lock, journal, fragment, live writes, read-back, roll back.
  *
  * The journal (TT_JOURNAL_PATH, 0600, JSON format 2; format 1 is still read)

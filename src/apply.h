@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* apply.h: the transaction: lock, journal, fragment, live writes, read-back, roll back. */
 #pragma once
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* audit.c: profile x live x boot -> one finding per key. */
 #include <errno.h>
 #include <stdlib.h>

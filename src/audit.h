@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* audit.h: profile x live x boot -> one finding per key. */
 #pragma once
 #include <stdbool.h>

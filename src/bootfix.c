@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bootfix.c: boot conflicts: a later sysctl.d line that beats the fragment, and a name that wins. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bootfix.h: boot conflicts: a later sysctl.d line that beats the fragment, and a name that wins. */
 #pragma once
 #include <stdbool.h>

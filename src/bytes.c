@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bytes.c: byte strings as text: base64 (RFC 4648) and SHA-256 (FIPS 180-4) digests. */
 #include <errno.h>
 #include <stdbool.h>

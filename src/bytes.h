@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bytes.h: byte strings as text: base64 (RFC 4648) and SHA-256 (FIPS 180-4) digests. */
 #pragma once
 #include <stddef.h>

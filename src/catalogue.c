@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* catalogue.c: the sysctl keys tcptune knows, with sane ranges, defaults and caveats. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* catalogue.h: the sysctl keys tcptune knows, with sane ranges and facts. */
 #pragma once
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_apply.c: the render, plan, apply and rollback commands: options, output, exit codes. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_audit.c: the audit command: wiring and the three output forms. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_common.c: what every command opens first; error printing. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_doctor.c: the doctor command: sockets and settings turned into findings with a fix. */
 #include <errno.h>
 #include <math.h>

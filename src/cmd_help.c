@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_help.c: per-command help: every option with its values and its short form. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_profile.c: the read-only profile commands: validate, show, profiles, explain. */
 #include <errno.h>
 #include <stdio.h>

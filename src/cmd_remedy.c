@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_remedy.c: the steps the output suggests, as complete command lines that run as printed. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_render.c: render --as, the profile for the place it must go. */
 #include <errno.h>
 #include <stdio.h>

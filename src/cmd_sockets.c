@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd_sockets.c: the sockets command: TCP sockets by state, owner, remote or local port. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* doctor.c: rules that turn socket counts and settings into findings with evidence and a fix. */
 #include <errno.h>
 #include <math.h>

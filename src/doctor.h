@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* doctor.h: rules that turn socket counts and settings into findings with evidence and a fix. */
 #pragma once
 #include <stddef.h>

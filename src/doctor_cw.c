@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* doctor_cw.c: CLOSE_WAIT judged per process over two looks: growth, age, remotes, time to EMFILE. */
 #include <math.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* doctor_ports.c: ephemeral port capacity toward each destination, judged on headroom. */
 #include <math.h>
 #include <stdio.h>

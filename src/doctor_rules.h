@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* doctor_rules.h: what doctor's rule files share; not for the commands. */
 #pragma once
 #include <stdbool.h>

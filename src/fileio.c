@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fileio.c: atomic file replacement, whole-file reads and lock files below a root directory. */
 #include <dirent.h>
 #include <errno.h>

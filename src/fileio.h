@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fileio.h: atomic file replacement, whole-file reads and lock files below a root directory. */
 #pragma once
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* main.c: the front door: global options, then one command. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* netns.c: finding and entering network namespaces. */
 #include <ctype.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* netns.h: finding and entering network namespaces. */
 #pragma once
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* output.c: tables, JSON and Prometheus text from the same data; escaping. */
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* output.h: tables, JSON and Prometheus text from the same data; escaping. */
 #pragma once
 #include <stdbool.h>

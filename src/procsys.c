@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* procsys.c: read and write /proc/sys below a root directory, one openat() per key component. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* procsys.h: /proc/sys below a root directory, through dirfds. */
 #pragma once
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* profile.c: libconfig profiles: lookup on the path, inheritance, merging, rules and validation. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* profile.h: libconfig profiles, inheritance, merging and rules. */
 #pragma once
 #include <stdbool.h>

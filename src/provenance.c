@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* provenance.c: which files an apply read (profiles and their @include files), by absolute path and SHA-256. */
 #include <errno.h>
 #include <fcntl.h>

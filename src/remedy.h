@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* remedy.h: the steps the output suggests, as complete command lines that run as printed. */
 #pragma once
 #include "audit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* render.c: a merged profile written for a pod's securityContext or docker run's --sysctl flags. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* render.h: a merged profile written for the place it must go (sysctl.d, a pod, docker run). */
 #pragma once
 #include "procsys.h"

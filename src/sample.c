@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sample.c: one look at a host's TCP sockets and counters, for doctor's rules to compare two. */
 #include <ctype.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sockets.c: TCP sockets by state from sock_diag netlink or /proc/net/tcp{,6}, owners, counters. */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sysctld.c: the boot view, resolved as systemd-sysctl 252 and procps 4.0.2 `sysctl --system` do. */
 #include <ctype.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sysctld.h: the boot view, what systemd-sysctl and `sysctl --system` will set. */
 #pragma once
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tcptune.h: options shared by the front door and the commands. */
 #pragma once
 #include <stdbool.h>

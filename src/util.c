@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* util.c: allocation, message lists, sysctl key names and value token lists. */
 #include <ctype.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* util.h: allocation, message lists, sysctl key names and value token lists. */
 #pragma once
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # fresh-root.sh: run the README's two commands in a minimal Debian 12 root.
 #
 # What a newcomer or a CI system starting from the debian:12 image has:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tcptune.bash: bash completion for tcptune(8): commands, options, profile names, sysctl keys.
 #
 # Works on a plain bash; uses bash-completion's helpers only when they are

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # bench.py: time tcptune against a raw netlink count, ss and netstat on the sockets gen made.
 # Run by run.sh inside the private namespace; not a CI test.
 import json, os, re, statistics, subprocess, sys, time

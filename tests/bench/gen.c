@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* gen.c: make many loopback TCP sockets (ESTABLISHED, CLOSE_WAIT, TIME_WAIT) for the benchmark. */
 /*
  * usage: gen READYFILE TIME_WAIT EST_PAIRS CLOSE_WAIT [SECONDS]

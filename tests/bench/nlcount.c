@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* nlcount.c: the minimal raw sock_diag count the benchmark compares against. */
 /*
  * Two per-family SOCK_DIAG_BY_FAMILY dumps (v4 then v6), all states, no

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run.sh: the sockets benchmark (by hand, not CI). usage: run.sh BUILDDIR [SIZE...]
 # SIZE is 70k or 140k (default both). Each size runs in a fresh unprivileged
 # user+net+mount namespace with sockets on loopback only, bounded by gen.c.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # build.sh OUTDIR: build the fuzz targets with clang's libFuzzer, ASan and
 # UBSan, out of tree in OUTDIR (the normal build is not touched). With
 # FUZZ_ENGINE=afl, build them with afl-clang-fast and driver.c for afl-fuzz.

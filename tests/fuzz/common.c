@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* common.c: scratch roots and strings for the fuzz targets. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * driver.c: a plain main() for the fuzz targets, without libFuzzer: runs
  * every file named (directories recursively, in name order), or stdin. CI

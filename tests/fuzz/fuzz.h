@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz.h: what every fuzz target shares: the entry points and a scratch root. */
 #pragma once
 #include <stddef.h>

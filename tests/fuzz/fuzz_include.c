@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_include.c: @include splicing. The input is up to three files split
  * at lines "%%": a profile p/top.conf and the files p/a.cfg and p/b.cfg it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_netlink.c: sockets_parse_nl() on one buffer of sock_diag replies,
  * as recv() returns it (the replay files in tests/data/sockets-nl are

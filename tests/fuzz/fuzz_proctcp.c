@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_proctcp.c: the /proc/net/tcp{,6} line parser and the
  * ip_local_reserved_ports list. Input: a selector byte (bit 0: tcp6),

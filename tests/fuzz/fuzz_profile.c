@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_profile.c: the profile loader. The input is written as a profile
  * file in a scratch directory that also holds parents it may inherit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_sysctld.c: the sysctl.d reader. The input is the text of one
  * sysctl.d file, fed through sysctld_load()'s overlay (no file written),

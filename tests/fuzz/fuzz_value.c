@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_value.c: the value comparator: token lists, key names, catalogue
  * checks and rules. Input: a selector byte, then strings split at '\n'

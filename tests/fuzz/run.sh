@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run.sh FUZZDIR TARGET RUNS SECONDS [WORKDIR]: fuzz one target (built by
 # build.sh into FUZZDIR) from its committed corpus until RUNS executions or
 # SECONDS have passed, restarting after each crash so one finding does not

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # valgrind.sh UNIT_TEST...: `make check-valgrind`. Runs the unit tests, the
 # fuzz replays and the binary on fixture roots under valgrind: any memory
 # error or definite leak fails. Valgrind cannot run an ASan build (both

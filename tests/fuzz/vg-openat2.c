@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vg-openat2.c: an LD_PRELOAD for `make check-valgrind` only. Valgrind
  * before 3.21 answers openat2() (syscall 437) with ENOSYS, so the boot

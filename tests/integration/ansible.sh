@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The Ansible module and example playbook, run for real by ansible-playbook -c local in the private namespace.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS

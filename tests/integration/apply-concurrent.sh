@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Two, then eight, applies of different profiles at once (real kernel, sandbox): one waits or fails cleanly,
 # and the end state is one whole profile, live and in the fragment.
 . "$SRCDIR/tests/integration/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # SIGKILL at every step of apply and rollback (real kernel, sandbox), then rollback or apply again:
 # the namespace must end all-old or all-new, never mixed. Needs --enable-test-hooks.
 . "$SRCDIR/tests/integration/lib.sh"

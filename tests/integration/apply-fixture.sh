@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # render, plan, apply, rollback on a fixture root (no kernel): golden bytes, exit codes, JSON, refusals.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The lock (real kernel, sandbox): a waiter names the holder even while the holder has not yet
 # written its PID; the lock file is 0600, and a planted hard link is refused with its target intact.
 . "$SRCDIR/tests/integration/lib.sh"

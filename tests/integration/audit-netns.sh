@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # audit against a real kernel, inside a private user+net+mount namespace:
 # live drift, boot-drift from the kernel default and from a sysctl.d line.
 . "$SRCDIR/tests/integration/lib.sh"

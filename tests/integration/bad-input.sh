@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Bad input: exit 2, a message naming file:line and key, nothing touched.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Rules that do not make a better-tuned host worse, on a real kernel in a
 # private namespace: the shipped crawler leaves a stricter keepalive and a
 # wider port range alone; render pins bounds, never this host's computed

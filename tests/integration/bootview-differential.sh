@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bootview-differential.sh: the boot view against what the real systemd-sysctl and procps sysctl --system write.
 #
 # For a set of sysctl.d trees (hand-written tricky cases plus random ones

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bootview-drv.c: print tcptune's boot view of keys, for bootview-differential.sh. */
 #include <fcntl.h>
 #include <stdio.h>

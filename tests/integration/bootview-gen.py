@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bootview-gen.py: write sysctl.d trees for bootview-differential.sh.
 #
 # bootview-gen.py OUT SEED N writes OUT/NAME/root (a tree below a --root),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The front door and the read-only commands: help, version, usage errors,
 # explain, show, profiles, validate, colour. Against a fixture root.
 . "$SRCDIR/tests/integration/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Shell completion: bash (complete -p and scripted calls, with and without bash-completion), zsh (syntax and a real zpty session).
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH

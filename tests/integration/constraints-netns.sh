@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # plan and apply check values against the running kernel's own constraints
 # before touching anything, and order writes the way the kernel requires:
 # ip_local_port_range against the live ip_unprivileged_port_start, the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Workloads for doctor-scenarios.sh: python3-requests against nginx and tinyproxy on loopback.
 
 doctor-load.py MODE READY SECONDS ARGS...; touches READY once the pile-up is

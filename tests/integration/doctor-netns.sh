@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # doctor against a real kernel in a private user+net+mount namespace: it names
 # the process that holds CLOSE_WAIT, and a small pile that neither grows nor
 # lasts is info (exit 0); TIME_WAIT alone is harmless (exit 0); a profile's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # doctor on real software in a private namespace (loopback only, bounded in
 # time): python3-requests clients against nginx, directly and through
 # tinyproxy. Right on every pile-up, quiet on the healthy cases:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Replay every committed fuzz corpus and regression input through the
 # plain-main driver, built with this tree's compiler and flags (under
 # --enable-sanitizers, ASan and UBSan). A crash, a sanitizer report or a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A newcomer's questions answered: per-command help lists every option with
 # its values, no short option means two things, "did you mean" for commands,
 # profiles, states and --by keys, --output FORMAT refused, profiles from a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Every command that any output suggests (`tcptune ...` in a message, doctor's
 # fix) runs as printed, from another directory: exit 0 or 1, never 2. Hints
 # name the binary as it was run (here by its absolute path). Fixture

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A fragment directory that cannot be written (read-only mount) and a full
 # disk (a 64 KiB tmpfs, filled) under /etc/sysctl.d and under /var/lib, on
 # a real kernel in the sandbox: apply exits 3 and everything is as before:

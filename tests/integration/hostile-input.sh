@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Hostile input on fixture roots: key names that try to leave /proc/sys,
 # huge files, terminal escapes and invalid UTF-8, profiles others can write.
 # Prints the measured times and peak RSS.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Planted symlinks on a fixture root: at the fragment's temp name, the
 # journal, the journal's temp name and the lock. Each is refused or
 # removed, never followed: what it points at stays as it was, and so do

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make install DESTDIR=...: the binary, profiles, man pages, completion and units where distributions expect them; uninstall removes them all.
 . "$SRCDIR/tests/integration/lib.sh"
 : "${BUILDDIR:?run through make check}"

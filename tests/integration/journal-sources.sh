@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # audit and doctor with no PROFILE use exactly the files the last apply read (absolute path and
 # SHA-256 in the journal), from any directory, and say when one changed or vanished since.
 . "$SRCDIR/tests/integration/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Switching profiles (real kernel, sandbox): keys the last apply set that the new profiles drop go
 # back to their value before tcptune first set them (plan says so), unless --keep-stale;
 # apply A, apply B, rollback, apply A records A again.

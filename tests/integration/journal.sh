@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The journal on a real kernel (sandbox): any bytes of the old fragment round-trip,
 # non-UTF-8 paths survive it, recovery and rollback stay in their network namespace,
 # a key gone since the apply does not wedge rollback or apply, hand edits are shown and refused.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # -o json tells the truth on every exit path, in a private namespace on a
 # real kernel: one JSON document on stdout whatever happens, with "exit"
 # equal to the exit status; a failed apply that restored everything does

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: helpers sourced by the integration tests (POSIX sh).
 #
 # make check exports TCPTUNE (the binary), SRCDIR and BUILDDIR. Every test

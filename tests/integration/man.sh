@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The manual pages are lint-clean and the SYNOPSIS says what usage() says.
 . "$SRCDIR/tests/integration/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # --netns and audit --all-netns: a child namespace made inside the sandbox
 # holds other values than its parent; tcptune must see the child's.
 . "$SRCDIR/tests/integration/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 # promcheck.py: a strict checker of the Prometheus text exposition format (0.0.4), as node_exporter's textfile collector reads it.
 #
 # Usage: promcheck.py FILE...  (exit 0 when every file is valid, else 1 with one line per error)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # contrib/prometheus rules: promtool check and unit tests, on the metric names tcptune really writes; each healthy series keeps its alert silent.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_SOCKETS_SOURCE NO_COLOR

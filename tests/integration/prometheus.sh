@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # -o prometheus of audit and sockets is valid exposition format (strict parser; promtool too when installed).
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_SOCKETS_SOURCE TCPTUNE_DIAG_FILE NO_COLOR

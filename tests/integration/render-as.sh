@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # render --as kubernetes|docker: only per-netns keys, the kubelet's safe split, and flags that make a fresh namespace compliant.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH NO_COLOR

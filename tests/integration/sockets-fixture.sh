@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # sockets and doctor against fixture roots and a recorded netlink dump: no kernel needed.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_SOCKETS_SOURCE TCPTUNE_DIAG_FILE TCPTUNE_DIAG_RECORD

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # sockets against a real kernel in a private user+net+mount namespace: a known
 # process holds CLOSE_WAIT, ESTABLISHED and LISTEN sockets; TIME_WAIT and
 # orphaned FIN_WAIT2 are left behind. Every way of counting must agree.

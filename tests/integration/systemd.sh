@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The systemd units: systemd-analyze verify clean, hardening scored, and their ExecStart lines run for real in the private namespace.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_PROFILES TCPTUNE_TEXTFILE NO_COLOR

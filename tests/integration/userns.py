@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 # userns.py BASE COUNT CMD...: run CMD as root of new user, pid, network and mount namespaces whose uids and gids 0..COUNT-1 are BASE..BASE+COUNT-1 outside.
 #
 # As root, the map is written directly (unshare --map-users would want

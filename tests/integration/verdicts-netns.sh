@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The remedy loop on a real kernel (private user+net+mount namespace):
 # audit -> plan -> apply -> audit over histories an admin meets. Whenever
 # audit exits 1 it must name a step (a full command) that runs as printed,

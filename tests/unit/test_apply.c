@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_apply.c: unit tests for src/apply.c: render, plan, apply, rollback, faults and crashes on a fixture root. */
 #include <errno.h>
 #include <fcntl.h>

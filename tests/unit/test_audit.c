@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_audit.c: statuses from live values, the boot view and the catalogue. */
 #include <errno.h>
 #include <fcntl.h>

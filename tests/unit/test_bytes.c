@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_bytes.c: base64 round trips and SHA-256 against the FIPS 180-4 / RFC 4648 vectors. */
 #include <errno.h>
 #include <stdlib.h>

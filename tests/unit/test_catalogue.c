@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_catalogue.c: unit tests for src/catalogue.c: table invariants, lookup, suggest, check. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_doctor.c: unit tests for src/doctor.c on synthetic censuses and settings. */
 #include <arpa/inet.h>
 #include <fcntl.h>

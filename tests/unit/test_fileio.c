@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_fileio.c: unit tests for src/fileio.c, with write/fsync/renameat/openat failing on demand. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_netns.c: --netns specs, namespace discovery on a fake procfs. */
 #include <errno.h>
 #include <stdlib.h>

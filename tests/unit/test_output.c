@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_output.c: escaping, tables, JSON and Prometheus text. */
 #include <stdio.h>
 #include <stdlib.h>

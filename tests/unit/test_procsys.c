@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_procsys.c: unit tests for src/procsys.c on fixture roots, with write()/openat() watched. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_profile.c: unit tests for src/profile.c: loading, validation messages, merging, rules, listing. */
 #include <errno.h>
 #include <fcntl.h>

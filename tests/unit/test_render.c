@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_render.c: render --as kubernetes and docker from a loaded profile. */
 #include <errno.h>
 #include <stdlib.h>

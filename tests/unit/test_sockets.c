@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_sockets.c: unit tests for src/sockets.c on recorded netlink dumps and /proc fixtures. */
 #include <arpa/inet.h>
 #include <errno.h>

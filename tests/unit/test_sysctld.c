@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_sysctld.c: unit tests for src/sysctld.c; the expected values were checked against systemd 252 and procps 4.0.2. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_util.c: key names, value token lists, messages. */
 #include <errno.h>
 #include <stdlib.h>

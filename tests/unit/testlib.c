@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* testlib.c: fixture roots in mkdtemp for the unit tests. */
 #include <errno.h>
 #include <fcntl.h>

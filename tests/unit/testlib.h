@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* testlib.h: fixture roots in mkdtemp for the unit tests. */
 #pragma once
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # -*- coding: utf-8 -*-
 # fleet.py: filters turning every host's tcptune fact into one fleet report (JSON) and one table.
 

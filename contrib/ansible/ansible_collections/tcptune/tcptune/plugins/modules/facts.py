@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 # -*- coding: utf-8 -*-
 # facts.py: Ansible module gathering tcptune's audit and doctor JSON as host facts.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 # -*- coding: utf-8 -*-
 # profile.py: Ansible module driving tcptune's JSON (plan, apply, audit, rollback) on one host.
 #
