@@ -481,15 +481,9 @@ int cmd_render(const struct opts *o, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--as") || !strncmp(argv[i], "--as=", 5))
 			return cmd_render_as(o, argc, argv);
-	if (argc < 2) {
-		tt_error(o, "render: name at least one PROFILE");
-		return EXIT_USAGE;
-	}
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-') {
-			tt_error(o, "render: unknown option '%s'; see tcptune --help", argv[i]);
-			return EXIT_USAGE;
-		}
+	r = ctx_profile_operands(o, argc, argv);
+	if (r != EXIT_OK)
+		return r;
 	r = ctx_open(o, &c);
 	if (r != EXIT_OK)
 		return r;

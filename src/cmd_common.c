@@ -335,3 +335,17 @@ char *tt_hint_complete(const struct opts *o, const char *msg)
 	free(out);
 	return t;
 }
+
+int ctx_profile_operands(const struct opts *o, int argc, char **argv)
+{
+	if (argc < 2) {
+		tt_error(o, "%s: name at least one PROFILE", argv[0]);
+		return EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-') {
+			tt_error(o, "%s: unknown option '%s'; see tcptune --help", argv[0], argv[i]);
+			return EXIT_USAGE;
+		}
+	return EXIT_OK;
+}

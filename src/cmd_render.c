@@ -36,15 +36,9 @@ int cmd_render_as(const struct opts *o, int argc, char **argv)
 	}
 	if (as == RENDER_SYSCTLD)
 		return cmd_render(o, n, argv);
-	if (n < 2) {
-		tt_error(o, "render: name at least one PROFILE");
-		return EXIT_USAGE;
-	}
-	for (int i = 1; i < n; i++)
-		if (argv[i][0] == '-') {
-			tt_error(o, "render: unknown option '%s'; see tcptune --help", argv[i]);
-			return EXIT_USAGE;
-		}
+	r = ctx_profile_operands(o, n, argv);
+	if (r != EXIT_OK)
+		return r;
 	r = ctx_open(o, &c);
 	if (r != EXIT_OK)
 		return r;

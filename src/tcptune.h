@@ -83,6 +83,8 @@ int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, s
  */
 void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *ret_n,
 			   char **ret_why);
+/* argv[1..] are PROFILEs: at least one, and no option. EXIT_OK, or EXIT_USAGE said. */
+int ctx_profile_operands(const struct opts *o, int argc, char **argv);
 /* "tcptune: message" on stderr (with colour when enabled). */
 void tt_error(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);
 void tt_warn(const struct opts *o, const char *fmt, ...) TT_PRINTF(2, 3);

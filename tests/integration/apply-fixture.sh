@@ -147,9 +147,9 @@ diff -u "$T/before" "$T/now" || fail "recovery did not restore live values"
 # a garbled journal stops apply (it may be the only way back) and rollback
 echo '{ garbage' >"$JOURNAL"
 expect_exit 3 tt apply crawler
-grep_err '`tcptune rollback --forget` sets it aside'
+grep_err 'tcptune --root [^ ]+ rollback --forget` sets it aside'
 expect_exit 2 tt rollback
-grep_err '`tcptune rollback --forget` sets it aside'
+grep_err 'tcptune --root [^ ]+ rollback --forget` sets it aside'
 # the documented way out: kept aside, and the next apply works
 expect_exit 0 tt rollback --forget
 [ "$(cat "$JOURNAL.forgotten")" = '{ garbage' ] || fail "--forget did not keep the journal"
