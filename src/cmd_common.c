@@ -198,10 +198,13 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 	/* the way back from a half-done apply: -q (the boot audit unit) must not hide it */
 	advice = apply_last_advice(&last);
 	if (advice) {
-		char *e = output_escape(advice);
+		char *full = tt_hint_complete(o, advice);
+		char *e = output_escape(full);
+
 		fprintf(stderr, "tcptune: %swarning:%s %s\n", output_style_on(STYLE_WARN, o->color),
 			output_style_off(o->color), e);
 		free(e);
+		free(full);
 	}
 	free(advice);
 	/* after a rollback the recorded profiles are no longer what the admin wants */
