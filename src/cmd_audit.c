@@ -193,9 +193,12 @@ static void audit_table(FILE *out, const struct opts *o, const struct profile *p
 		fputs("This is a child network namespace: host-wide keys are audited on the host.\n", out);
 	if (a->compliant)
 		fputs("compliant\n", out);
-	else if (apply)
-		fprintf(out, "not compliant: run: %s%s\n", apply,
-			a->n ? " (`plan` in place of `apply` shows the changes first)" : "");
+	else if (apply) {
+		char *plan = tt_hint(o, "plan", p->names, p->n_names);
+
+		fprintf(out, "not compliant: run: %s (`%s` shows the changes first)\n", apply, plan);
+		free(plan);
+	}
 	else
 		fputs("not compliant: each step above turns its key ok\n", out);
 }

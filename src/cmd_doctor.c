@@ -225,29 +225,19 @@ static void print_text(const struct opts *o, const struct doctor *d, double inte
 }
 
 /*
- * The audit findings' fix names the profile that set the key, which may be
- * a parent (apply baseline would drop the rest of crawler) and lacks the
- * run's --root, --netns…: name the profiles doctor audited, as they paste.
- * Every other "`tcptune ..." in a fix gets the run's global options.
+ * The audit findings' fixes come from audit's remedy (complete commands
+ * naming the profiles audited, or the file that wins at boot); every other
+ * "`tcptune ..." in a fix gets the run's global options.
  */
-static void complete_fixes(const struct opts *o, const struct profile *p, struct doctor *d)
+static void complete_fixes(const struct opts *o, struct doctor *d)
 {
-	char *apply = p ? tt_hint(o, "apply", p->names, p->n_names) : NULL;
-	char *plan = p ? tt_hint(o, "plan", p->names, p->n_names) : NULL;
-
 	for (size_t i = 0; i < d->n; i++) {
 		struct dfinding *f = &d->f[i];
-		char *fix;
+		char *fix = tt_hint_complete(o, f->fix);
 
-		if (p && (!strcmp(f->id, "audit-drift") || !strcmp(f->id, "audit-boot-drift")))
-			fix = xasprintf("`%s` (`%s` shows the change first)", apply, plan);
-		else
-			fix = tt_hint_complete(o, f->fix);
 		free(f->fix);
 		f->fix = fix;
 	}
-	free(apply);
-	free(plan);
 }
 
 int cmd_doctor(const struct opts *o, int argc, char **argv)
@@ -302,7 +292,7 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 	r = gather(o, &cx, src, interval, &first, &last);
 	if (r == EXIT_OK) {
 		doctor_run(interval > 0 ? &first : NULL, &last, &e, have_audit ? &a : NULL, &d);
-		complete_fixes(o, have_audit ? &p : NULL, &d);
+		complete_fixes(o, &d);
 		if (interval > 0)
 			interval = last.t - first.t;
 		if (o->format == FMT_JSON)
