@@ -20,6 +20,7 @@ struct cwdest {
 	uint8_t family, addr[16];
 	uint16_t port;
 	unsigned long long n, unread;
+	unsigned long long n_unread;    /* sockets with bytes the process never read */
 };
 
 /* The CLOSE_WAIT sockets of one process (or, unseen, of one uid). */
@@ -87,6 +88,7 @@ static void holder_dest(struct cwholder *h, const struct ssock *x)
 	d->n++;
 	/* Recv-Q counts the FIN (one sequence number) until the process reads end-of-file */
 	d->unread += x->rqueue ? x->rqueue - 1 : 0;
+	d->n_unread += x->rqueue > 1;
 }
 
 static int cmp_dest(const void *a, const void *b)
@@ -199,7 +201,8 @@ void doctor_cw_run(const struct sample *first, const struct sample *last, struct
 		}
 		(void)sockets_addr_str(top->family, top->addr, top->port, dest, sizeof(dest));
 		name = holder_name(h, p);
-		cause = top->unread ? "responses left unread: the process stopped reading before "
+		/* one late response among idle pooled sockets does not make the pile unread responses */
+		cause = top->n_unread * 2 > top->n ? "responses left unread: the process stopped reading before "
 				      "end-of-file and never closed the socket" :
 				      "the peer closed idle (pooled) connections that the process never closed";
 		if (dt > 0)

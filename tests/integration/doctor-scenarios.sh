@@ -139,7 +139,7 @@ stop; finish
 " || fail "leak sandbox: $(cat "$T/err")"
 P=$(cat "$W/pid-leak")
 [ "$(cat "$W/leak.rc")" = 1 ] || { cat "$W/leak.json" >&2; fail "leak: doctor exit $(cat "$W/leak.rc"), wanted 1"; }
-grep_out "close-wait-leak: PID [0-9]+ \\(python3\\) leaks CLOSE_WAIT: [0-9]+ toward 127.0.0.1:8888, 0 bytes unread, growing [0-9]+/min, EMFILE in about" "$W/leak.txt"
+grep_out "close-wait-leak: PID [0-9]+ \\(python3\\) leaks CLOSE_WAIT: [0-9]+ toward 127.0.0.1:8888, [0-9]+ bytes unread, growing [0-9]+/min, EMFILE in about" "$W/leak.txt"
 json "$P" <<'EOP' || fail "leak JSON"
 import json, sys
 d = json.load(open(sys.argv[1] + "/leak.json"))

@@ -219,13 +219,20 @@ static void test_close_wait_stuck(void **state)
 	b.t = 3;
 	cw(&a, 9, 1, 6, 120000);
 	cw(&b, 9, 1, 6, 123000);
-	b.s[0].rqueue = 4097;               /* 4096 bytes never read */
+	b.s[0].rqueue = 4097;               /* 4096 bytes never read, on one socket of six */
+	doctor_run(&a, &b, &e, NULL, &d);
+	f = find(&d, "close-wait-leak");
+	assert_non_null(f);
+	assert_non_null(strstr(f->summary, "4096 bytes unread: the peer closed idle (pooled) connections"));
+	doctor_free(&d);
+	for (size_t i = 1; i < 4; i++)
+		b.s[i].rqueue = 4097;       /* and on most of them */
 	doctor_run(&a, &b, &e, NULL, &d);
 	f = find(&d, "close-wait-leak");
 	assert_non_null(f);
 	assert_int_equal(f->severity, SEV_WARNING);
 	assert_non_null(strstr(f->summary, "PID 9 (?) holds 6 CLOSE_WAIT that last (oldest at least 2m03s)"));
-	assert_non_null(strstr(f->summary, "4096 bytes unread: responses left unread"));
+	assert_non_null(strstr(f->summary, "16384 bytes unread: responses left unread"));
 	assert_true(isnan(f->eta_s));
 	doctor_free(&d);
 	doctor_run(NULL, &b, &e, NULL, &d);
