@@ -137,7 +137,7 @@ expect_exit 0 tt plan crawler
 grep_err 'did not finish'
 # -q (what the boot audit unit runs) keeps the advice: it is the way back
 "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -q audit >/dev/null 2>"$T/err"
-grep_err 'did not finish.*run `tcptune rollback`'
+grep_err "did not finish.*run \`[^\`]*tcptune --root $R rollback\`"
 expect_exit 0 tt rollback
 grep_err 'did not finish: completing the restore'
 snapshot "$T/now"
