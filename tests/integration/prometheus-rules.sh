@@ -42,6 +42,8 @@ mutant 's/(.\*\/)?tcptune/tcptune/' TcptuneMetricsStale                  # the f
 # tcptune metric is in the manual.
 R=$(tt_root root-basic)
 S=$(tt_root sockets-proc)
+# make dist drops the dangling fd links (socket:[N]): remake them
+sh "$SRCDIR/tests/data/sockets-proc/mkfds.sh" "$S" || fail "mkfds"
 { "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" -o prometheus audit crawler
   "$TCPTUNE" --root "$S" -o prometheus sockets
   "$TCPTUNE" --root "$S" -o prometheus doctor; } >"$T/all.prom" 2>"$T/err"
