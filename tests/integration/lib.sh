@@ -148,3 +148,20 @@ EOS
 	chmod 644 "$T/sandbox.sh"
 	$(sandbox_cmd) sh "$T/sandbox.sh" >"$T/out" 2>"$T/err"
 }
+
+# tt_scrape_script: $T/scrape.py prints one scrape of a node_exporter on
+# 127.0.0.1:9100 (in the sandbox's own network namespace), waiting up to
+# about 10 s for it to answer.
+tt_scrape_script() {
+	cat >"$T/scrape.py" <<'EOS'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:9100/metrics', timeout=2).read().decode())
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit('node_exporter did not answer')
+EOS
+	chmod 644 "$T/scrape.py"
+}

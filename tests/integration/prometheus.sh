@@ -91,17 +91,7 @@ tt_need_sandbox
 W="$T/w"
 mkdir -p "$T/tf" && cp "$T/audit.prom" "$T/sockets.prom" "$T/odd.prom" "$T/tf/" &&
 	chmod -R a+rX "$T/tf" || fail "cannot make the textfile dir"
-cat >"$T/scrape.py" <<'EOP'
-import sys, time, urllib.request
-for _ in range(100):
-    try:
-        sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:9100/metrics', timeout=2).read().decode())
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit('node_exporter did not answer')
-EOP
-chmod 644 "$T/scrape.py"
+tt_scrape_script
 tt_sandbox "
 ip link set lo up || exit 99
 $NE --collector.disable-defaults --collector.textfile --collector.textfile.directory=$T/tf \

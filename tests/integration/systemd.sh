@@ -83,17 +83,7 @@ chmod -R a+rX "$T/units" "$T/exec.py" "$T/run-unit.sh"
 # The timer's file, scraped by a real node_exporter: the same families and samples.
 NE=$(command -v prometheus-node-exporter || command -v node_exporter || true)
 [ -n "$NE" ] || skip "prometheus-node-exporter is not installed"
-cat >"$T/scrape.py" <<'EOF'
-import sys, time, urllib.request
-for _ in range(100):
-    try:
-        sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:9100/metrics', timeout=2).read().decode())
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit('node_exporter did not answer')
-EOF
-chmod 644 "$T/scrape.py"
+tt_scrape_script
 
 tt_sandbox "
 set -u
