@@ -4,7 +4,7 @@
 # Works on a plain bash; uses bash-completion's helpers only when they are
 # loaded. Installed as $(datadir)/bash-completion/completions/tcptune.
 
-_tcptune_commands="audit apply plan rollback render profiles show validate explain sockets doctor"
+_tcptune_commands="audit apply plan rollback render profiles show validate explain sockets doctor help"
 # Global options that take a value (also accepted after the command).
 _tcptune_global_arg="--root --netns --fragment --profile-dir -o --format --output --color --colour"
 _tcptune_global_flag="-q --quiet -v --verbose -h --help -V --version"
@@ -181,6 +181,11 @@ _tcptune()
 		;;
 	explain)
 		COMPREPLY=($(compgen -W "$(_tcptune_keys "$root")" -- "$cur"))
+		;;
+	help)
+		# help COMMAND: the commands, once
+		[[ ${words[cword-1]} == help ]] &&
+			COMPREPLY=($(compgen -W "${_tcptune_commands% help}" -- "$cur"))
 		;;
 	esac
 	return 0

@@ -60,7 +60,9 @@ has() {
 
 PATH=$T/bin:/usr/bin:/bin
 export TCPTUNE_PROFILE_PATH=$SRCDIR/profiles
-comp "apply audit doctor explain plan profiles render rollback show sockets validate" tcptune ""
+comp "apply audit doctor explain help plan profiles render rollback show sockets validate" tcptune ""
+comp "show sockets" tcptune help s
+comp "" tcptune help sockets ""
 comp "show sockets" tcptune s
 comp "sockets" tcptune -q --root / so
 comp "--color --colour" tcptune --co
@@ -172,6 +174,7 @@ timeout 120 zsh -f "$T/t.zsh" "$T" \
 	"tcptune --profile-dir $SRCDIR/profiles audit " \
 	"tcptune --root $R explain net.ipv4.tcp_keep" \
 	"tcptune sockets --by " \
+	"tcptune help " \
 	"tcptune apply --" >"$T/zsh.out" 2>&1
 rc=$?
 [ "$rc" -eq 77 ] && { echo "note: no zsh/zpty; zsh completion checked for syntax only" >&2; exit 0; }
@@ -186,6 +189,9 @@ zhas() {
 }
 zhas "tcptune " 'sockets +-- TCP sockets by state'
 zhas "tcptune " 'rollback +-- undo the last apply'
+zhas "tcptune " 'help +-- the options and examples'
+zhas "tcptune help " 'doctor'
+zhas "tcptune help " 'rollback'
 zhas "tcptune --profile-dir $SRCDIR/profiles audit " 'baseline +crawler +high-bandwidth +web-server'
 zhas "tcptune --root $R explain net.ipv4.tcp_keep" 'net\.ipv4\.tcp_keepalive_intvl'
 zhas "tcptune --root $R explain net.ipv4.tcp_keep" 'net\.ipv4\.tcp_keepalive_probes'
