@@ -46,7 +46,6 @@
 #include "catalogue.h"
 #include "fileio.h"
 #include "sysctld.h"
-#include "tcptune.h"
 
 #define JOURNAL_FORMAT 2
 /* where `rollback --forget` keeps a journal it sets aside */

@@ -9,6 +9,9 @@
 #include "provenance.h"
 #include "util.h"
 
+#define TT_LOCK_PATH        "/run/lock/tcptune.lock"
+#define TT_JOURNAL_PATH     "/var/lib/tcptune/last-apply"
+
 enum apply_action {
 	APPLY_SET,           /* live differs from the target: write it */
 	APPLY_KEEP,          /* live already holds the target */
