@@ -99,7 +99,7 @@ struct apply_opts {
 char *apply_render(const struct profile *p, const struct procsys *ps);
 /*
  * The same with bv, the boot view without the fragment, deciding what needs
- * pinning (see render_target() in apply.c); apply_render() is bv == NULL:
+ * pinning (see render_target() in fragment.c); apply_render() is bv == NULL:
  * kernel defaults only.
  */
 struct bootview;
