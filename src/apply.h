@@ -9,6 +9,9 @@
 #include "provenance.h"
 #include "util.h"
 
+#define TT_LOCK_PATH        "/run/lock/tcptune.lock"
+#define TT_JOURNAL_PATH     "/var/lib/tcptune/last-apply"
+
 enum apply_action {
 	APPLY_SET,           /* live differs from the target: write it */
 	APPLY_KEEP,          /* live already holds the target */
@@ -96,7 +99,7 @@ struct apply_opts {
 char *apply_render(const struct profile *p, const struct procsys *ps);
 /*
  * The same with bv, the boot view without the fragment, deciding what needs
- * pinning (see render_target() in apply.c); apply_render() is bv == NULL:
+ * pinning (see render_target() in fragment.c); apply_render() is bv == NULL:
  * kernel defaults only.
  */
 struct bootview;

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <unistd.h>
@@ -196,4 +198,59 @@ void netns_free(struct netns *v, size_t n)
 		free(v[i].procs);
 	}
 	free(v);
+}
+
+/* ---- the namespace we are in, by identity (the journal records it) ---------- */
+
+/*
+ * The network namespace of this thread (after --netns) by identity: the
+ * device and inode of its nsfs file, which a new namespace of the same
+ * name (a restarted container) does not share.
+ */
+int netns_self(unsigned long long *ret_dev, unsigned long long *ret_ino)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st) < 0)
+		return -errno;
+	*ret_dev = (unsigned long long)st.st_dev;
+	*ret_ino = (unsigned long long)st.st_ino;
+	return 0;
+}
+
+/*
+ * nsfs inode numbers are reused once a namespace is freed: a container
+ * restarted under the same name may get its predecessor's inode. The
+ * netns cookie (SO_NETNS_COOKIE, Linux 5.14) is never reused while the
+ * machine runs. 0 when the kernel has none.
+ */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+unsigned long long netns_cookie(void)
+{
+	unsigned long long c = 0;
+	socklen_t len = sizeof(c);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) < 0 || len != sizeof(c))
+		c = 0;
+	(void)close(fd);
+	return c;
+}
+
+char *netns_describe(const char *name, bool has_ns, unsigned long long dev, unsigned long long ino,
+		     unsigned long long cookie)
+{
+	char *id = !has_ns ? xstrdup("") : cookie ?
+		xasprintf(" (nsfs device %u:%u, inode %llu, cookie %llu)", major((dev_t)dev),
+			  minor((dev_t)dev), ino, cookie) :
+		xasprintf(" (nsfs device %u:%u, inode %llu)", major((dev_t)dev), minor((dev_t)dev), ino);
+	char *s = name ? xasprintf("network namespace --netns %s%s", name, id)
+		       : xasprintf("the network namespace tcptune runs in without --netns%s", id);
+
+	free(id);
+	return s;
 }

@@ -49,3 +49,15 @@ int netns_owned_by_us(const char *path);
 int netns_list(const char *proc, const char *run_netns, struct netns **ret, size_t *ret_n,
 	       size_t *ret_hidden);
 void netns_free(struct netns *v, size_t n);
+
+/*
+ * The network namespace of this thread by identity: its nsfs file's device
+ * and inode (0 or -errno), and its netns cookie (SO_NETNS_COOKIE; 0 when
+ * the kernel has none). netns_describe: a sentence naming a namespace by the
+ * name given (NULL: the one tcptune runs in) and, when has_ns, its
+ * identity. Caller frees.
+ */
+int netns_self(unsigned long long *ret_dev, unsigned long long *ret_ino);
+unsigned long long netns_cookie(void);
+char *netns_describe(const char *name, bool has_ns, unsigned long long dev, unsigned long long ino,
+		     unsigned long long cookie);

@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "sysctld.h"
+#include "sysctld-internal.h"
 
 /*
  * How the two tools find and read their files; every rule below was read
@@ -48,121 +49,10 @@ static const char *const conf_dirs[] = {
 	"/usr/lib/sysctl.d",
 	"/lib/sysctl.d",
 };
-#define PROCPS_CONF "/etc/sysctl.conf"
 #define MAX_FILE_SIZE (4 << 20)
 
-/* One parsed line of a sysctl.d file. */
-struct line {
-	unsigned no;
-	char *key;          /* canonical dotted key or pattern */
-	char *raw;          /* value as written, stripped; NULL for "-key" */
-	bool ignore_failure;
-	bool glob;
-	bool procps_skip;   /* "- key", "key.": procps names no file with it */
-	bool odd;           /* procps's path has an empty component: see sysctl_assign */
-};
-
-struct pfile {
-	char *path;
-	struct line *lines;     /* as systemd splits the text */
-	size_t n;
-	struct line *pp_lines;  /* as procps does; the same array unless the text has CR or NUL */
-	size_t n_pp;
-	int err;                /* not readable: nothing applies */
-};
-
-/* A systemd-sysctl hashmap entry, with the raw value it compares on. */
-struct sd_opt {
-	struct sysctl_assign a;
-	char *raw;
-	bool dead;          /* replaced by a later entry: dropped when the table is done */
-};
-
-struct entry {
-	char *name;
-	char *path;         /* as the admin sees it */
-	bool devnull;       /* a symlink to /dev/null: read as empty, never opened */
-	bool overlay;
-};
-
-/*
- * A string -> index map (open addressing, FNV-1a), so that finding a key,
- * a file or a name already seen costs O(1), not a scan: 80,000 lines or
- * 20,000 files took 5 to 30 s with scans. Keys are borrowed.
- */
-struct strindex {
-	const char **keys;
-	size_t *vals;
-	size_t cap, n;
-};
-
-static size_t str_hash(const char *s)
-{
-	size_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static size_t *strindex_slot(const struct strindex *x, const char *key, bool *ret_found)
-{
-	size_t i = str_hash(key) & (x->cap - 1);
-
-	while (x->keys[i] && strcmp(x->keys[i], key))
-		i = (i + 1) & (x->cap - 1);
-	*ret_found = x->keys[i] != NULL;
-	return &x->vals[i];
-}
-
-/* The value stored for key, or (size_t)-1. */
-static size_t strindex_get(const struct strindex *x, const char *key)
-{
-	bool found;
-	size_t *v;
-
-	if (!x->cap)
-		return (size_t)-1;
-	v = strindex_slot(x, key, &found);
-	return found ? *v : (size_t)-1;
-}
-
-/* Set key (borrowed, must outlive the map or be replaced) to val. */
-static void strindex_put(struct strindex *x, const char *key, size_t val)
-{
-	bool found;
-	size_t *v;
-
-	if ((x->n + 1) * 2 > x->cap) {
-		struct strindex bigger = { .cap = x->cap ? x->cap * 2 : 64 };
-
-		bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
-		bigger.vals = xcalloc(bigger.cap, sizeof(*bigger.vals));
-		for (size_t i = 0; i < x->cap; i++)
-			if (x->keys[i])
-				strindex_put(&bigger, x->keys[i], x->vals[i]);
-		free(x->keys);
-		free(x->vals);
-		*x = bigger;
-	}
-	v = strindex_slot(x, key, &found);
-	if (!found) {
-		x->keys[v - x->vals] = key;
-		x->n++;
-	}
-	x->keys[v - x->vals] = key;
-	*v = val;
-}
-
-static void strindex_free(struct strindex *x)
-{
-	free(x->keys);
-	free(x->vals);
-	memset(x, 0, sizeof(*x));
-}
-
 /* Room for one more element in *v (of size sz) holding n, doubling *cap. */
-static void grow(void *v, size_t n, size_t *cap, size_t sz)
+void sysctld_grow(void *v, size_t n, size_t *cap, size_t sz)
 {
 	void **p = v;
 
@@ -172,27 +62,8 @@ static void grow(void *v, size_t n, size_t *cap, size_t sz)
 	*p = xreallocarray(*p, *cap, sz);
 }
 
-struct loader {
-	int rootfd;
-	const char *ov_path;
-	const char *ov_text;
-	char *ov_dir;
-	const char *ov_name;
-	bool ov_have_ino;
-	dev_t ov_dev;
-	ino_t ov_ino;
-	struct pfile *files;
-	size_t n_files, cap_files;
-	struct strindex file_index;   /* path -> files[i] */
-	struct sd_opt *sd;
-	size_t n_sd, cap_sd;
-	struct strindex sd_index;     /* key -> its live entry in sd */
-	size_t cap_all, cap_pp, cap_pp_excl, cap_bv_files, cap_pp_files;
-	struct bootview *bv;
-};
-
 /* Every path below --root goes through here: symlinks resolve inside the root. */
-static int open_in_root(int rootfd, const char *path, int flags)
+int sysctld_open_in_root(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (unsigned long long)(flags | O_CLOEXEC),
@@ -262,7 +133,7 @@ bad:
 }
 
 /* Does a dotted pattern match a dotted key, as glob(3) on /proc/sys would? */
-static bool glob_match(const char *pattern, const char *key)
+bool sysctld_glob_match(const char *pattern, const char *key)
 {
 	char *p = xstrdup(pattern), *k = xstrdup(key);
 	bool m;
@@ -276,49 +147,6 @@ static bool glob_match(const char *pattern, const char *key)
 	free(p);
 	free(k);
 	return m;
-}
-
-/*
- * procps builds "/proc/sys/" + key with the separators swapped and never
- * simplifies it, then compares such paths with strcmp(): a leading or
- * doubled separator makes a path that matches no other spelling (checked
- * with sysctl 4.0.2; a single trailing one on a glob is harmless).
- */
-static bool odd_spelling(const char *key)
-{
-	const char *sep = strpbrk(key, "./");
-	size_t len = strlen(key);
-
-	if (!sep)
-		return false;
-	if (len > 1 && key[len - 1] == *sep)
-		len--;
-	if (key[0] == *sep)
-		return true;
-	for (size_t i = 1; i < len; i++)
-		if (key[i] == *sep && key[i - 1] == *sep)
-			return true;
-	return false;
-}
-
-/*
- * procps does not simplify either: "/proc/sys/.../tcp_sack/" names no
- * file. glob() copes with "conf.e*.rp_filter." (it stats the literal last
- * component) but lets "tcp_s*." match directories only.
- */
-static bool procps_trailing_miss(const char *key, bool glob)
-{
-	size_t len = strlen(key);
-	const char *last;
-
-	if (!len || !strchr("./", key[len - 1]))
-		return false;
-	if (!glob)
-		return true;
-	last = key + len - 1;
-	while (last > key && !strchr("./", last[-1]))
-		last--;
-	return strcspn(last, "*?[") < (size_t)(key + len - 1 - last);
 }
 
 enum {
@@ -393,16 +221,16 @@ static void parse_text(struct loader *L, const char *path, const char *text, siz
 				msgs_add(&L->bv->warnings,
 					 "%s:%u: space after '-': `sysctl --system` (procps) takes it as part of the key and ignores the line",
 					 path, no);
-		} else if (procps_trailing_miss(key, ln.glob)) {
+		} else if (sysctld_procps_trailing_miss(key, ln.glob)) {
 			ln.procps_skip = true;
 			if (flags & WARN_PROCPS)
 				msgs_add(&L->bv->warnings,
 					 "%s:%u: trailing separator: `sysctl --system` (procps) finds no such key and ignores the line",
 					 path, no);
 		}
-		ln.odd = odd_spelling(key);
+		ln.odd = sysctld_procps_odd_spelling(key);
 		ln.raw = value ? xstrdup(value) : NULL;
-		grow(ret, *ret_n, &cap, sizeof(**ret));
+		sysctld_grow(ret, *ret_n, &cap, sizeof(**ret));
 		(*ret)[(*ret_n)++] = ln;
 next:
 		free(buf);
@@ -427,7 +255,7 @@ static int read_text(struct loader *L, const struct entry *e, char **ret, size_t
 		*ret = xstrdup("");
 		return 0;
 	}
-	fd = open_in_root(L->rootfd, e->path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	fd = sysctld_open_in_root(L->rootfd, e->path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -455,7 +283,7 @@ static int read_text(struct loader *L, const struct entry *e, char **ret, size_t
 }
 
 /* Parse a file once; systemd and procps usually read the same ones. */
-static struct pfile *load_file(struct loader *L, const struct entry *e, bool quiet_enoent)
+struct pfile *sysctld_load_file(struct loader *L, const struct entry *e, bool quiet_enoent)
 {
 	struct pfile *pf;
 	char *text = NULL;
@@ -466,7 +294,7 @@ static struct pfile *load_file(struct loader *L, const struct entry *e, bool qui
 
 	if (at != (size_t)-1)
 		return &L->files[at];
-	grow(&L->files, L->n_files, &L->cap_files, sizeof(*L->files));
+	sysctld_grow(&L->files, L->n_files, &L->cap_files, sizeof(*L->files));
 	pf = &L->files[L->n_files++];
 	*pf = (struct pfile){ .path = xstrdup(e->path) };
 	strindex_put(&L->file_index, pf->path, L->n_files - 1);
@@ -495,7 +323,7 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
-/* The entries of list_files(), with an index of their names. */
+/* The entries of sysctld_list_files(), with an index of their names. */
 struct entries {
 	struct entry *v;
 	size_t n, cap;
@@ -509,7 +337,7 @@ static bool have_name(const struct entries *es, const char *name)
 
 static void add_entry(struct entries *es, const char *dir, const char *name, bool devnull, bool overlay)
 {
-	grow(&es->v, es->n, &es->cap, sizeof(*es->v));
+	sysctld_grow(&es->v, es->n, &es->cap, sizeof(*es->v));
 	es->v[es->n++] = (struct entry){
 		.name = xstrdup(name),
 		.path = xasprintf("%s/%s", dir, name),
@@ -539,7 +367,7 @@ static bool is_devnull_link(int dfd, const char *name)
  * name. systemd drops directories that resolve to one already listed and
  * names starting with '.'; procps does neither.
  */
-static void list_files(struct loader *L, bool systemd, struct entry **ret, size_t *ret_n)
+void sysctld_list_files(struct loader *L, bool systemd, struct entry **ret, size_t *ret_n)
 {
 	struct entries es = { 0 };
 	struct stat seen[sizeof(conf_dirs) / sizeof(conf_dirs[0])];
@@ -552,7 +380,7 @@ static void list_files(struct loader *L, bool systemd, struct entry **ret, size_
 		DIR *d = NULL;
 		int fd;
 
-		fd = open_in_root(L->rootfd, dir, O_RDONLY | O_DIRECTORY);
+		fd = sysctld_open_in_root(L->rootfd, dir, O_RDONLY | O_DIRECTORY);
 		if (fd < 0 && fd != -ENOENT && systemd)
 			msgs_add(&L->bv->warnings, "%s: %s, not read", dir, strerror(-fd));
 		if (fd >= 0 && fstat(fd, &st) == 0) {
@@ -594,7 +422,7 @@ static void list_files(struct loader *L, bool systemd, struct entry **ret, size_
 	*ret_n = es.n;
 }
 
-static void free_entries(struct entry *v, size_t n)
+void sysctld_free_entries(struct entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].name);
@@ -603,7 +431,7 @@ static void free_entries(struct entry *v, size_t n)
 	free(v);
 }
 
-static struct sysctl_assign assign_of(const struct line *l, const char *file)
+struct sysctl_assign sysctld_assign_of(const struct line *l, const char *file)
 {
 	return (struct sysctl_assign){
 		.key = xstrdup(l->key),
@@ -615,146 +443,17 @@ static struct sysctl_assign assign_of(const struct line *l, const char *file)
 	};
 }
 
-static void assign_free(struct sysctl_assign *a)
+void sysctld_assign_free(struct sysctl_assign *a)
 {
 	free(a->key);
 	free(a->value);
 	free(a->file);
 }
 
-static void push(struct sysctl_assign **v, size_t *n, size_t *cap, struct sysctl_assign a)
+void sysctld_push(struct sysctl_assign **v, size_t *n, size_t *cap, struct sysctl_assign a)
 {
-	grow(v, *n, cap, sizeof(**v));
+	sysctld_grow(v, *n, cap, sizeof(**v));
 	(*v)[(*n)++] = a;
-}
-
-/*
- * systemd parse_file(): an OrderedHashmap keyed by the normalized key or
- * pattern. The same value again only ORs ignore_failure and keeps the
- * entry where it is; a different value (or a "-key" line) removes the
- * entry and appends the new one, so it moves to the end. We keep the
- * entry's place but report the latest line that states the value: that
- * is the line an admin has to edit.
- */
-static void sd_add(struct loader *L, const struct line *l, const char *file)
-{
-	size_t at = strindex_get(&L->sd_index, l->key);
-
-	if (at != (size_t)-1) {
-		struct sd_opt *o = &L->sd[at];
-
-		if ((!o->raw && !l->raw) || (o->raw && l->raw && !strcmp(o->raw, l->raw))) {
-			bool ign = o->a.ignore_failure || l->ignore_failure;
-			char *key = o->a.key;
-
-			/* the index borrows the key: keep that string, take the rest anew */
-			o->a.key = NULL;
-			assign_free(&o->a);
-			o->a = assign_of(l, file);
-			free(o->a.key);
-			o->a.key = key;
-			o->a.ignore_failure = ign;
-			return;
-		}
-		/* removed here and appended below: marked now, dropped when the table is done */
-		o->dead = true;
-	}
-	grow(&L->sd, L->n_sd, &L->cap_sd, sizeof(*L->sd));
-	L->sd[L->n_sd++] = (struct sd_opt){
-		.a = assign_of(l, file),
-		.raw = l->raw ? xstrdup(l->raw) : NULL,
-	};
-	strindex_put(&L->sd_index, L->sd[L->n_sd - 1].a.key, L->n_sd - 1);
-}
-
-static void load_systemd(struct loader *L)
-{
-	struct bootview *bv = L->bv;
-	struct entry *v;
-	size_t n;
-
-	list_files(L, true, &v, &n);
-	for (size_t i = 0; i < n; i++) {
-		struct pfile *pf = load_file(L, &v[i], true);
-
-		grow(&bv->files, bv->n_files, &L->cap_bv_files, sizeof(*bv->files));
-		bv->files[bv->n_files++] = xstrdup(v[i].path);
-		for (size_t j = 0; j < pf->n; j++) {
-			const struct line *l = &pf->lines[j];
-
-			if (l->raw)
-				push(&bv->all, &bv->n_all, &L->cap_all, assign_of(l, pf->path));
-			sd_add(L, l, pf->path);
-		}
-	}
-	free_entries(v, n);
-	strindex_free(&L->sd_index);
-	bv->sd = xcalloc(L->n_sd ? L->n_sd : 1, sizeof(*bv->sd));
-	bv->n_sd = 0;
-	for (size_t i = 0; i < L->n_sd; i++) {
-		if (L->sd[i].dead)
-			assign_free(&L->sd[i].a);
-		else
-			bv->sd[bv->n_sd++] = L->sd[i].a;
-		free(L->sd[i].raw);
-	}
-	free(L->sd);
-	L->sd = NULL;
-	L->n_sd = 0;
-}
-
-/* procps reads /etc/sysctl.conf last, and only when it is a regular file. */
-static bool procps_conf_present(struct loader *L, struct entry *e)
-{
-	struct stat st;
-	int fd;
-
-	*e = (struct entry){ .name = (char *)"sysctl.conf", .path = (char *)PROCPS_CONF };
-	if (L->ov_path && !strcmp(L->ov_path, PROCPS_CONF)) {
-		e->overlay = true;
-		return L->ov_text != NULL;
-	}
-	fd = open_in_root(L->rootfd, PROCPS_CONF, O_PATH);
-	if (fd < 0)
-		return false;
-	bool reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	(void)close(fd);
-	return reg;
-}
-
-static void procps_file(struct loader *L, const struct entry *e)
-{
-	struct bootview *bv = L->bv;
-	struct pfile *pf = load_file(L, e, false);
-
-	grow(&bv->pp_files, bv->n_pp_files, &L->cap_pp_files, sizeof(*bv->pp_files));
-	bv->pp_files[bv->n_pp_files++] = xstrdup(e->path);
-	for (size_t j = 0; j < pf->n_pp; j++) {
-		const struct line *l = &pf->pp_lines[j];
-		struct sysctl_assign a;
-
-		if (l->procps_skip || (!l->raw && l->odd))
-			continue;	/* writes nothing, excludes nothing */
-		a = assign_of(l, pf->path);
-		a.odd_spelling = l->odd;
-		if (l->raw)
-			push(&bv->pp, &bv->n_pp, &L->cap_pp, a);
-		else
-			push(&bv->pp_excl, &bv->n_pp_excl, &L->cap_pp_excl, a);
-	}
-}
-
-static void load_procps(struct loader *L)
-{
-	struct entry *v, conf;
-	size_t n;
-
-	list_files(L, false, &v, &n);
-	for (size_t i = 0; i < n; i++)
-		procps_file(L, &v[i]);
-	free_entries(v, n);
-	if (procps_conf_present(L, &conf))
-		procps_file(L, &conf);
 }
 
 static void lines_free(struct line *v, size_t n)
@@ -782,7 +481,7 @@ static int overlay_init(struct loader *L, const char *path, const char *text)
 	L->ov_dir = xstrndup(path, (size_t)(slash - path));
 	L->ov_name = slash + 1;
 	/* 99-sysctl.conf -> ../sysctl.conf: catch links to the overlaid file by inode */
-	fd = open_in_root(L->rootfd, path, O_PATH);
+	fd = sysctld_open_in_root(L->rootfd, path, O_PATH);
 	if (fd >= 0) {
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 			L->ov_have_ino = true;
@@ -802,15 +501,15 @@ int sysctld_load(int rootfd, const char *overlay_path, const char *overlay_text,
 
 	*ret = (struct bootview){ 0 };
 	/* openat2() or nothing: without RESOLVE_IN_ROOT a symlink could leave --root */
-	fd = open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+	fd = sysctld_open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
 	(void)close(fd);
 	r = overlay_init(&L, overlay_path, overlay_text);
 	if (r < 0)
 		return r;
-	load_systemd(&L);
-	load_procps(&L);
+	sysctld_systemd_load(&L);
+	sysctld_procps_load(&L);
 	for (size_t i = 0; i < L.n_files; i++) {
 		struct pfile *pf = &L.files[i];
 
@@ -825,60 +524,10 @@ int sysctld_load(int rootfd, const char *overlay_path, const char *overlay_text,
 	return 0;
 }
 
-/*
- * systemd apply_all(): an exact entry is written as is (or, as a "-key"
- * line, not at all); a glob is expanded on /proc/sys and each match is
- * skipped when the table holds that key exactly ("explicit setting
- * exists"), wherever that entry stands. Otherwise globs are written in
- * table order, so the last matching glob wins.
- */
-const struct sysctl_assign *sysctld_find(const struct bootview *bv, const char *key)
-{
-	const struct sysctl_assign *win = NULL;
-
-	if (!bv || !key_valid(key))
-		return NULL;
-	for (size_t i = 0; i < bv->n_sd; i++)
-		if (!bv->sd[i].glob && !strcmp(bv->sd[i].key, key))
-			return bv->sd[i].value ? &bv->sd[i] : NULL;
-	for (size_t i = 0; i < bv->n_sd; i++)
-		if (bv->sd[i].glob && bv->sd[i].value && glob_match(bv->sd[i].key, key))
-			win = &bv->sd[i];
-	return win;
-}
-
-/*
- * procps write_setting_list(): the lines are written in order. An exact
- * line always writes (a later "-key" does not cancel it); a glob skips a
- * key that some exact line or exact "-key" names anywhere, compared as
- * path strings (see odd_spelling()). Its source also fnmatch()es glob
- * exclusions, but 4.0.2 as shipped ignores them (checked), and so do we.
- */
-const struct sysctl_assign *sysctld_find_procps(const struct bootview *bv, const char *key)
-{
-	bool blocked = false;
-
-	if (!bv || !key_valid(key))
-		return NULL;
-	for (size_t i = 0; i < bv->n_pp && !blocked; i++)
-		blocked = !bv->pp[i].glob && !bv->pp[i].odd_spelling && !strcmp(bv->pp[i].key, key);
-	for (size_t i = 0; i < bv->n_pp_excl && !blocked; i++)
-		blocked = !bv->pp_excl[i].glob && !strcmp(bv->pp_excl[i].key, key);
-	for (size_t i = bv->n_pp; i-- > 0;) {
-		const struct sysctl_assign *a = &bv->pp[i];
-
-		if (!a->glob && !strcmp(a->key, key))
-			return a;
-		if (a->glob && (a->odd_spelling || !blocked) && glob_match(a->key, key))
-			return a;
-	}
-	return NULL;
-}
-
 static void assigns_free(struct sysctl_assign *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		assign_free(&v[i]);
+		sysctld_assign_free(&v[i]);
 	free(v);
 }
 

@@ -21,8 +21,6 @@ struct opts {
 };
 
 #define TT_FRAGMENT_DEFAULT "/etc/sysctl.d/90-tcptune.conf"
-#define TT_LOCK_PATH        "/run/lock/tcptune.lock"
-#define TT_JOURNAL_PATH     "/var/lib/tcptune/last-apply"
 
 /* Exit status, DESIGN.md. */
 enum {
