@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "audit.h"
+#include "bootcalc.h"
 
 const char *audit_status_name(enum audit_status s)
 {
@@ -24,42 +25,19 @@ static bool host_wide(const struct catentry *e)
 	return e && (e->scope == SCOPE_HOST || e->scope == SCOPE_HOST_RO);
 }
 
-/*
- * Boot values the kernel computes from something readable now. tcp_sk_init()
- * (net/ipv4/tcp_ipv4.c) sets tcp_max_tw_buckets = ehash entries / 2 and
- * tcp_max_syn_backlog = max(128, entries / 128); the TCP established hash
- * is sized at boot from memory (or thash_entries=), and tcp_ehash_entries
- * shows its size (negative in a netns that shares init_net's:
- * proc_tcp_ehash_entries() in net/ipv4/sysctl_net_ipv4.c). The same memory
- * and command line give the same value at the next boot.
- */
 int audit_computed_boot(const struct procsys *ps, const char *key, char **ret_value,
 			const char **ret_how)
 {
-	char *v = NULL;
-	long long n;
-	bool tw = !strcmp(key, "net.ipv4.tcp_max_tw_buckets");
+	struct bootcalc b;
 
 	*ret_value = NULL;
 	*ret_how = NULL;
-	if (!ps || (!tw && strcmp(key, "net.ipv4.tcp_max_syn_backlog")))
+	if (bootcalc_run(ps, key, &b) < 0)
 		return -ENOENT;
-	if (procsys_read(ps, "net.ipv4.tcp_ehash_entries", &v) < 0)
-		return -ENOENT;
-	if (parse_ll(v, &n) < 0 || n == 0) {
-		free(v);
-		return -ENOENT;
-	}
-	free(v);
-	if (n < 0)
-		n = -n;
-	if (tw) {
-		*ret_value = xasprintf("%lld", n / 2);
-		*ret_how = "tcp_ehash_entries / 2";
-	} else {
-		*ret_value = xasprintf("%lld", n / 128 > 128 ? n / 128 : 128);
-		*ret_how = "max(128, tcp_ehash_entries / 128)";
-	}
+	*ret_value = b.value;
+	*ret_how = b.how;
+	b.value = NULL;
+	bootcalc_free(&b);
 	return 0;
 }
 
@@ -75,7 +53,7 @@ static char *source_of(const struct sysctl_assign *a)
  */
 static void boot_view(struct finding *f, const struct procsys *ps, const struct bootview *bv)
 {
-	const char *how;
+	struct bootcalc bc;
 	const struct rule *r = f->rule;
 	const struct sysctl_assign *sd = sysctld_find(bv, r->key);
 	const struct sysctl_assign *pp = sysctld_find_procps(bv, r->key);
@@ -83,11 +61,22 @@ static void boot_view(struct finding *f, const struct procsys *ps, const struct 
 	if (sd) {
 		f->boot = xstrdup(sd->value);
 		f->boot_source = source_of(sd);
+	} else if (bootcalc_run(ps, r->key, &bc) == 0) {
+		/* the kernel's own formula beats a catalogue default that assumes a memory size */
+		f->boot = bc.value;
+		bc.value = NULL;
+		if (bc.estimate) {
+			f->boot_source = xasprintf("computed within %d%%: %s", BOOTCALC_TOLERANCE_PCT, bc.how);
+			f->boot_lo = bc.lo;
+			f->boot_hi = bc.hi;
+			bc.lo = bc.hi = NULL;
+		} else {
+			f->boot_source = xasprintf("computed: %s", bc.how);
+		}
+		bootcalc_free(&bc);
 	} else if (r->cat && r->cat->dflt) {
 		f->boot = value_normalize(r->cat->dflt);
 		f->boot_source = xstrdup("kernel default");
-	} else if (audit_computed_boot(ps, r->key, &f->boot, &how) == 0) {
-		f->boot_source = xasprintf("computed: %s", how);
 	}
 	if (pp && (!sd || !value_equal(pp->value, sd->value))) {
 		f->procps_boot = xstrdup(pp->value);
@@ -95,8 +84,58 @@ static void boot_view(struct finding *f, const struct procsys *ps, const struct 
 	}
 }
 
+/* v lies between lo and hi, element by element (numbers only). */
+static bool within(const char *v, const char *lo, const char *hi)
+{
+	char **a = NULL, **l = NULL, **h = NULL;
+	size_t n = value_split(v, &a), nl = value_split(lo, &l), nh = value_split(hi, &h);
+	bool in = n == nl && n == nh;
+
+	for (size_t i = 0; in && i < n; i++) {
+		long long x, y, z;
+
+		in = parse_ll(a[i], &x) == 0 && parse_ll(l[i], &y) == 0 && parse_ll(h[i], &z) == 0 &&
+		     y <= x && x <= z;
+	}
+	strv_free(a, n);
+	strv_free(l, nl);
+	strv_free(h, nh);
+	return in;
+}
+
+/*
+ * A boot value known only to lie between lo and hi: 1 when every value
+ * there passes the rule, -1 when none does, 0 when it depends where.
+ * min and max are monotone, so the ends decide them.
+ */
+static int range_verdict(const struct rule *r, const char *lo, const char *hi)
+{
+	bool a = rule_check(r, lo), b = rule_check(r, hi);
+
+	if (value_equal(lo, hi))
+		return a ? 1 : -1;
+	if (r->value)
+		return within(r->value, lo, hi) ? 0 : -1;
+	for (size_t i = 0; i < r->n_one_of; i++)
+		if (within(r->one_of[i], lo, hi))
+			return 0;
+	if (r->n_one_of)
+		return -1;
+	if (r->covers)
+		return 0;
+	if (a && b)
+		return 1;
+	if (r->min && !r->max && !b)
+		return -1;
+	if (r->max && !r->min && !a)
+		return -1;
+	return 0;
+}
+
 static enum audit_status judge(const struct finding *f, bool child_netns)
 {
+	int range = f->boot_lo ? range_verdict(f->rule, f->boot_lo, f->boot_hi) : 1;
+
 	if (child_netns && host_wide(f->rule->cat))
 		return AUDIT_NOT_IN_NETNS;
 	if (f->err == -ENOENT)
@@ -105,14 +144,22 @@ static enum audit_status judge(const struct finding *f, bool child_netns)
 		return AUDIT_UNREADABLE;
 	if (!rule_check(f->rule, f->live))
 		return AUDIT_DRIFT;
-	if (f->boot && !rule_check(f->rule, f->boot))
+	if (f->boot_lo ? range < 0 : f->boot && !rule_check(f->rule, f->boot))
 		return AUDIT_BOOT_DRIFT;
 	/* `sysctl --system` (procps) reads /etc/sysctl.conf last: whoever runs it gets that value */
 	if (f->procps_boot && !rule_check(f->rule, f->procps_boot))
 		return AUDIT_BOOT_DRIFT;
-	if (!f->boot)
+	if (!f->boot || range == 0)
 		return AUDIT_BOOT_UNKNOWN;
 	return AUDIT_OK;
+}
+
+/* The formula part of a "computed ...: FORMULA" boot source. */
+static const char *formula_of(const struct finding *f)
+{
+	const char *p = strstr(f->boot_source, ": ");
+
+	return p ? p + 2 : f->boot_source;
 }
 
 /* One sentence on why a boot-drift or boot-unknown row is what it is. */
@@ -120,6 +167,11 @@ static char *reason_of(const struct finding *f)
 {
 	const struct catentry *e = f->rule->cat;
 
+	if (f->status == AUDIT_BOOT_UNKNOWN && f->boot_lo)
+		return xasprintf("no sysctl.d file sets it and the kernel computes it at boot (%s) from the "
+				 "free memory then, which is known only within %d%% of MemTotal: %s to %s "
+				 "here, and the rule's bound lies in between", formula_of(f),
+				 BOOTCALC_TOLERANCE_PCT, f->boot_lo, f->boot_hi);
 	if (f->status == AUDIT_BOOT_UNKNOWN)
 		return xasprintf("no sysctl.d file sets it and its boot value depends on this kernel%s%s",
 				 e && e->dflt_note ? ": " : "", e && e->dflt_note ? e->dflt_note : "");
@@ -127,6 +179,9 @@ static char *reason_of(const struct finding *f)
 		return xasprintf("live %s, the profile wants %s", f->live, f->expected);
 	if (f->status != AUDIT_BOOT_DRIFT)
 		return NULL;
+	if (f->boot_lo && range_verdict(f->rule, f->boot_lo, f->boot_hi) < 0)
+		return xasprintf("the kernel computes %s to %s at boot (%s), and none of it passes",
+				 f->boot_lo, f->boot_hi, formula_of(f));
 	if (f->boot && !rule_check(f->rule, f->boot))
 		return xasprintf("%s sets %s at boot", f->boot_source ? f->boot_source : "boot", f->boot);
 	return xasprintf("%s sets %s for `sysctl --system` (procps), which reads it after sysctl.d; "
@@ -172,19 +227,24 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 	return 0;
 }
 
+static void finding_free(struct finding *f)
+{
+	free(f->expected);
+	free(f->live);
+	free(f->boot);
+	free(f->boot_source);
+	free(f->boot_lo);
+	free(f->boot_hi);
+	free(f->procps_boot);
+	free(f->procps_source);
+	free(f->reason);
+	free(f->fix);
+}
+
 void audit_free(struct audit *a)
 {
-	for (size_t i = 0; i < a->n; i++) {
-		struct finding *f = &a->f[i];
-		free(f->expected);
-		free(f->live);
-		free(f->boot);
-		free(f->boot_source);
-		free(f->procps_boot);
-		free(f->procps_source);
-		free(f->reason);
-		free(f->fix);
-	}
+	for (size_t i = 0; i < a->n; i++)
+		finding_free(&a->f[i]);
 	free(a->f);
 	*a = (struct audit){ 0 };
 }

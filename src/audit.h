@@ -22,7 +22,8 @@ struct finding {
 	char *expected;        /* rule_describe() */
 	char *live;            /* NULL when missing or unreadable */
 	char *boot;            /* what boot will set: sysctl.d winner, else kernel default; NULL unknown */
-	char *boot_source;     /* "file:line", "kernel default", or NULL */
+	char *boot_source;     /* "file:line", "kernel default", "computed: ...", or NULL */
+	char *boot_lo, *boot_hi; /* a computed boot value known only within a tolerance; or NULL */
 	char *procps_boot;     /* set only where `sysctl --system` ends elsewhere */
 	char *procps_source;
 	enum audit_status status;
@@ -44,8 +45,9 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 void audit_free(struct audit *a);
 /*
  * The boot value of a key the kernel computes at boot from something that
- * can be read now (tcp_max_tw_buckets, tcp_max_syn_backlog from the TCP
- * hash size): 0 with the value and how it was computed, or -ENOENT.
+ * can be read now (bootcalc.c: the TCP hash size, MemTotal): 0 with the
+ * value (an estimate where the input is known only within a tolerance) and
+ * how it was computed, or -ENOENT.
  */
 int audit_computed_boot(const struct procsys *ps, const char *key, char **ret_value,
 			const char **ret_how);

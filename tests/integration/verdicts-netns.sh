@@ -17,8 +17,15 @@ sysctl = { net = { ipv4 = {
 }; }; };
 EOC
 cat >"$T/profiles/computed.conf" <<'EOC'
-description = "a key the kernel computes at boot from memory";
-sysctl = { net = { ipv4 = { tcp_rmem = { min = [ 4096, 87380, 1048576 ]; }; }; }; };
+description = "a key the kernel computes at boot from memory (tcp_init())";
+sysctl = { net = { ipv4 = { tcp_rmem = { min = [ 4096, 87380, 67108864 ]; }; }; }; };
+EOC
+# the build's default congestion control: no formula tcptune could follow.
+# The rule accepts what this kernel runs now, so only the boot value is open.
+cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
+cat >"$T/profiles/unknown.conf" <<EOC
+description = "a key whose boot value tcptune cannot compute";
+sysctl = { net = { ipv4 = { tcp_congestion_control = { one_of = [ "$cc", "reno" ]; }; }; }; };
 EOC
 cat >"$T/profiles/formula.conf" <<'EOC'
 description = "keys whose boot value follows from the TCP hash size";
@@ -59,6 +66,8 @@ TT=\"\$TCPTUNE --profile-dir \$PROFILES\"
 $3
 \$TT audit \$P > \$W/a.txt 2> \$W/a.err; echo \"audit1=\$?\"
 \$TT -o json audit \$P > \$W/a.json 2>/dev/null
+\$TT -o prometheus audit \$P > \$W/a.prom 2>/dev/null
+\$TT audit > \$W/a0.txt 2>&1; echo \"audit0=\$?\"
 \$TT doctor \$P > \$W/doctor.txt 2>&1
 \$TT plan \$P > \$W/plan.txt 2> \$W/plan.err; echo \"plan=\$?\"
 step=\$(python3 \$W/step.py \$W/a.txt \$W/a.json $2) || { echo nostep; exit 1; }
@@ -101,11 +110,37 @@ $TT apply t >/dev/null 2>&1 || { echo apply0-failed; exit 1; }
 echo 7200 > /proc/sys/net/ipv4/tcp_keepalive_time'
 grep -q '^net\.ipv4\.tcp_keepalive_time .* drift$' "$W/a.txt" || fail "live-only change: no drift row"
 
-# 3. A key the kernel computes at boot: boot-unknown, not ok, with the reason.
-loop computed run 'P=computed'
-grep -q '^net\.ipv4\.tcp_rmem .*(computed by the kernel) *boot-unknown$' "$W/a.txt" ||
+# 3. A key the kernel computes at boot, set only live. Where tcptune knows
+#    the formula (tcp_init(): tcp_rmem[2] = max(131072, min(cap, free memory
+#    / 128)), it computes the boot value, says so, and judges it: boot-drift,
+#    and apply pins the key in the fragment.
+loop computed run 'P=computed
+echo "4096 131072 67108864" > /proc/sys/net/ipv4/tcp_rmem'
+# the same formula, in awk, from MemTotal and the kernel version: 32 MiB cap
+# since 6.16, 6 MiB before; at most 5 % of MemTotal is not free at boot
+want=$(awk -v page="$(getconf PAGESIZE)" -v rel="$(uname -r)" '
+/^MemTotal:/ { pages = $2 * 1024 / page }
+END { split(rel, v, "."); cap = (v[1] > 6 || (v[1] == 6 && v[2] >= 16)) ? 32 : 6; cap *= 1048576
+      hi = int(pages) * page / 128; lo = int(int(pages) * 95 / 100) * page / 128
+      hi = hi < cap ? hi : cap; lo = lo < cap ? lo : cap
+      printf "%d %d", (hi > 131072 ? hi : 131072), (lo > 131072 ? lo : 131072) }' /proc/meminfo)
+hi=${want% *} lo=${want#* }
+if [ "$hi" = "$lo" ]; then
+	grep -q "^net\.ipv4\.tcp_rmem .* $(getconf PAGESIZE) 131072 $hi *computed: tcp_init(): max(131072, min([0-9]* MiB, free memory / 128)) *boot-drift\$" "$W/a.txt" ||
+		fail "tcp_rmem: no boot-drift row with the computed $hi: $(cat "$W/a.txt")"
+else
+	grep -q "^net\.ipv4\.tcp_rmem .* 131072 $hi *computed within 5%: tcp_init()" "$W/a.txt" ||
+		fail "tcp_rmem: no row with the estimate $lo..$hi: $(cat "$W/a.txt")"
+fi
+grep -q '^net\.ipv4\.tcp_rmem .*/etc/sysctl\.d/90-tcptune\.conf:[0-9]* *ok$' "$W/b.txt" ||
+	fail "tcp_rmem is not pinned in the fragment after the step: $(cat "$W/b.txt")"
+
+# 3a. No formula (the build's default congestion control): boot-unknown,
+#     not ok, with the reason; apply pins the live choice in the fragment.
+loop unknown run 'P=unknown'
+grep -q '^net\.ipv4\.tcp_congestion_control .*(computed by the kernel) *boot-unknown$' "$W/a.txt" ||
 	fail "no boot-unknown row: $(cat "$W/a.txt")"
-grep -q '^boot-unknown: net.ipv4.tcp_rmem: no sysctl.d file sets it .*computed at boot' "$W/a.txt" ||
+grep -q '^boot-unknown: net.ipv4.tcp_congestion_control: no sysctl.d file sets it and its boot value depends on this kernel' "$W/a.txt" ||
 	fail "no reason for boot-unknown"
 
 # 3b. Where the boot formula is known (tcp_sk_init(): the TCP hash size), the

@@ -200,6 +200,69 @@ static void test_compliance(void **state)
 	tl_rmroot(root);
 }
 
+/*
+ * Computed boot values known within a tolerance are judged only where both
+ * ends agree.
+ */
+static void test_ranges(void **state)
+{
+	long long page = sysconf(_SC_PAGESIZE);
+	long long t = 8LL << 30, lo = t / page * 95 / 100 * (page / 1024) / 10;
+	char *root = tl_mkroot(NULL), *file, *text, *wmem;
+	int rootfd;
+	struct procsys ps;
+	struct bootview bv;
+	struct profile p;
+	struct audit a;
+	struct msgs errors = { 0 };
+	const struct finding *x;
+
+	(void)state;
+	tl_write(root, "proc/meminfo", "MemTotal:        8388608 kB\n");
+	tl_write(root, "proc/sys/kernel/osrelease", "6.18.0\n");
+	tl_write(root, "proc/sys/fs/file-max", "838860\n");
+	wmem = xasprintf("%lld 16384 8388608\n", page);
+	tl_write(root, "proc/sys/net/ipv4/tcp_wmem", wmem);
+	tl_write(root, "proc/sys/net/ipv4/tcp_keepalive_time", "200\n");
+	text = xasprintf("sysctl = { net = { ipv4 = { tcp_keepalive_time = 200;\n"
+			 "  tcp_wmem = { min = [ 4096, 16384, 8388608 ]; }; }; };\n"
+			 "  fs = { file-max = { min = %lld; }; }; };\n", lo + 1000);
+	tl_write(root, "t.conf", text);
+	free(text);
+	rootfd = tl_rootfd(root);
+	assert_int_equal(procsys_open(rootfd, &ps), 0);
+	assert_int_equal(sysctld_load(rootfd, NULL, NULL, &bv), 0);
+	file = xasprintf("%s/t.conf", root);
+	assert_int_equal(profile_load(NULL, NULL, &file, 1, &p, &errors), 0);
+	assert_int_equal(audit_run(&p, &ps, &bv, &a), 0);
+	assert_int_equal(a.n, 3);
+
+	/* file-max: the rule's bound lies inside what the formula allows */
+	x = &a.f[0];
+	assert_string_equal(x->rule->key, "fs.file-max");
+	assert_int_equal(x->status, AUDIT_BOOT_UNKNOWN);
+	assert_false(x->compliant);
+	assert_non_null(strstr(x->boot_source, "computed within 5%: files_maxfiles_init()"));
+	assert_non_null(strstr(x->reason, "known only within 5% of MemTotal"));
+	/* tcp_wmem: 8 GiB is past the 4 MiB cap, so the boot value is exact, and too small */
+	x = &a.f[2];
+	assert_string_equal(x->rule->key, "net.ipv4.tcp_wmem");
+	assert_int_equal(x->status, AUDIT_BOOT_DRIFT);
+	assert_null(x->boot_lo);
+	assert_non_null(strstr(x->boot, " 16384 4194304"));
+	assert_non_null(strstr(x->boot_source, "computed: tcp_init()"));
+
+	audit_free(&a);
+
+	profile_free(&p);
+	sysctld_free(&bv);
+	procsys_close(&ps);
+	close(rootfd);
+	free(file);
+	free(wmem);
+	tl_rmroot(root);
+}
+
 static void test_status_names(void **state)
 {
 	(void)state;
@@ -215,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_child_netns),
 		cmocka_unit_test(test_compliance),
 		cmocka_unit_test(test_status_names),
+		cmocka_unit_test(test_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
