@@ -848,6 +848,8 @@ static int journal_store(int rootfd, const struct journal *j)
 	return r;
 }
 
+static bool same_netns(const struct journal *j, const struct apply_opts *ao);
+
 int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen)
 {
 	struct journal j;
@@ -867,6 +869,7 @@ int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen
 	ret->n_sources = j.n_sources;
 	ret->originals = j.originals;
 	ret->n_originals = j.n_originals;
+	ret->here = same_netns(&j, &(struct apply_opts){ .netns = j.netns });
 	j.sources = NULL;
 	j.n_sources = 0;
 	j.originals = NULL;

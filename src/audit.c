@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /* audit.c: profile x live x boot -> one finding per key. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "apply.h"
 #include "audit.h"
 #include "bootcalc.h"
+#include "catalogue.h"
+#include "tcptune.h"
 
 const char *audit_status_name(enum audit_status s)
 {
@@ -227,6 +233,67 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 	return 0;
 }
 
+static bool rule_named(const struct profile *p, const char *key)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (!strcmp(p->rules[i].key, key))
+			return true;
+	return false;
+}
+
+/* When the journal was last written, as the admin reads it; or NULL. */
+static char *journal_time(int rootfd)
+{
+	struct stat st;
+	struct tm tm;
+	char buf[64];
+
+	if (fstatat(rootfd, TT_JOURNAL_PATH + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !gmtime_r(&st.st_mtime, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm))
+		return NULL;
+	return xstrdup(buf);
+}
+
+/*
+ * One stale key: its finding in f, whose rule r (the key's boot value, or
+ * the value before tcptune when the boot value is unknown) it points to.
+ * false when the live value is what the next boot sets, or (boot unknown)
+ * what it was before tcptune: nothing to say then.
+ */
+static bool stale_finding(struct finding *f, struct rule *r, const struct apply_orig *o,
+			  const struct procsys *ps, const struct bootview *bv, const char *when)
+{
+	bool differs;
+
+	*r = (struct rule){ .key = xstrdup(o->key), .cat = catalogue_find(o->key),
+			    .file = xstrdup(TT_JOURNAL_PATH) };
+	*f = (struct finding){ .rule = r, .stale = true, .original = value_normalize(o->value) };
+	if (procsys_read(ps, o->key, &f->live) < 0)
+		return false;
+	boot_view(f, ps, bv);
+	if (f->boot_lo)
+		differs = !within(f->live, f->boot_lo, f->boot_hi);
+	else
+		differs = f->boot && !value_equal(f->live, f->boot);
+	if (differs) {
+		f->status = AUDIT_BOOT_DRIFT;
+		f->reason = xasprintf("set by tcptune apply (the last one at %s), no profile names it now: "
+				      "live %s, the next boot sets %s%s%s (%s)", when, f->live,
+				      f->boot_lo ? f->boot_lo : f->boot, f->boot_lo ? " to " : "",
+				      f->boot_lo ? f->boot_hi : "", f->boot_source);
+	} else if ((!f->boot || f->boot_lo) && !value_equal(f->live, f->original)) {
+		f->status = AUDIT_BOOT_UNKNOWN;
+		f->reason = xasprintf("set by tcptune apply (the last one at %s), no profile names it now: "
+				      "live %s, %s before tcptune first set it, and what the next boot "
+				      "sets is not known", when, f->live, f->original);
+	} else {
+		return false;
+	}
+	r->value = xstrdup(f->boot && !f->boot_lo ? f->boot : f->original);
+	f->expected = rule_describe(r);
+	return true;
+}
+
 static void finding_free(struct finding *f)
 {
 	free(f->expected);
@@ -239,12 +306,68 @@ static void finding_free(struct finding *f)
 	free(f->procps_source);
 	free(f->reason);
 	free(f->fix);
+	free(f->original);
+}
+
+static void stale_rule_free(struct rule *r)
+{
+	free(r->key);
+	free(r->value);
+	free(r->file);
+}
+
+int audit_stale(struct audit *a, int rootfd, const struct profile *p, const struct procsys *ps,
+		const struct bootview *bv)
+{
+	struct apply_last last = { 0 };
+	char err[256], *when;
+	struct finding *add;
+	size_t n = 0;
+	int r;
+
+	r = apply_last_read(rootfd, &last, err, sizeof(err));
+	if (r < 0 || a->stale_rules || !last.here ||
+	    (last.state != APPLY_STATE_COMPLETE && last.state != APPLY_STATE_ROLLED_BACK) ||
+	    !last.n_originals) {
+		apply_last_free(&last);
+		return r < 0 ? r : 0;
+	}
+	when = journal_time(rootfd);
+	a->stale_rules = xcalloc(last.n_originals, sizeof(*a->stale_rules));
+	add = xcalloc(last.n_originals, sizeof(*add));
+	for (size_t i = 0; i < last.n_originals; i++) {
+		const struct apply_orig *o = &last.originals[i];
+		struct rule *sr = &a->stale_rules[a->n_stale];
+
+		if (rule_named(p, o->key) || (a->child_netns && host_wide(catalogue_find(o->key))))
+			continue;
+		if (!stale_finding(&add[n], sr, o, ps, bv, when ? when : "an unknown time")) {
+			finding_free(&add[n]);
+			stale_rule_free(sr);
+			continue;
+		}
+		a->n_stale++;
+		n++;
+	}
+	if (n) {
+		a->f = xreallocarray(a->f, a->n + n, sizeof(*a->f));
+		memcpy(a->f + a->n, add, n * sizeof(*add));
+		a->n += n;
+		a->compliant = false;
+	}
+	free(add);
+	free(when);
+	apply_last_free(&last);
+	return 0;
 }
 
 void audit_free(struct audit *a)
 {
 	for (size_t i = 0; i < a->n; i++)
 		finding_free(&a->f[i]);
+	for (size_t i = 0; i < a->n_stale; i++)
+		stale_rule_free(&a->stale_rules[i]);
+	free(a->stale_rules);
 	free(a->f);
 	*a = (struct audit){ 0 };
 }

@@ -31,6 +31,8 @@ struct finding {
 	int err;               /* errno behind missing / unreadable */
 	char *reason;          /* why the status, for boot-drift and boot-unknown; or NULL */
 	char *fix;             /* what to run or edit to turn it ok (filled by the caller); or NULL */
+	bool stale;            /* a key an earlier apply set that no profile names now (audit_stale()) */
+	char *original;        /* stale: its value before tcptune first set it */
 };
 
 struct audit {
@@ -38,10 +40,22 @@ struct audit {
 	size_t n;
 	bool compliant;        /* every non-optional finding is ok */
 	bool child_netns;
+	struct rule *stale_rules; /* what the stale findings point to: their boot value, exactly */
+	size_t n_stale;
 };
 
 int audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
 	      struct audit *ret);
+/*
+ * Keys an earlier apply in this network namespace set (the journal's
+ * "originals") that no rule of p names: one more finding, not compliant,
+ * for each whose live value differs from its boot value (boot-drift), or
+ * whose boot value is unknown and whose live value is not the one from
+ * before tcptune (boot-unknown). Keys that match add nothing. 0 or -errno
+ * from reading the journal (a finding-free audit then).
+ */
+int audit_stale(struct audit *a, int rootfd, const struct profile *p, const struct procsys *ps,
+		const struct bootview *bv);
 void audit_free(struct audit *a);
 /*
  * The boot value of a key the kernel computes at boot from something that

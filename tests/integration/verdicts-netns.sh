@@ -167,6 +167,46 @@ $TT apply t >/dev/null 2>&1 || { echo apply0-failed; exit 1; }'
 grep -q "^boot-drift: net.ipv4.tcp_keepalive_time: /etc/sysctl.conf:2 sets 7200 for \`sysctl --system\`" "$W/a.txt" ||
 	fail "procps-only: no reason naming /etc/sysctl.conf:2: $(cat "$W/a.txt")"
 
-# 5. A profile switch (apply crawler, then web-server) belongs to the journal
-#    work (stale keys): add its history here.
+# 5. A profile switch. Keys crawler set that web-server does not name
+#    (tcp_tw_reuse, ip_local_port_range, tcp_fin_timeout): apply web-server
+#    puts them back; with --keep-stale they stay set live but leave the
+#    fragment, so audit calls them boot-drift (never ok), with or without a
+#    PROFILE, in every output form, until apply without --keep-stale.
+loop switch-keep-stale run 'P=web-server
+$TT apply crawler >/dev/null 2>&1 || { echo apply0-failed; exit 1; }
+$TT apply --keep-stale web-server >/dev/null 2>&1 || { echo apply1-failed; exit 1; }'
+grep -qx audit0=1 "$T/switch-keep-stale.log" || fail "audit of the recorded profiles calls the host compliant: $(cat "$W/a0.txt")"
+for k in tcp_tw_reuse ip_local_port_range tcp_fin_timeout; do
+	grep -q "^net\.ipv4\.$k .*boot-drift\$" "$W/a.txt" || fail "switch: no boot-drift row for $k: $(cat "$W/a.txt")"
+	grep -q "^net\.ipv4\.$k .*boot-drift\$" "$W/a0.txt" || fail "switch: audit without PROFILE: no row for $k"
+	grep -q "^boot-drift: net\.ipv4\.$k: set by tcptune apply (the last one at [0-9-]* [0-9:]* UTC), no profile names it now: live .*; run: .*apply web-server (without --keep-stale it puts the key back to" "$W/a.txt" ||
+		fail "switch: no reason and step for $k: $(cat "$W/a.txt")"
+	grep -q "^tcptune_key_compliant{key=\"net\.ipv4\.$k\",profile=\"web-server\",status=\"boot-drift\"} 0\$" "$W/a.prom" ||
+		fail "switch: no Prometheus series for $k: $(cat "$W/a.prom")"
+done
+python3 - "$W/a.json" <<'EOP' || fail "switch: the JSON rows of the stale keys"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rows = {k["key"]: k for k in doc["keys"] if k.get("stale")}
+assert not doc["compliant"], doc
+for k in ("tcp_tw_reuse", "ip_local_port_range", "tcp_fin_timeout"):
+    r = rows["net.ipv4." + k]
+    assert r["status"] == "boot-drift" and not r["compliant"], r
+    assert r["boot"] == r["original"] and r["live"] != r["boot"], r
+    assert "no profile names it now" in r["reason"] and "apply web-server" in r["fix"], r
+EOP
+
+# ... without --keep-stale, the switch itself leaves nothing to fix; a later
+# hand `sysctl -w` of a key tcptune once set is boot-drift again, and apply
+# (which puts it back) the way out.
+tt_sandbox '"$TCPTUNE" --profile-dir "$PROFILES" apply crawler >/dev/null 2>&1
+"$TCPTUNE" --profile-dir "$PROFILES" apply web-server >/dev/null 2>&1
+"$TCPTUNE" --profile-dir "$PROFILES" audit; echo "rc=$?"'
+grep -qx rc=0 "$T/out" || { cat "$T/out" "$T/err" >&2; fail "switch without --keep-stale: audit not compliant"; }
+loop switch-hand-change run 'P=web-server
+$TT apply crawler >/dev/null 2>&1 || { echo apply0-failed; exit 1; }
+$TT apply web-server >/dev/null 2>&1 || { echo apply1-failed; exit 1; }
+echo 1 > /proc/sys/net/ipv4/tcp_tw_reuse'
+grep -q '^net\.ipv4\.tcp_tw_reuse  *2  *1  *2  *kernel default  *boot-drift$' "$W/a.txt" ||
+	fail "hand change of a key tcptune once set: no boot-drift row: $(cat "$W/a.txt")"
 exit 0

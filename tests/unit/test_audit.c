@@ -200,11 +200,21 @@ static void test_compliance(void **state)
 	tl_rmroot(root);
 }
 
+static const char journal_fmt[] =
+	"{ \"format\": 2, \"state\": \"complete\", \"pid\": 1, \"profiles\": [ \"t\" ], \"netns\": null,%s\n"
+	"  \"sources\": [], \"fragment\": \"/etc/sysctl.d/90-tcptune.conf\", \"keys\": [],\n"
+	"  \"originals\": [ { \"key\": \"net.ipv4.tcp_tw_reuse\", \"value\": \"2\" },\n"
+	"    { \"key\": \"net.ipv4.tcp_fin_timeout\", \"value\": \"60\" },\n"
+	"    { \"key\": \"net.ipv4.tcp_keepalive_time\", \"value\": \"7200\" },\n"
+	"    { \"key\": \"net.ipv4.tcp_congestion_control\", \"value\": \"cubic\" },\n"
+	"    { \"key\": \"net.ipv4.tcp_ecn\", \"value\": \"2\" } ] }\n";
+
 /*
  * Computed boot values known within a tolerance are judged only where both
- * ends agree.
+ * ends agree; keys an earlier apply set that no profile names are audited
+ * against their boot value.
  */
-static void test_ranges(void **state)
+static void test_ranges_and_stale(void **state)
 {
 	long long page = sysconf(_SC_PAGESIZE);
 	long long t = 8LL << 30, lo = t / page * 95 / 100 * (page / 1024) / 10;
@@ -224,10 +234,16 @@ static void test_ranges(void **state)
 	wmem = xasprintf("%lld 16384 8388608\n", page);
 	tl_write(root, "proc/sys/net/ipv4/tcp_wmem", wmem);
 	tl_write(root, "proc/sys/net/ipv4/tcp_keepalive_time", "200\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_tw_reuse", "1\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_fin_timeout", "60\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_congestion_control", "bbr\n");
 	text = xasprintf("sysctl = { net = { ipv4 = { tcp_keepalive_time = 200;\n"
 			 "  tcp_wmem = { min = [ 4096, 16384, 8388608 ]; }; }; };\n"
 			 "  fs = { file-max = { min = %lld; }; }; };\n", lo + 1000);
 	tl_write(root, "t.conf", text);
+	free(text);
+	text = xasprintf(journal_fmt, "");
+	tl_write(root, "var/lib/tcptune/last-apply", text);
 	free(text);
 	rootfd = tl_rootfd(root);
 	assert_int_equal(procsys_open(rootfd, &ps), 0);
@@ -252,6 +268,32 @@ static void test_ranges(void **state)
 	assert_non_null(strstr(x->boot, " 16384 4194304"));
 	assert_non_null(strstr(x->boot_source, "computed: tcp_init()"));
 
+	/* tw_reuse: live 1, boot 2; congestion control: boot unknown and not as before */
+	assert_int_equal(audit_stale(&a, rootfd, &p, &ps, &bv), 0);
+	assert_int_equal(a.n, 5);
+	assert_false(a.compliant);
+	x = &a.f[3];
+	assert_string_equal(x->rule->key, "net.ipv4.tcp_tw_reuse");
+	assert_true(x->stale);
+	assert_int_equal(x->status, AUDIT_BOOT_DRIFT);
+	assert_false(x->compliant);
+	assert_string_equal(x->original, "2");
+	assert_string_equal(x->boot, "2");
+	assert_string_equal(x->expected, "2");
+	assert_non_null(strstr(x->reason, "no profile names it now: live 1, the next boot sets 2"));
+	x = &a.f[4];
+	assert_string_equal(x->rule->key, "net.ipv4.tcp_congestion_control");
+	assert_int_equal(x->status, AUDIT_BOOT_UNKNOWN);
+	assert_non_null(strstr(x->reason, "cubic before tcptune first set it"));
+	audit_free(&a);
+
+	/* a journal from another network namespace says nothing about this one */
+	text = xasprintf(journal_fmt, " \"netns_dev\": 1, \"netns_ino\": 1,");
+	tl_write(root, "var/lib/tcptune/last-apply", text);
+	free(text);
+	assert_int_equal(audit_run(&p, &ps, &bv, &a), 0);
+	assert_int_equal(audit_stale(&a, rootfd, &p, &ps, &bv), 0);
+	assert_int_equal(a.n, 3);
 	audit_free(&a);
 
 	profile_free(&p);
@@ -278,7 +320,7 @@ int main(void)
 		cmocka_unit_test(test_child_netns),
 		cmocka_unit_test(test_compliance),
 		cmocka_unit_test(test_status_names),
-		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_ranges_and_stale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
