@@ -40,6 +40,15 @@ int audit_computed_boot(const struct procsys *ps, const char *key, char **ret_va
 	*ret_how = NULL;
 	if (bootcalc_run(ps, key, &b) < 0)
 		return -ENOENT;
+	/*
+	 * An estimate is unknown to apply: it pins the rule's bound (or
+	 * nothing, for an optional rule), so the fragment never depends on
+	 * which end of the window this boot lands on, and audit agrees after.
+	 */
+	if (b.estimate) {
+		bootcalc_free(&b);
+		return -ENOENT;
+	}
 	*ret_value = b.value;
 	*ret_how = b.how;
 	b.value = NULL;

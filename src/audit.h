@@ -60,8 +60,8 @@ void audit_free(struct audit *a);
 /*
  * The boot value of a key the kernel computes at boot from something that
  * can be read now (bootcalc.c: the TCP hash size, MemTotal): 0 with the
- * value (an estimate where the input is known only within a tolerance) and
- * how it was computed, or -ENOENT.
+ * value and how it was computed, or -ENOENT (also where the input is known
+ * only within a tolerance).
  */
 int audit_computed_boot(const struct procsys *ps, const char *key, char **ret_value,
 			const char **ret_how);

@@ -2,6 +2,7 @@
 /* test_audit.c: statuses from live values, the boot view and the catalogue. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -226,8 +227,11 @@ static void test_ranges_and_stale(void **state)
 	struct audit a;
 	struct msgs errors = { 0 };
 	const struct finding *x;
+	const char *how;
+	char wmem_boot[64];
 
 	(void)state;
+	(void)snprintf(wmem_boot, sizeof(wmem_boot), "%lld 16384 4194304", page);
 	tl_write(root, "proc/meminfo", "MemTotal:        8388608 kB\n");
 	tl_write(root, "proc/sys/kernel/osrelease", "6.18.0\n");
 	tl_write(root, "proc/sys/fs/file-max", "838860\n");
@@ -267,6 +271,12 @@ static void test_ranges_and_stale(void **state)
 	assert_null(x->boot_lo);
 	assert_non_null(strstr(x->boot, " 16384 4194304"));
 	assert_non_null(strstr(x->boot_source, "computed: tcp_init()"));
+
+	/* apply pins the bound where the boot value is only an estimate */
+	assert_int_equal(audit_computed_boot(&ps, "fs.file-max", &text, &how), -ENOENT);
+	assert_int_equal(audit_computed_boot(&ps, "net.ipv4.tcp_wmem", &text, &how), 0);
+	assert_string_equal(text, wmem_boot);
+	free(text);
 
 	/* tw_reuse: live 1, boot 2; congestion control: boot unknown and not as before */
 	assert_int_equal(audit_stale(&a, rootfd, &p, &ps, &bv), 0);
