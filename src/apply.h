@@ -162,6 +162,7 @@ struct apply_last {
 	size_t n_sources;
 	struct apply_orig *originals; /* every key tcptune set, with its value before */
 	size_t n_originals;
+	bool here;                 /* made in the network namespace we are in now */
 };
 
 /* 0 (state NONE when there is no journal), or -errno with a message in err. */

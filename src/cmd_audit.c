@@ -89,6 +89,10 @@ static void audit_json_into(json_t *doc, const struct audit *a)
 			json_object_set_new(k, "reason", jstr(f->reason));
 		if (f->fix)
 			json_object_set_new(k, "fix", jstr(f->fix));
+		if (f->stale) {
+			json_object_set_new(k, "stale", json_true());
+			json_object_set_new(k, "original", jstr(f->original));
+		}
 		if (f->procps_source) {
 			json_object_set_new(k, "procps_boot", jstr(f->procps_boot));
 			json_object_set_new(k, "procps_boot_source", jstr(f->procps_source));
@@ -291,6 +295,7 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 			compliant &= !counted;
 		} else {
 			audit_run(p, &ps, v[i].self ? bv : &none, &a);
+			(void)audit_stale(&a, c->rootfd, p, &ps, v[i].self ? bv : &none);
 			if (counted)
 				compliant &= a.compliant;
 			audit_json_into(j, &a);
@@ -394,6 +399,7 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 		goto out;
 	}
 	audit_run(&p, &c.ps, &bv, &a);
+	(void)audit_stale(&a, c.rootfd, &p, &c.ps, &bv);
 	{
 		char *frag = remedy_fragment(o, c.rootfd);
 		apply = remedy_audit(o, c.rootfd, &c.ps, &p, frag, &a);

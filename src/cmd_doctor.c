@@ -100,6 +100,8 @@ static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, si
 	}
 	tt_print_msgs(o, &bv.warnings, true);
 	r = audit_run(p, &cx->ps, &bv, a);
+	if (r == 0)
+		(void)audit_stale(a, cx->rootfd, p, &cx->ps, &bv);
 	sysctld_free(&bv);
 	if (r < 0) {
 		profile_free(p);

@@ -70,6 +70,29 @@ char *remedy_conflict(const struct opts *o, const struct boot_conflict *b, const
 	return ret;
 }
 
+/*
+ * A key an earlier apply set and no profile names: apply puts it back to
+ * its value before tcptune (plan_stale()), which turns it green when that
+ * is what the next boot sets too. true when the fix is to run apply.
+ */
+static bool remedy_stale(const struct opts *o, struct finding *f, const char *apply)
+{
+	bool back = !f->boot || f->boot_lo || value_equal(f->original, f->boot);
+	char *sq = tt_shell_word(f->boot ? f->boot : "");
+
+	if (back)
+		f->fix = xasprintf("run: %s (without --keep-stale it puts the key back to %s, its value "
+				   "before tcptune first set it), or name the key in a profile to keep "
+				   "a value at boot", apply, f->original);
+	else
+		f->fix = xasprintf("%s would put it back to %s, its value before tcptune first set it, "
+				   "but the next boot sets %s: name the key in a profile to keep a value at "
+				   "boot, or set the boot value live: %ssysctl -w %s=%s", apply, f->original,
+				   f->boot, o->netns ? "(in that network namespace) " : "", f->rule->key, sq);
+	free(sq);
+	return back;
+}
+
 char *remedy_audit(const struct opts *o, int rootfd, const struct procsys *ps,
 		   const struct profile *p, const char *fragment, struct audit *a)
 {
@@ -88,6 +111,10 @@ char *remedy_audit(const struct opts *o, int rootfd, const struct procsys *ps,
 		struct finding *f = &a->f[i];
 		const struct boot_conflict *b = bootfix_lookup(&bc, f->rule->key);
 
+		if (f->stale) {
+			used |= remedy_stale(o, f, apply);
+			continue;
+		}
 		if (f->status == AUDIT_OK || f->status == AUDIT_NOT_IN_NETNS ||
 		    (f->rule->optional && (f->status == AUDIT_BOOT_UNKNOWN || f->status == AUDIT_MISSING)))
 			continue;

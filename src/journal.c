@@ -486,6 +486,7 @@ int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen
 	ret->n_sources = j.n_sources;
 	ret->originals = j.originals;
 	ret->n_originals = j.n_originals;
+	ret->here = journal_same_netns(&j, &(struct apply_opts){ .netns = j.netns });
 	j.sources = NULL;
 	j.n_sources = 0;
 	j.originals = NULL;

@@ -2,6 +2,7 @@
 /* test_audit.c: statuses from live values, the boot view and the catalogue. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -200,6 +201,120 @@ static void test_compliance(void **state)
 	tl_rmroot(root);
 }
 
+static const char journal_fmt[] =
+	"{ \"format\": 2, \"state\": \"complete\", \"pid\": 1, \"profiles\": [ \"t\" ], \"netns\": null,%s\n"
+	"  \"sources\": [], \"fragment\": \"/etc/sysctl.d/90-tcptune.conf\", \"keys\": [],\n"
+	"  \"originals\": [ { \"key\": \"net.ipv4.tcp_tw_reuse\", \"value\": \"2\" },\n"
+	"    { \"key\": \"net.ipv4.tcp_fin_timeout\", \"value\": \"60\" },\n"
+	"    { \"key\": \"net.ipv4.tcp_keepalive_time\", \"value\": \"7200\" },\n"
+	"    { \"key\": \"net.ipv4.tcp_congestion_control\", \"value\": \"cubic\" },\n"
+	"    { \"key\": \"net.ipv4.tcp_ecn\", \"value\": \"2\" } ] }\n";
+
+/*
+ * Computed boot values known within a tolerance are judged only where both
+ * ends agree; keys an earlier apply set that no profile names are audited
+ * against their boot value.
+ */
+static void test_ranges_and_stale(void **state)
+{
+	long long page = sysconf(_SC_PAGESIZE);
+	long long t = 8LL << 30, lo = t / page * 95 / 100 * (page / 1024) / 10;
+	char *root = tl_mkroot(NULL), *file, *text, *wmem;
+	int rootfd;
+	struct procsys ps;
+	struct bootview bv;
+	struct profile p;
+	struct audit a;
+	struct msgs errors = { 0 };
+	const struct finding *x;
+	const char *how;
+	char wmem_boot[64];
+
+	(void)state;
+	(void)snprintf(wmem_boot, sizeof(wmem_boot), "%lld 16384 4194304", page);
+	tl_write(root, "proc/meminfo", "MemTotal:        8388608 kB\n");
+	tl_write(root, "proc/sys/kernel/osrelease", "6.18.0\n");
+	tl_write(root, "proc/sys/fs/file-max", "838860\n");
+	wmem = xasprintf("%lld 16384 8388608\n", page);
+	tl_write(root, "proc/sys/net/ipv4/tcp_wmem", wmem);
+	tl_write(root, "proc/sys/net/ipv4/tcp_keepalive_time", "200\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_tw_reuse", "1\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_fin_timeout", "60\n");
+	tl_write(root, "proc/sys/net/ipv4/tcp_congestion_control", "bbr\n");
+	text = xasprintf("sysctl = { net = { ipv4 = { tcp_keepalive_time = 200;\n"
+			 "  tcp_wmem = { min = [ 4096, 16384, 8388608 ]; }; }; };\n"
+			 "  fs = { file-max = { min = %lld; }; }; };\n", lo + 1000);
+	tl_write(root, "t.conf", text);
+	free(text);
+	text = xasprintf(journal_fmt, "");
+	tl_write(root, "var/lib/tcptune/last-apply", text);
+	free(text);
+	rootfd = tl_rootfd(root);
+	assert_int_equal(procsys_open(rootfd, &ps), 0);
+	assert_int_equal(sysctld_load(rootfd, NULL, NULL, &bv), 0);
+	file = xasprintf("%s/t.conf", root);
+	assert_int_equal(profile_load(NULL, NULL, &file, 1, &p, &errors), 0);
+	assert_int_equal(audit_run(&p, &ps, &bv, &a), 0);
+	assert_int_equal(a.n, 3);
+
+	/* file-max: the rule's bound lies inside what the formula allows */
+	x = &a.f[0];
+	assert_string_equal(x->rule->key, "fs.file-max");
+	assert_int_equal(x->status, AUDIT_BOOT_UNKNOWN);
+	assert_false(x->compliant);
+	assert_non_null(strstr(x->boot_source, "computed within 5%: files_maxfiles_init()"));
+	assert_non_null(strstr(x->reason, "known only within 5% of MemTotal"));
+	/* tcp_wmem: 8 GiB is past the 4 MiB cap, so the boot value is exact, and too small */
+	x = &a.f[2];
+	assert_string_equal(x->rule->key, "net.ipv4.tcp_wmem");
+	assert_int_equal(x->status, AUDIT_BOOT_DRIFT);
+	assert_null(x->boot_lo);
+	assert_non_null(strstr(x->boot, " 16384 4194304"));
+	assert_non_null(strstr(x->boot_source, "computed: tcp_init()"));
+
+	/* apply pins the bound where the boot value is only an estimate */
+	assert_int_equal(audit_computed_boot(&ps, "fs.file-max", &text, &how), -ENOENT);
+	assert_int_equal(audit_computed_boot(&ps, "net.ipv4.tcp_wmem", &text, &how), 0);
+	assert_string_equal(text, wmem_boot);
+	free(text);
+
+	/* tw_reuse: live 1, boot 2; congestion control: boot unknown and not as before */
+	assert_int_equal(audit_stale(&a, rootfd, &p, &ps, &bv), 0);
+	assert_int_equal(a.n, 5);
+	assert_false(a.compliant);
+	x = &a.f[3];
+	assert_string_equal(x->rule->key, "net.ipv4.tcp_tw_reuse");
+	assert_true(x->stale);
+	assert_int_equal(x->status, AUDIT_BOOT_DRIFT);
+	assert_false(x->compliant);
+	assert_string_equal(x->original, "2");
+	assert_string_equal(x->boot, "2");
+	assert_string_equal(x->expected, "2");
+	assert_non_null(strstr(x->reason, "no profile names it now: live 1, the next boot sets 2"));
+	x = &a.f[4];
+	assert_string_equal(x->rule->key, "net.ipv4.tcp_congestion_control");
+	assert_int_equal(x->status, AUDIT_BOOT_UNKNOWN);
+	assert_non_null(strstr(x->reason, "cubic before tcptune first set it"));
+	audit_free(&a);
+
+	/* a journal from another network namespace says nothing about this one */
+	text = xasprintf(journal_fmt, " \"netns_dev\": 1, \"netns_ino\": 1,");
+	tl_write(root, "var/lib/tcptune/last-apply", text);
+	free(text);
+	assert_int_equal(audit_run(&p, &ps, &bv, &a), 0);
+	assert_int_equal(audit_stale(&a, rootfd, &p, &ps, &bv), 0);
+	assert_int_equal(a.n, 3);
+	audit_free(&a);
+
+	profile_free(&p);
+	sysctld_free(&bv);
+	procsys_close(&ps);
+	close(rootfd);
+	free(file);
+	free(wmem);
+	tl_rmroot(root);
+}
+
 static void test_status_names(void **state)
 {
 	(void)state;
@@ -215,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_child_netns),
 		cmocka_unit_test(test_compliance),
 		cmocka_unit_test(test_status_names),
+		cmocka_unit_test(test_ranges_and_stale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

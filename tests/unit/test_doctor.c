@@ -477,7 +477,7 @@ static void test_audit_joins(void **state)
 	struct sample c = { 0 };
 	struct rule r[3];
 	struct finding f[3];
-	struct audit a = { f, 3, false, false };
+	struct audit a = { .f = f, .n = 3 };
 	struct tcpenv e;
 	struct doctor d;
 
