@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "doctor.h"
 #include "output.h"
+#include "sample.h"
 #include "sockets.h"
 #include "tcptune.h"
 
@@ -761,6 +762,52 @@ static void render(const struct opts *o, const struct sopts *so, const struct ce
 	(void)fflush(stdout);
 }
 
+/*
+ * Plain `tcptune sockets`: one line when doctor, given one look (its --once
+ * verdicts: a destination that holds nearly all usable ports, a CLOSE_WAIT
+ * pile that has been quiet for a minute), would report a port exhaustion or
+ * a CLOSE_WAIT leak. The look is taken only when the counts allow one.
+ */
+static void doctor_line(const struct opts *o, const struct ctx *cx, const struct sopts *so,
+			const struct census *c, const struct tcpenv *e)
+{
+	const struct dfinding *f;
+	struct sockets_query q;
+	struct sample last;
+	struct doctor d;
+	char err[512], *line, *esc;
+	size_t more;
+
+	if (!doctor_note_worth(c->states, c->total, e))
+		return;
+	memset(&q, 0, sizeof(q));
+	q.family = AF_UNSPEC;
+	q.source = so->source;
+	if (sockets_query_env(&q, o->root) < 0 || sample_take(cx->rootfd, &q, &last, err, sizeof(err)) < 0)
+		return;
+	doctor_run(NULL, &last, e, NULL, &d);
+	f = doctor_note_pick(&d, &more);
+	if (f && strcmp(f->id, "tw-port-exhaustion") == 0)
+		line = xasprintf("%s uses %.0f%% of its ephemeral ports (%lld of %u)", f->remote,
+				 e->range.usable ? 100.0 * (double)f->count / e->range.usable : 0, f->count,
+				 e->range.usable);
+	else if (f && f->pid)
+		line = xasprintf("PID %d (%s) keeps %lld CLOSE_WAIT toward %s", f->pid, f->comm ? f->comm : "?",
+				 f->count, f->remote);
+	else if (f)
+		line = xasprintf("uid %lld keeps %lld CLOSE_WAIT toward %s", f->uid, f->count, f->remote);
+	else
+		line = NULL;
+	if (line) {
+		esc = output_escape(line);
+		printf("\nnote: %s%s; run `tcptune doctor`\n", esc, more ? " (and more)" : "");
+		free(esc);
+		free(line);
+	}
+	doctor_free(&d);
+	sample_free(&last);
+}
+
 /* Sleep, waking early on SIGINT/SIGTERM; returns false when asked to stop. */
 static bool nap(long secs)
 {
@@ -823,6 +870,9 @@ int cmd_sockets(const struct opts *o, int argc, char **argv)
 			printf("%s  every %lds%s\n\n", ts, so.watch, have_prev ? ", change since the last" : "");
 		}
 		render(o, &so, &cur, have_prev ? &prev : NULL, have_cw ? &cw : NULL, &e);
+		if (o->format == FMT_TABLE && so.by == BY_STATE && !so.watch && !o->quiet &&
+		    (!so.states || so.states == TCPS_ALL))
+			doctor_line(o, &cx, &so, &cur, &e);
 		doctor_env_free(&e);
 		if (have_cw)
 			census_free(&cw);
