@@ -541,6 +541,73 @@ static void pairs_json(json_t *d, const struct census *c, const struct sopts *so
 	json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));
 }
 
+static json_t *remote_json(const struct remote *r, const struct tcpenv *e)
+{
+	unsigned long long ws[TCPS_MAX];
+	json_t *w = json_object();
+	char s[80];
+
+	json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
+	if (r->inbound)
+		json_object_set_new(w, "inbound", json_true());
+	json_object_set_new(w, "total", json_integer((json_int_t)r->total));
+	json_object_set_new(w, "states", states_json(wide(r->states, ws)));
+	json_object_set_new(w, "ephemeral_ports_used", json_integer((json_int_t)r->ports_used));
+	json_object_set_new(w, "ephemeral_ports_share",
+			    json_real(e->range.usable ? (double)r->ports_used / e->range.usable : 0));
+	return w;
+}
+
+/*
+ * d with its empty "by_remote" filled one remote at a time, byte for byte
+ * as jansson prints the whole: jansson holds about 2.5 KB per remote's
+ * objects, 500 MB for 200k remotes.
+ */
+static void remotes_stream(json_t *d, const struct census *c, size_t n, const struct tcpenv *e)
+{
+	static const char key[] = "\n  \"by_remote\": []";
+	char *buf = NULL, *mark = NULL;
+	size_t len = 0, i;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m) {
+		/* the whole document in memory, then */
+		json_t *a = json_object_get(d, "by_remote");
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, remote_json(&c->remotes[i], e));
+		(void)output_json(stdout, d);
+		return;
+	}
+	(void)output_json(m, d);
+	if (fclose(m) == 0)
+		mark = strstr(buf, key);
+	if (!mark) {
+		if (buf)
+			fputs(buf, stdout);
+		free(buf);
+		return;
+	}
+	/* up to the '[' */
+	(void)fwrite(buf, 1, (size_t)(mark - buf) + sizeof(key) - 2, stdout);
+	for (i = 0; i < n; i++) {
+		json_t *w = remote_json(&c->remotes[i], e);
+		char *t = json_dumps(w, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *p;
+
+		fputs(i ? ",\n    " : "\n    ", stdout);
+		for (p = t; p && *p; p++) {
+			putchar(*p);
+			if (*p == '\n')
+				fputs("    ", stdout);
+		}
+		free(t);
+		json_decref(w);
+	}
+	fputs(n ? "\n  ]" : "]", stdout);
+	fputs(mark + sizeof(key) - 1, stdout);
+	free(buf);
+}
+
 static void print_json(const struct census *c, const struct sopts *so, const struct tcpenv *e)
 {
 	json_t *d = json_object(), *a;
@@ -583,26 +650,9 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 		json_object_set_new(d, "processes_denied", json_integer(c->procs_denied));
 		json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));
 	}
-	if (so->by == BY_REMOTE) {
-		a = json_array();
-		for (i = 0; i < limit(so, c->n_remotes); i++) {
-			const struct remote *r = &c->remotes[i];
-			unsigned long long ws[TCPS_MAX];
-			json_t *w = json_object();
-			char s[80];
-
-			json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
-			if (r->inbound)
-				json_object_set_new(w, "inbound", json_true());
-			json_object_set_new(w, "total", json_integer((json_int_t)r->total));
-			json_object_set_new(w, "states", states_json(wide(r->states, ws)));
-			json_object_set_new(w, "ephemeral_ports_used", json_integer((json_int_t)r->ports_used));
-			json_object_set_new(w, "ephemeral_ports_share",
-					    json_real(e->range.usable ? (double)r->ports_used / e->range.usable : 0));
-			json_array_append_new(a, w);
-		}
-		json_object_set_new(d, "by_remote", a);
-	}
+	/* filled in by remotes_stream() */
+	if (so->by == BY_REMOTE)
+		json_object_set_new(d, "by_remote", json_array());
 	if (so->by == BY_OWNER_REMOTE)
 		pairs_json(d, c, so);
 	if (so->by == BY_LPORT) {
@@ -618,7 +668,10 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 		json_object_set_new(d, "by_local_port", a);
 	}
 	json_object_set_new(d, "limits", limits_json(e));
-	(void)output_json(stdout, d);
+	if (so->by == BY_REMOTE)
+		remotes_stream(d, c, limit(so, c->n_remotes), e);
+	else
+		(void)output_json(stdout, d);
 }
 
 /*
