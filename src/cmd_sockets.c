@@ -28,6 +28,12 @@ struct sopts {
 	enum sockets_source source;
 };
 
+/*
+ * The note's look holds every socket (doctor's sample, ~100 bytes each):
+ * above this many, plain sockets keeps its constant memory and says nothing.
+ */
+#define NOTE_LOOK_MAX 65536
+
 /* Rows of a grouped table without --top. */
 #define SOCKETS_TOP 20
 
@@ -819,7 +825,8 @@ static void render(const struct opts *o, const struct sopts *so, const struct ce
  * Plain `tcptune sockets`: one line when doctor, given one look (its --once
  * verdicts: a destination that holds nearly all usable ports, a CLOSE_WAIT
  * pile that has been quiet for a minute), would report a port exhaustion or
- * a CLOSE_WAIT leak. The look is taken only when the counts allow one.
+ * a CLOSE_WAIT leak. The look is taken only when the counts allow one, on
+ * hosts of at most NOTE_LOOK_MAX sockets.
  */
 static void doctor_line(const struct opts *o, const struct ctx *cx, const struct sopts *so,
 			const struct census *c, const struct tcpenv *e)
@@ -831,7 +838,7 @@ static void doctor_line(const struct opts *o, const struct ctx *cx, const struct
 	char err[512], *line, *esc;
 	size_t more;
 
-	if (!doctor_note_worth(c->states, c->total, e))
+	if (c->total > NOTE_LOOK_MAX || !doctor_note_worth(c->states, c->total, e))
 		return;
 	memset(&q, 0, sizeof(q));
 	q.family = AF_UNSPEC;
