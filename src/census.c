@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/tcp.h>
+#include "census_group.h"
 #include "sockets.h"
 #include "sockets-internal.h"
 #include "util.h"
@@ -89,7 +90,8 @@ struct qsock {
 struct cstate {
 	const struct census_query *cq;
 	struct census *c;
-	struct htab pairs, ports;
+	struct htab ports;
+	struct cgroups rem;
 	struct ownsock *own;
 	size_t n_own, cap_own;
 	struct qsock *lis, *queued;
@@ -115,23 +117,10 @@ static int census_visit(const struct sock *sk, void *data)
 	if (s->cq->remotes && sk->state != TCPS_LISTEN && s->listening &&
 	    (s->listening[sk->sport / 8] & (1u << (sk->sport % 8)))) {
 		/* inbound: one row per listening port, not one per client port */
-		memset(&k, 0, sizeof(k));
-		k.pad = 1;
-		k.port = sk->sport;
-		e = htab_get(&s->pairs, &k);
-		e->states[sk->state]++;
-		e->total++;
+		cgroups_add(&s->rem, sk, true, false);
 	} else if (s->cq->remotes && sk->state != TCPS_LISTEN) {
-		memset(&k, 0, sizeof(k));
-		k.family = sk->family;
-		k.port = sk->dport;
-		memcpy(k.addr, sk->dst, 16);
-		memcpy(k.laddr, sk->src, 16);
-		e = htab_get(&s->pairs, &k);
-		e->states[sk->state]++;
-		e->total++;
-		if (s->cq->range.low && sk->sport >= s->cq->range.low && sk->sport <= s->cq->range.high)
-			e->inrange++;
+		cgroups_add(&s->rem, sk, false, s->cq->range.low && sk->sport >= s->cq->range.low &&
+						 sk->sport <= s->cq->range.high);
 	}
 	if (s->cq->lports) {
 		memset(&k, 0, sizeof(k));
@@ -362,63 +351,12 @@ static int build_owners(int rootfd, struct cstate *s)
 	if (c->n_owners)
 		qsort(c->owners, c->n_owners, sizeof(*c->owners), cmp_owner);
 	build_ownerless(s, inodes, n, pids);
+	if (s->cq->pairs && s->cq->remotes)
+		cgroups_finish(&s->rem, c, inodes, pids, n);
 out:
 	free(inodes);
 	free(pids);
 	return r;
-}
-
-static int cmp_remote(const void *a, const void *b)
-{
-	const struct remote *x = a, *y = b;
-
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	return memcmp(x->addr, y->addr, 16);
-}
-
-static void build_remotes(struct cstate *s)
-{
-	struct htab rem = { NULL, 0, 0 };
-	struct census *c = s->c;
-	size_t i;
-	int st;
-
-	for (i = 0; i < s->pairs.cap; i++) {
-		struct hent *p = &s->pairs.v[i], *e;
-		struct hkey k;
-
-		if (!p->used)
-			continue;
-		k = p->k;
-		memset(k.laddr, 0, 16);
-		e = htab_get(&rem, &k);
-		for (st = 1; st < TCPS_MAX; st++)
-			e->states[st] += p->states[st];
-		e->total += p->total;
-		if (p->inrange > e->inrange)
-			e->inrange = p->inrange;
-	}
-	c->remotes = xcalloc(rem.n + 1, sizeof(*c->remotes));
-	for (i = 0; i < rem.cap; i++) {
-		struct remote *r;
-
-		if (!rem.v[i].used)
-			continue;
-		r = &c->remotes[c->n_remotes++];
-		r->inbound = rem.v[i].k.pad == 1;
-		r->family = rem.v[i].k.family;
-		memcpy(r->addr, rem.v[i].k.addr, 16);
-		r->port = rem.v[i].k.port;
-		memcpy(r->states, rem.v[i].states, sizeof(r->states));
-		r->total = rem.v[i].total;
-		r->ports_used = rem.v[i].inrange;
-	}
-	if (c->n_remotes)
-		qsort(c->remotes, c->n_remotes, sizeof(*c->remotes), cmp_remote);
-	free(rem.v);
 }
 
 static int cmp_lport(const void *a, const void *b)
@@ -524,6 +462,7 @@ int census_run(int rootfd, const struct census_query *cq, struct census *ret, ch
 	memset(&s, 0, sizeof(s));
 	s.cq = cq;
 	s.c = ret;
+	s.rem.pairs = cq->pairs && cq->owners && cq->remotes;
 	if (cq->remotes)
 		s.listening = listening_ports(rootfd, &cq->q);
 	if (want_counters(cq)) {
@@ -542,15 +481,16 @@ int census_run(int rootfd, const struct census_query *cq, struct census *ret, ch
 		if (r < 0 && err && errlen)
 			(void)snprintf(err, errlen, "/proc: %s", strerror(-r));
 	}
-	if (r == 0 && cq->remotes)
-		build_remotes(&s);
+	/* with pairs, build_owners has handed the remotes over */
+	if (r == 0 && cq->remotes && !(cq->pairs && cq->owners))
+		cgroups_finish(&s.rem, ret, NULL, NULL, 0);
 	if (r == 0 && cq->lports)
 		build_lports(&s);
 	free(s.own);
 	free(s.lis);
 	free(s.queued);
 	free(s.listening);
-	free(s.pairs.v);
+	cgroups_free(&s.rem);
 	free(s.ports.v);
 	if (r < 0)
 		census_free(ret);
@@ -566,6 +506,7 @@ void census_free(struct census *c)
 	free(c->owners);
 	free(c->ownerless);
 	free(c->remotes);
+	free(c->pairs);
 	free(c->lports);
 	free(c->full_listeners);
 	memset(c, 0, sizeof(*c));

@@ -44,7 +44,8 @@ static const struct cmd_help helps[] = {
 	{ "explain", NULL, "tcptune explain net.ipv4.tcp_tw_reuse" },
 	{ "sockets",
 	  "  -4, -6                IPv4 or IPv6 sockets only\n"
-	  "  -b, --by KEY          group by KEY: state (default), owner, remote, local-port\n"
+	  "  -b, --by KEY          group by KEY: state (default), owner, remote, local-port,\n"
+	  "                        owner,remote\n"
 	  "  -s, --state STATE     only sockets in STATE; repeatable or comma-separated:\n"
 	  "                        %STATES%\n"
 	  "                        (or the ss names: established, time-wait, close-wait,\n"

@@ -11,10 +11,11 @@
 #include <unistd.h>
 #include "doctor.h"
 #include "output.h"
+#include "sample.h"
 #include "sockets.h"
 #include "tcptune.h"
 
-enum by { BY_STATE, BY_OWNER, BY_REMOTE, BY_LPORT };
+enum by { BY_STATE, BY_OWNER, BY_REMOTE, BY_LPORT, BY_OWNER_REMOTE };
 
 struct sopts {
 	enum by by;
@@ -27,6 +28,12 @@ struct sopts {
 	enum sockets_source source;
 };
 
+/*
+ * The note's look holds every socket (doctor's sample, ~100 bytes each):
+ * above this many, plain sockets keeps its constant memory and says nothing.
+ */
+#define NOTE_LOOK_MAX 65536
+
 /* Rows of a grouped table without --top. */
 #define SOCKETS_TOP 20
 
@@ -38,7 +45,8 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static const char *const by_names[] = { "state", "owner", "remote", "local-port" };
+static const char *const by_names[] = { "state", "owner", "remote", "local-port", "owner,remote" };
+#define N_BY (sizeof(by_names) / sizeof(by_names[0]))
 
 /* The netstat names, for "did you mean": "close_wiat", "TIMEWAIT". */
 static const char *state_suggest(const char *word)
@@ -99,12 +107,12 @@ static int parse_args(const struct opts *o, int argc, char **argv, struct sopts 
 		case '6': v6 = true; break;
 		case 'x': so->exact = true; break;
 		case 'b':
-			for (i = 0; i < 4 && strcmp(optarg, by_names[i]) != 0; i++)
+			for (i = 0; i < N_BY && strcmp(optarg, by_names[i]) != 0; i++)
 				;
-			if (i == 4) {
-				const char *near = suggest_word(optarg, by_names, 4);
+			if (i == N_BY) {
+				const char *near = suggest_word(optarg, by_names, N_BY);
 
-				tt_error(o, "sockets: --by wants state, owner, remote or local-port%s%s%s",
+				tt_error(o, "sockets: --by wants state, owner, remote, local-port or owner,remote%s%s%s",
 					 near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 				return EXIT_USAGE;
 			}
@@ -164,6 +172,14 @@ static json_t *states_json(const unsigned long long *states)
 	return o;
 }
 
+/* A remote's or pair's 32-bit counts, widened for the shared cells. */
+static const unsigned long long *wide(const uint32_t *states, unsigned long long *buf)
+{
+	for (int i = 0; i < TCPS_MAX; i++)
+		buf[i] = states[i];
+	return buf;
+}
+
 static size_t limit(const struct sopts *so, size_t n)
 {
 	return so->top && so->top < n ? so->top : n;
@@ -181,11 +197,13 @@ static uint32_t columns(const struct sopts *so, const struct census *c)
 		for (s = 1; s < TCPS_MAX; s++) {
 			for (i = 0; i < limit(so, c->n_owners); i++)
 				m |= c->owners[i].states[s] ? 1u << s : 0;
-			for (i = 0; i < limit(so, c->n_remotes); i++)
+			for (i = 0; so->by == BY_REMOTE && i < limit(so, c->n_remotes); i++)
 				m |= c->remotes[i].states[s] ? 1u << s : 0;
+			for (i = 0; i < limit(so, c->n_pairs); i++)
+				m |= c->pairs[i].states[s] ? 1u << s : 0;
 			for (i = 0; i < limit(so, c->n_lports); i++)
 				m |= c->lports[i].states[s] ? 1u << s : 0;
-			for (i = 0; i < c->n_ownerless; i++)
+			for (i = 0; so->by == BY_OWNER && i < c->n_ownerless; i++)
 				m |= c->ownerless[i].states[s] ? 1u << s : 0;
 		}
 	}
@@ -339,6 +357,7 @@ static void table_remotes(const struct census *c, const struct census *prev, con
 	t = table_new(nc, h);
 	for (i = 0; i < limit(so, c->n_remotes); i++) {
 		const struct remote *r = &c->remotes[i], *pr = NULL;
+		unsigned long long w[TCPS_MAX];
 		char a[80];
 
 		for (j = 0; prev && j < prev->n_remotes; j++)
@@ -347,13 +366,13 @@ static void table_remotes(const struct census *c, const struct census *prev, con
 				pr = &prev->remotes[j];
 		table_row(t);
 		table_cell(t, STYLE_PLAIN, remote_name(r, a, sizeof(a)));
-		table_cellf(t, STYLE_BOLD, "%llu", r->total);
-		state_cells(t, m, r->states, false);
+		table_cellf(t, STYLE_BOLD, "%u", r->total);
+		state_cells(t, m, wide(r->states, w), false);
 		if (e->range.usable && r->ports_used) {
 			double share = (double)r->ports_used / e->range.usable;
 
 			table_cellf(t, share >= 0.8 ? STYLE_BAD : share >= 0.5 ? STYLE_WARN : STYLE_PLAIN,
-				    "%llu/%u (%.1f%%)", r->ports_used, e->range.usable, 100 * share);
+				    "%u/%u (%.1f%%)", r->ports_used, e->range.usable, 100 * share);
 		} else {
 			table_cell(t, STYLE_DIM, "-");
 		}
@@ -362,6 +381,46 @@ static void table_remotes(const struct census *c, const struct census *prev, con
 	}
 	table_print(t, stdout, o->color);
 	table_free(t);
+}
+
+static const char *owner_comm(const struct census *c, int pid)
+{
+	for (size_t i = 0; i < c->n_owners; i++)
+		if (c->owners[i].pid == pid)
+			return c->owners[i].comm;
+	return "?";
+}
+
+/* --by owner,remote: one row per process and remote, the processes in --by owner's order. */
+static void table_pairs(const struct census *c, const struct sopts *so, const struct opts *o)
+{
+	uint32_t m = columns(so, c);
+	const char *h[TCPS_MAX + 5] = { "PID", "COMMAND", "REMOTE", "TOTAL" };
+	size_t nc = state_headers(h, 4, m), i;
+	struct table *t = table_new(nc, h);
+
+	for (i = 0; i < limit(so, c->n_pairs); i++) {
+		const struct opair *p = &c->pairs[i];
+		unsigned long long w[TCPS_MAX];
+		char a[80];
+
+		table_row(t);
+		if (p->pid) {
+			table_cellf(t, STYLE_PLAIN, "%d", p->pid);
+			table_cell(t, STYLE_PLAIN, owner_comm(c, p->pid));     /* table_cell escapes */
+		} else {
+			table_cell(t, STYLE_DIM, "-");
+			table_cell(t, STYLE_DIM, "(no process)");
+		}
+		table_cell(t, STYLE_PLAIN, remote_name(&c->remotes[p->remote], a, sizeof(a)));
+		table_cellf(t, STYLE_BOLD, "%u", p->total);
+		state_cells(t, m, wide(p->states, w), p->pid != 0);
+	}
+	table_print(t, stdout, o->color);
+	table_free(t);
+	if (!o->quiet && c->unowned && c->procs_denied)
+		printf("\n%llu socket%s with no readable owner: some processes could not be read, "
+		       "run as root\n", c->unowned, c->unowned == 1 ? "" : "s");
 }
 
 static void table_lports(const struct census *c, const struct census *prev, const struct sopts *so,
@@ -428,6 +487,133 @@ static json_t *limits_json(const struct tcpenv *e)
 	return l;
 }
 
+/* { "remote", "inbound"?, "total", "states" } of one owner × remote pair */
+static json_t *pair_json(const struct census *c, const struct opair *p)
+{
+	const struct remote *r = &c->remotes[p->remote];
+	unsigned long long ws[TCPS_MAX];
+	json_t *w = json_object();
+	char s[80];
+
+	json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
+	if (r->inbound)
+		json_object_set_new(w, "inbound", json_true());
+	json_object_set_new(w, "total", json_integer(p->total));
+	json_object_set_new(w, "states", states_json(wide(p->states, ws)));
+	return w;
+}
+
+/*
+ * --by owner,remote: "by_owner" as --by owner gives it, each process with
+ * its "remotes"; the sockets no process holds in "ownerless_remotes".
+ */
+static void pairs_json(json_t *d, const struct census *c, const struct sopts *so)
+{
+	json_t *a = json_array(), *nobody = json_array(), *rem = NULL;
+	size_t i, n = limit(so, c->n_pairs);
+	int pid = -1;
+
+	for (i = 0; i < n; i++) {
+		const struct opair *p = &c->pairs[i];
+
+		if (!p->pid) {
+			json_array_append_new(nobody, pair_json(c, p));
+			continue;
+		}
+		if (p->pid != pid) {
+			json_t *w = json_object();
+			size_t k;
+
+			for (k = 0; k < c->n_owners && c->owners[k].pid != p->pid; k++)
+				;
+			pid = p->pid;
+			json_object_set_new(w, "pid", json_integer(pid));
+			json_object_set_new(w, "comm", json_escaped(owner_comm(c, pid)));
+			if (k < c->n_owners) {
+				json_object_set_new(w, "total",
+						    json_integer((json_int_t)census_owner_total(&c->owners[k])));
+				json_object_set_new(w, "states", states_json(c->owners[k].states));
+			}
+			rem = json_array();
+			json_object_set_new(w, "remotes", rem);
+			json_array_append_new(a, w);
+		}
+		json_array_append_new(rem, pair_json(c, p));
+	}
+	json_object_set_new(d, "by_owner", a);
+	json_object_set_new(d, "ownerless_remotes", nobody);
+	json_object_set_new(d, "unowned", json_integer((json_int_t)c->unowned));
+	json_object_set_new(d, "processes_denied", json_integer(c->procs_denied));
+	json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));
+}
+
+static json_t *remote_json(const struct remote *r, const struct tcpenv *e)
+{
+	unsigned long long ws[TCPS_MAX];
+	json_t *w = json_object();
+	char s[80];
+
+	json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
+	if (r->inbound)
+		json_object_set_new(w, "inbound", json_true());
+	json_object_set_new(w, "total", json_integer((json_int_t)r->total));
+	json_object_set_new(w, "states", states_json(wide(r->states, ws)));
+	json_object_set_new(w, "ephemeral_ports_used", json_integer((json_int_t)r->ports_used));
+	json_object_set_new(w, "ephemeral_ports_share",
+			    json_real(e->range.usable ? (double)r->ports_used / e->range.usable : 0));
+	return w;
+}
+
+/*
+ * d with its empty "by_remote" filled one remote at a time, byte for byte
+ * as jansson prints the whole: jansson holds about 2.5 KB per remote's
+ * objects, 500 MB for 200k remotes.
+ */
+static void remotes_stream(json_t *d, const struct census *c, size_t n, const struct tcpenv *e)
+{
+	static const char key[] = "\n  \"by_remote\": []";
+	char *buf = NULL, *mark = NULL;
+	size_t len = 0, i;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m) {
+		/* the whole document in memory, then */
+		json_t *a = json_object_get(d, "by_remote");
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, remote_json(&c->remotes[i], e));
+		(void)output_json(stdout, d);
+		return;
+	}
+	(void)output_json(m, d);
+	if (fclose(m) == 0)
+		mark = strstr(buf, key);
+	if (!mark) {
+		if (buf)
+			fputs(buf, stdout);
+		free(buf);
+		return;
+	}
+	/* up to the '[' */
+	(void)fwrite(buf, 1, (size_t)(mark - buf) + sizeof(key) - 2, stdout);
+	for (i = 0; i < n; i++) {
+		json_t *w = remote_json(&c->remotes[i], e);
+		char *t = json_dumps(w, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *p;
+
+		fputs(i ? ",\n    " : "\n    ", stdout);
+		for (p = t; p && *p; p++) {
+			putchar(*p);
+			if (*p == '\n')
+				fputs("    ", stdout);
+		}
+		free(t);
+		json_decref(w);
+	}
+	fputs(n ? "\n  ]" : "]", stdout);
+	fputs(mark + sizeof(key) - 1, stdout);
+	free(buf);
+}
+
 static void print_json(const struct census *c, const struct sopts *so, const struct tcpenv *e)
 {
 	json_t *d = json_object(), *a;
@@ -470,25 +656,11 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 		json_object_set_new(d, "processes_denied", json_integer(c->procs_denied));
 		json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));
 	}
-	if (so->by == BY_REMOTE) {
-		a = json_array();
-		for (i = 0; i < limit(so, c->n_remotes); i++) {
-			const struct remote *r = &c->remotes[i];
-			json_t *w = json_object();
-			char s[80];
-
-			json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
-			if (r->inbound)
-				json_object_set_new(w, "inbound", json_true());
-			json_object_set_new(w, "total", json_integer((json_int_t)r->total));
-			json_object_set_new(w, "states", states_json(r->states));
-			json_object_set_new(w, "ephemeral_ports_used", json_integer((json_int_t)r->ports_used));
-			json_object_set_new(w, "ephemeral_ports_share",
-					    json_real(e->range.usable ? (double)r->ports_used / e->range.usable : 0));
-			json_array_append_new(a, w);
-		}
-		json_object_set_new(d, "by_remote", a);
-	}
+	/* filled in by remotes_stream() */
+	if (so->by == BY_REMOTE)
+		json_object_set_new(d, "by_remote", json_array());
+	if (so->by == BY_OWNER_REMOTE)
+		pairs_json(d, c, so);
 	if (so->by == BY_LPORT) {
 		a = json_array();
 		for (i = 0; i < limit(so, c->n_lports); i++) {
@@ -502,7 +674,10 @@ static void print_json(const struct census *c, const struct sopts *so, const str
 		json_object_set_new(d, "by_local_port", a);
 	}
 	json_object_set_new(d, "limits", limits_json(e));
-	(void)output_json(stdout, d);
+	if (so->by == BY_REMOTE)
+		remotes_stream(d, c, limit(so, c->n_remotes), e);
+	else
+		(void)output_json(stdout, d);
 }
 
 /*
@@ -527,7 +702,7 @@ static void prom_ports(const struct census *c, const struct tcpenv *e, size_t to
 		if (!shown)
 			output_prom_header(stdout, "tcptune_remote_ephemeral_ports_used", "gauge",
 					   "Local ephemeral ports held toward one destination (the top ones).");
-		printf("tcptune_remote_ephemeral_ports_used{remote=\"%s\"} %llu\n",
+		printf("tcptune_remote_ephemeral_ports_used{remote=\"%s\"} %u\n",
 		       sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)), r->ports_used);
 		shown++;
 	}
@@ -589,9 +764,10 @@ static int run_census(const struct opts *o, const struct ctx *cx, const struct s
 	cq.q.family = so->family;
 	cq.q.source = so->source;
 	cq.exact = so->exact;
-	cq.owners = owners;
+	cq.owners = owners || so->by == BY_OWNER_REMOTE;
+	cq.pairs = so->by == BY_OWNER_REMOTE;
 	/* the port headroom metric needs each destination's ports */
-	cq.remotes = so->by == BY_REMOTE || o->format == FMT_PROMETHEUS;
+	cq.remotes = so->by == BY_REMOTE || so->by == BY_OWNER_REMOTE || o->format == FMT_PROMETHEUS;
 	cq.lports = so->by == BY_LPORT;
 	cq.range = e->range;
 	if (sockets_query_env(&cq.q, o->root) < 0) {
@@ -623,7 +799,7 @@ static void render(const struct opts *o, const struct sopts *so, const struct ce
 		/* a grouped table shows the top rows unless --top says otherwise; JSON all */
 		struct sopts ts = *so;
 		size_t rows = so->by == BY_OWNER ? c->n_owners : so->by == BY_REMOTE ? c->n_remotes :
-			      so->by == BY_LPORT ? c->n_lports : 0;
+			      so->by == BY_LPORT ? c->n_lports : so->by == BY_OWNER_REMOTE ? c->n_pairs : 0;
 
 		if (!so->top_given)
 			ts.top = SOCKETS_TOP;
@@ -633,6 +809,8 @@ static void render(const struct opts *o, const struct sopts *so, const struct ce
 			table_remotes(c, prev, &ts, e, o);
 		else if (so->by == BY_LPORT)
 			table_lports(c, prev, &ts, o);
+		else if (so->by == BY_OWNER_REMOTE)
+			table_pairs(c, &ts, o);
 		else
 			table_states(c, prev, so, o);
 		if (!o->quiet && ts.top && rows > ts.top)
@@ -641,6 +819,53 @@ static void render(const struct opts *o, const struct sopts *so, const struct ce
 			limits_lines(c, e);
 	}
 	(void)fflush(stdout);
+}
+
+/*
+ * Plain `tcptune sockets`: one line when doctor, given one look (its --once
+ * verdicts: a destination that holds nearly all usable ports, a CLOSE_WAIT
+ * pile that has been quiet for a minute), would report a port exhaustion or
+ * a CLOSE_WAIT leak. The look is taken only when the counts allow one, on
+ * hosts of at most NOTE_LOOK_MAX sockets.
+ */
+static void doctor_line(const struct opts *o, const struct ctx *cx, const struct sopts *so,
+			const struct census *c, const struct tcpenv *e)
+{
+	const struct dfinding *f;
+	struct sockets_query q;
+	struct sample last;
+	struct doctor d;
+	char err[512], *line, *esc;
+	size_t more;
+
+	if (c->total > NOTE_LOOK_MAX || !doctor_note_worth(c->states, c->total, e))
+		return;
+	memset(&q, 0, sizeof(q));
+	q.family = AF_UNSPEC;
+	q.source = so->source;
+	if (sockets_query_env(&q, o->root) < 0 || sample_take(cx->rootfd, &q, &last, err, sizeof(err)) < 0)
+		return;
+	doctor_run(NULL, &last, e, NULL, &d);
+	f = doctor_note_pick(&d, &more);
+	if (f && strcmp(f->id, "tw-port-exhaustion") == 0)
+		line = xasprintf("%s uses %.0f%% of its ephemeral ports (%lld of %u)", f->remote,
+				 e->range.usable ? 100.0 * (double)f->count / e->range.usable : 0, f->count,
+				 e->range.usable);
+	else if (f && f->pid)
+		line = xasprintf("PID %d (%s) keeps %lld CLOSE_WAIT toward %s", f->pid, f->comm ? f->comm : "?",
+				 f->count, f->remote);
+	else if (f)
+		line = xasprintf("uid %lld keeps %lld CLOSE_WAIT toward %s", f->uid, f->count, f->remote);
+	else
+		line = NULL;
+	if (line) {
+		esc = output_escape(line);
+		printf("\nnote: %s%s; run `tcptune doctor`\n", esc, more ? " (and more)" : "");
+		free(esc);
+		free(line);
+	}
+	doctor_free(&d);
+	sample_free(&last);
 }
 
 /* Sleep, waking early on SIGINT/SIGTERM; returns false when asked to stop. */
@@ -705,6 +930,9 @@ int cmd_sockets(const struct opts *o, int argc, char **argv)
 			printf("%s  every %lds%s\n\n", ts, so.watch, have_prev ? ", change since the last" : "");
 		}
 		render(o, &so, &cur, have_prev ? &prev : NULL, have_cw ? &cw : NULL, &e);
+		if (o->format == FMT_TABLE && so.by == BY_STATE && !so.watch && !o->quiet &&
+		    (!so.states || so.states == TCPS_ALL))
+			doctor_line(o, &cx, &so, &cur, &e);
 		doctor_env_free(&e);
 		if (have_cw)
 			census_free(&cw);

@@ -56,3 +56,8 @@ void doctor_free(struct doctor *d);
 const char *doctor_severity_name(enum severity s);
 /* The worst severity, or -1 when there are no findings. */
 int doctor_worst(const struct doctor *d);
+
+/* doctor_note.c, for `tcptune sockets`: could one look find a pile-up at these counts? */
+bool doctor_note_worth(const unsigned long long *states, unsigned long long total, const struct tcpenv *e);
+/* The worst port exhaustion or CLOSE_WAIT leak above info, or NULL; *ret_more counts the others. */
+const struct dfinding *doctor_note_pick(const struct doctor *d, size_t *ret_more);

@@ -114,14 +114,24 @@ struct owner {
 	long long close_wait_idle_ms;       /* oldest CLOSE_WAIT by idle time; -1 unknown */
 };
 
+/* 80 bytes: 200k remotes fit in 16 MB. The key (family … addr) comes first. */
 struct remote {
-	bool inbound;                       /* every client of local port `port`; addr is zero */
 	uint8_t family;
-	uint8_t addr[16];
+	bool inbound;                       /* every client of local port `port`; addr is zero */
 	uint16_t port;
-	unsigned long long states[TCPS_MAX];
-	unsigned long long ports_used;      /* max over local addresses: local ports in the ephemeral range */
-	unsigned long long total;
+	uint8_t addr[16];
+	uint32_t states[TCPS_MAX];
+	uint32_t total;
+	uint32_t ports_used;                /* max over local addresses: local ports in the ephemeral range */
+	uint32_t lid, lin;                  /* census_group.c's, while counting */
+};
+
+/* Sockets of one process toward one remote (--by owner,remote). */
+struct opair {
+	int pid;                            /* 0: no readable process holds them */
+	uint32_t remote;                    /* index into census.remotes */
+	uint32_t states[TCPS_MAX];
+	uint32_t total;
 };
 
 struct lport {
@@ -156,6 +166,7 @@ struct ownerless {
 struct census_query {
 	struct sockets_query q;
 	bool owners, remotes, lports;       /* which groupings to build */
+	bool pairs;                         /* owner × remote (with owners and remotes) */
 	bool exact;                         /* never use the counters shortcut */
 	struct portrange range;             /* for remotes' ports_used; low 0 = unknown */
 };
@@ -173,6 +184,8 @@ struct census {
 	unsigned procs_denied, procs_vanished;
 	struct remote *remotes;             /* sorted by total, descending */
 	size_t n_remotes;
+	struct opair *pairs;                /* in owners' order, then by total; pid 0 last */
+	size_t n_pairs;
 	struct lport *lports;
 	size_t n_lports;
 	struct listener *full_listeners;

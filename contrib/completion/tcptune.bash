@@ -118,7 +118,7 @@ _tcptune()
 		return 0
 		;;
 	--by | -b)
-		[[ $cmd == sockets ]] && COMPREPLY=($(compgen -W "state owner remote local-port" -- "$cur"))
+		[[ $cmd == sockets ]] && COMPREPLY=($(compgen -W "state owner remote local-port owner,remote" -- "$cur"))
 		return 0
 		;;
 	--state | -s)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* gen.c: make many loopback TCP sockets (ESTABLISHED, CLOSE_WAIT, TIME_WAIT) for the benchmark. */
 /*
- * usage: gen READYFILE TIME_WAIT EST_PAIRS CLOSE_WAIT [SECONDS]
- * Run inside a private network namespace (run.sh does). Holders are
+ * usage: gen READYFILE TIME_WAIT EST_PAIRS CLOSE_WAIT [SECONDS [spread]]
+ * With "spread", every ESTABLISHED and CLOSE_WAIT client goes to its own
+ * loopback address (127.1.0.1, 127.1.0.2, …): one remote per connection,
+ * the distinct-remotes case of `sockets --by remote`. Run inside a private network namespace (run.sh does). Holders are
  * child processes (comm "bench-holder") keeping at most ~19k fds each;
  * TIME_WAIT is made last by the parent, which then writes READYFILE and
  * sleeps until SIGTERM or SECONDS (default 240) pass. Everything is bounded.
@@ -12,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,8 @@
 #define MAX_SOCKETS 400000
 
 static int listeners[NDEST];
+static int spread;        /* one destination address per connection */
+static long next_addr;    /* spread: the next address's index */
 
 static void die(const char *what)
 {
@@ -34,11 +39,11 @@ static void die(const char *what)
 
 static void listen_all(int port)
 {
-	for (int i = 0; i < NDEST; i++) {
+	for (int i = 0; i < (spread ? 1 : NDEST); i++) {
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 		int one = 1;
 
-		a.sin_addr.s_addr = htonl(0x7f000002 + i);
+		a.sin_addr.s_addr = spread ? htonl(INADDR_ANY) : htonl(0x7f000002 + i);
 		listeners[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (listeners[i] < 0)
 			die("socket");
@@ -57,6 +62,13 @@ static int conn(int i, int port, int *srv)
 	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	a.sin_addr.s_addr = htonl(0x7f000002 + i);
+	if (spread) {
+		/* 127.1.0.1 up: skip the .0 and .255 of every /24 */
+		long k = next_addr++;
+
+		a.sin_addr.s_addr = htonl(0x7f010000 + (uint32_t)(k / 254) * 256 + (uint32_t)(k % 254) + 1);
+		i = 0;
+	}
 	if (c < 0)
 		die("socket");
 	if (connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
@@ -69,7 +81,7 @@ static int conn(int i, int port, int *srv)
 
 static void close_listeners(void)
 {
-	for (int i = 0; i < NDEST; i++)
+	for (int i = 0; i < (spread ? 1 : NDEST); i++)
 		close(listeners[i]);
 }
 
@@ -122,13 +134,14 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: gen READYFILE TIME_WAIT EST_PAIRS CLOSE_WAIT [SECONDS]\n");
+		fprintf(stderr, "usage: gen READYFILE TIME_WAIT EST_PAIRS CLOSE_WAIT [SECONDS [spread]]\n");
 		return 2;
 	}
 	tw = atol(argv[2]);
 	est = atol(argv[3]);
 	cw = atol(argv[4]);
 	limit = argc > 5 ? atoi(argv[5]) : 240;
+	spread = argc > 6 && strcmp(argv[6], "spread") == 0;
 	if (tw < 0 || est < 0 || cw < 0 || tw + 2 * est + 2 * cw > MAX_SOCKETS || limit < 1 || limit > 900) {
 		fprintf(stderr, "gen: at most %d sockets and 900 seconds\n", MAX_SOCKETS);
 		return 2;
@@ -151,6 +164,7 @@ int main(int argc, char **argv)
 		if (per == 0 || nh == 64)
 			die("too many holders");
 		kids[nh] = holder(9000 + nh, e, c, limit);
+		next_addr += e + c;
 		nh++;
 		est -= e;
 		cw -= c;

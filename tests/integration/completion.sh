@@ -96,8 +96,8 @@ comp "--source" tcptune doctor --so
 has --top tcptune sockets -
 has -4 tcptune sockets -
 has --watch tcptune sockets --
-comp "local-port owner remote state" tcptune sockets --by ""
-comp "owner" tcptune sockets -b o
+comp "local-port owner owner,remote remote state" tcptune sockets --by ""
+comp "owner owner,remote" tcptune sockets -b o
 comp "close close-wait closing" tcptune sockets --state clos
 comp "close-wait,time-wait" tcptune sockets --state close-wait,time
 comp "netlink" tcptune sockets --source n
@@ -195,7 +195,7 @@ zhas "tcptune help " 'rollback'
 zhas "tcptune --profile-dir $SRCDIR/profiles audit " 'baseline +crawler +high-bandwidth +web-server'
 zhas "tcptune --root $R explain net.ipv4.tcp_keep" 'net\.ipv4\.tcp_keepalive_intvl'
 zhas "tcptune --root $R explain net.ipv4.tcp_keep" 'net\.ipv4\.tcp_keepalive_probes'
-zhas "tcptune sockets --by " 'local-port +owner +remote +state'
+zhas "tcptune sockets --by " 'local-port +owner +owner,remote +remote +state'
 zhas "tcptune apply --" '--dry-run'
 zhas "tcptune apply --" '--wait'
 section "tcptune sockets --by " | grep -q crawler && fail "zsh: profiles offered for --by"

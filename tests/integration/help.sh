@@ -47,8 +47,9 @@ while read -r s; do
 	grep -q "$s" "$T/help.sockets" || fail "sockets help lacks the state $s"
 done <"$T/states"
 expect_exit 2 tt sockets --by nothing-like-it
-for k in $(sed -n 's/.*--by wants \(.*\)$/\1/p' "$T/err" | tr -d ',' | sed 's/ or / /'); do
-	grep -q -- "--by KEY .*$k" "$T/help.sockets" || fail "sockets help lacks the --by key $k"
+for k in $(sed -n 's/.*--by wants \(.*\)$/\1/p' "$T/err" | sed 's/, / /g; s/ or / /'); do
+	tr '\n' ' ' <"$T/help.sockets" | tr -s ' ' | grep -q -- "--by KEY .*$k" ||
+		fail "sockets help lacks the --by key $k"
 done
 # -N and the older -n N give the same rows
 expect_exit 0 tt sockets --source proc --by remote -N 1
