@@ -1376,6 +1376,13 @@ static int plan_stale(int rootfd, const struct procsys *ps, const struct apply_o
 				continue;
 			k = add_key(tx, o->key);
 			rr = procsys_read(ps, o->key, &k->before);
+			/* gone is gone; a value we cannot read (EIO) is not */
+			if (rr < 0 && rr != -ENOENT) {
+				msgs_add(&tx->errors, "%s: set by an earlier apply: cannot read the live "
+					 "value: %s", o->key, strerror(-rr));
+				journal_free(&j);
+				return rr;
+			}
 			if (rr < 0) {
 				k->before = NULL;
 				k->action = APPLY_SKIP_GONE;
