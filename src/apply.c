@@ -1726,11 +1726,12 @@ static char *netns_describe(const char *name, bool has_ns, unsigned long long de
 
 static bool same_netns(const struct journal *j, const struct apply_opts *ao)
 {
-	unsigned long long dev = 0, ino = 0;
+	unsigned long long dev = 0, ino = 0, cookie;
 
+	/* no cookie now (a socket() that failed): device and inode, as for a journal without one */
 	if (j->has_ns && netns_self(&dev, &ino) == 0)
 		return j->ns_dev == dev && j->ns_ino == ino &&
-		       (!j->ns_cookie || j->ns_cookie == netns_cookie());
+		       (!j->ns_cookie || !(cookie = netns_cookie()) || j->ns_cookie == cookie);
 	return (!j->netns && !ao->netns) || (j->netns && ao->netns && !strcmp(j->netns, ao->netns));
 }
 
