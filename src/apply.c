@@ -1898,9 +1898,12 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 	if (r < 0) {
 		for (size_t i = 0; i < rtx.unrestored.n; i++)
 			msgs_add(&tx->unrestored, "%s", rtx.unrestored.v[i]);
+		for (size_t i = 0; i < rtx.errors.n; i++)
+			msgs_add(&tx->errors, "%s", rtx.errors.v[i]);
 		msgs_add(&tx->errors, "could not finish restoring the interrupted transaction; "
 			 "nothing new was applied");
-		tx->outcome = APPLY_BROKEN;
+		/* broken only when something is left half restored; the journal still says so */
+		tx->outcome = rtx.unrestored.n ? APPLY_BROKEN : APPLY_FAILED;
 	}
 	for (size_t i = 0; i < rtx.notes.n; i++)
 		msgs_add(&tx->notes, "%s", rtx.notes.v[i]);
