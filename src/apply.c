@@ -1990,8 +1990,10 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	journal_from_tx(&j, ret, ao);
 	r = journal_store(rootfd, &j);
 	if (r < 0) {
-		msgs_add(&ret->errors, "%s: cannot write the journal: %s; nothing was changed",
-			 TT_JOURNAL_PATH, r == -EINVAL ? "a value cannot be stored" : file_error(r));
+		msgs_add(&ret->errors, "%s: cannot write the journal: %s; %s", TT_JOURNAL_PATH,
+			 r == -EINVAL ? "a value cannot be stored" : file_error(r),
+			 ret->recovered ? "nothing new was applied (the interrupted transaction was "
+					  "restored first)" : "nothing was changed");
 		journal_put_back(rootfd, old_journal, old_journal_len, ret);
 		ret->outcome = APPLY_FAILED;
 		goto out;
