@@ -69,5 +69,6 @@ int constraints_cc(const struct procsys *ps, struct apply_tx *tx);
 void constraints_ports(int rootfd, const struct procsys *ps, struct apply_tx *tx);
 
 /* rollback.c: restore the state a journal recorded (rollback, and apply's recovery) */
+int apply_undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool frag_touched);
 int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j, struct apply_tx *tx,
 		     bool dry_run);

@@ -210,7 +210,7 @@ void apply_note_gone(struct apply_tx *tx, const char *key)
  * Put every touched key back, newest first, then the fragment. Whatever
  * cannot be put back is named in tx->unrestored. 0 when all is as before.
  */
-static int undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool frag_touched)
+int apply_undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool frag_touched)
 {
 	int ret = 0;
 
@@ -221,6 +221,12 @@ static int undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool 
 
 		if (!k->touched)
 			continue;
+		/* a rollback that could not read a value first has nothing to put back */
+		if (!k->before) {
+			msgs_add(&tx->unrestored, "%s: its value before could not be read", k->key);
+			ret = -EIO;
+			continue;
+		}
 		r = apply_set_live(ps, k->key, k->before, &seen);
 		/* a refused write that left the old value is not a failure */
 		if (r < 0 && seen && value_equal(seen, k->before))
@@ -378,9 +384,12 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 	if (r < 0) {
 		for (size_t i = 0; i < rtx.unrestored.n; i++)
 			msgs_add(&tx->unrestored, "%s", rtx.unrestored.v[i]);
+		for (size_t i = 0; i < rtx.errors.n; i++)
+			msgs_add(&tx->errors, "%s", rtx.errors.v[i]);
 		msgs_add(&tx->errors, "could not finish restoring the interrupted transaction; "
 			 "nothing new was applied");
-		tx->outcome = APPLY_BROKEN;
+		/* broken only when something is left half restored; the journal still says so */
+		tx->outcome = rtx.unrestored.n ? APPLY_BROKEN : APPLY_FAILED;
 	}
 	for (size_t i = 0; i < rtx.notes.n; i++)
 		msgs_add(&tx->notes, "%s", rtx.notes.v[i]);
@@ -467,8 +476,10 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	journal_from_tx(&j, ret, ao);
 	r = journal_store(rootfd, &j);
 	if (r < 0) {
-		msgs_add(&ret->errors, "%s: cannot write the journal: %s; nothing was changed",
-			 TT_JOURNAL_PATH, r == -EINVAL ? "a value cannot be stored" : apply_file_error(r));
+		msgs_add(&ret->errors, "%s: cannot write the journal: %s; %s", TT_JOURNAL_PATH,
+			 r == -EINVAL ? "a value cannot be stored" : apply_file_error(r),
+			 ret->recovered ? "nothing new was applied (the interrupted transaction was "
+					  "restored first)" : "nothing was changed");
 		journal_put_back(rootfd, old_journal, old_journal_len, ret);
 		ret->outcome = APPLY_FAILED;
 		goto out;
@@ -519,7 +530,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	goto out;
 
 undo:
-	if (undo(rootfd, ps, ret, frag_touched) < 0) {
+	if (apply_undo(rootfd, ps, ret, frag_touched) < 0) {
 		/* the journal stays "incomplete": rollback will retry from it */
 		ret->outcome = APPLY_BROKEN;
 	} else {

@@ -305,7 +305,10 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 		tt_error(o, "not restored: %s", e);
 		free(e);
 	}
-	if (tx->outcome == APPLY_FAILED && mode != MODE_PLAN)
+	if (tx->outcome == APPLY_FAILED && mode != MODE_PLAN && tx->recovered && tx->changed)
+		tt_error(o, "apply failed; the interrupted transaction was restored first, and nothing "
+			 "new was applied");
+	else if (tx->outcome == APPLY_FAILED && mode != MODE_PLAN)
 		tt_error(o, "%s failed; every key and the fragment are as they were before",
 			 mode == MODE_FORGET ? "rollback --forget" : mode == MODE_ROLLBACK ? "rollback" : "apply");
 	else if (tx->outcome == APPLY_BROKEN)

@@ -536,11 +536,12 @@ char *apply_last_advice(const struct apply_last *l)
 
 bool journal_same_netns(const struct journal *j, const struct apply_opts *ao)
 {
-	unsigned long long dev = 0, ino = 0;
+	unsigned long long dev = 0, ino = 0, cookie;
 
+	/* no cookie now (a socket() that failed): device and inode, as for a journal without one */
 	if (j->has_ns && netns_self(&dev, &ino) == 0)
 		return j->ns_dev == dev && j->ns_ino == ino &&
-		       (!j->ns_cookie || j->ns_cookie == netns_cookie());
+		       (!j->ns_cookie || !(cookie = netns_cookie()) || j->ns_cookie == cookie);
 	return (!j->netns && !ao->netns) || (j->netns && ao->netns && !strcmp(j->netns, ao->netns));
 }
 

@@ -125,14 +125,20 @@ static bool named(const struct apply_tx *tx, const char *key)
  * change at the next boot. Put them back to their value before tcptune
  * first set them, unless --keep-stale. Then record what this apply sets.
  */
-static void plan_stale(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
-		       struct apply_tx *tx)
+static int plan_stale(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+		      struct apply_tx *tx)
 {
 	struct journal j;
 	char err[512];
 	bool found;
+	int r = journal_load(rootfd, &j, &found, err, sizeof(err));
 
-	if (journal_load(rootfd, &j, &found, err, sizeof(err)) == 0 && found && journal_same_netns(&j, ao)) {
+	/* a journal that cannot be read now (EIO) would drop the stale keys and the originals */
+	if (r < 0 && r != -EINVAL) {
+		msgs_add(&tx->errors, "%s", err);
+		return r;
+	}
+	if (r == 0 && found && journal_same_netns(&j, ao)) {
 		for (size_t i = 0; i < j.n_originals; i++) {
 			const struct apply_orig *o = &j.originals[i];
 			struct apply_key *k;
@@ -143,6 +149,13 @@ static void plan_stale(int rootfd, const struct procsys *ps, const struct apply_
 				continue;
 			k = apply_add_key(tx, o->key);
 			rr = procsys_read(ps, o->key, &k->before);
+			/* gone is gone; a value we cannot read (EIO) is not */
+			if (rr < 0 && rr != -ENOENT) {
+				msgs_add(&tx->errors, "%s: set by an earlier apply: cannot read the live "
+					 "value: %s", o->key, strerror(-rr));
+				journal_free(&j);
+				return rr;
+			}
 			if (rr < 0) {
 				k->before = NULL;
 				k->action = APPLY_SKIP_GONE;
@@ -169,6 +182,7 @@ static void plan_stale(int rootfd, const struct procsys *ps, const struct apply_
 	for (size_t i = 0; i < tx->n_keys; i++)
 		if (tx->keys[i].action == APPLY_SET)
 			journal_origs_add(&tx->originals, &tx->n_originals, tx->keys[i].key, tx->keys[i].before);
+	return 0;
 }
 
 int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
@@ -245,7 +259,11 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 		tx->outcome = r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
 		return r;
 	}
-	plan_stale(rootfd, ps, ao, tx);
+	r = plan_stale(rootfd, ps, ao, tx);
+	if (r < 0) {
+		tx->outcome = APPLY_FAILED;
+		return r;
+	}
 	if (ao->netns) {
 		/*
 		 * The fragment below our root configures the host at boot, not

@@ -12,21 +12,20 @@
 
 #define INCLUDE_DEPTH 10
 
-/* Hash what is there now: 0, -ENOENT, or another -errno. */
-static int hash_file(const char *path, char ret[65])
+/* Read what is there now and hash it: 0, -ENOENT, or another -errno; *ret_buf is the caller's. */
+static int hash_file(const char *path, char ret[65], char **ret_buf, size_t *ret_len)
 {
-	char *buf = NULL;
-	size_t len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), r;
 
 	ret[0] = '\0';
+	*ret_buf = NULL;
+	*ret_len = 0;
 	if (fd < 0)
 		return -errno;
-	r = read_all(fd, FILEIO_READ_MAX, &buf, &len);
+	r = read_all(fd, FILEIO_READ_MAX, ret_buf, ret_len);
 	(void)close(fd);
 	if (r == 0)
-		bytes_sha256_hex(buf, len, ret);
-	free(buf);
+		bytes_sha256_hex(*ret_buf, *ret_len, ret);
 	return r;
 }
 
@@ -41,18 +40,16 @@ static bool has_path(const struct provenance *v, size_t n, const char *path)
 static int add(const char *path, bool profile, const char *incdir, unsigned depth,
 	       struct provenance **v, size_t *n, struct msgs *errors);
 
-/* The @include lines of one file, as libconfig reads them: at a line's start, a quoted name. */
-static int includes(const char *path, const char *incdir, unsigned depth, struct provenance **v,
-		    size_t *n, struct msgs *errors)
+/*
+ * The @include lines of one file, as libconfig reads them: at a line's
+ * start, a quoted name. From the bytes just hashed: a second read could
+ * see other bytes, or fail with nothing said.
+ */
+static int includes(const char *buf, size_t len, const char *incdir, unsigned depth,
+		    struct provenance **v, size_t *n, struct msgs *errors)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), r;
+	int r = 0;
 
-	if (fd < 0)
-		return 0;
-	r = read_all(fd, FILEIO_READ_MAX, &buf, &len);
-	(void)close(fd);
 	for (const char *p = buf; r == 0 && p && p < buf + len;) {
 		const char *q = p + strspn(p, " \t"), *eol = memchr(p, '\n', (size_t)(buf + len - p)), *e;
 
@@ -73,14 +70,14 @@ static int includes(const char *path, const char *incdir, unsigned depth, struct
 		free(inc);
 		free(name);
 	}
-	free(buf);
 	return r;
 }
 
 static int add(const char *path, bool profile, const char *incdir, unsigned depth,
 	       struct provenance **v, size_t *n, struct msgs *errors)
 {
-	char *abs = realpath(path, NULL), *dir = NULL;
+	char *abs = realpath(path, NULL), *dir = NULL, *buf;
+	size_t len;
 	int r;
 
 	if (!abs) {
@@ -94,10 +91,11 @@ static int add(const char *path, bool profile, const char *incdir, unsigned dept
 	}
 	*v = xreallocarray(*v, *n + 1, sizeof(**v));
 	(*v)[*n] = (struct provenance){ .path = abs, .profile = profile };
-	r = hash_file(abs, (*v)[*n].sha256);
+	r = hash_file(abs, (*v)[*n].sha256, &buf, &len);
 	(*n)++;
 	if (r < 0) {
 		msgs_add(errors, "%s: %s", abs, strerror(-r));
+		free(buf);
 		return r;
 	}
 	if (!incdir) {
@@ -106,7 +104,8 @@ static int add(const char *path, bool profile, const char *incdir, unsigned dept
 		if (!*dir)
 			strcpy(dir, "/");
 	}
-	r = includes(abs, incdir ? incdir : dir, depth, v, n, errors);
+	r = includes(buf, len, incdir ? incdir : dir, depth, v, n, errors);
+	free(buf);
 	free(dir);
 	return r;
 }
@@ -135,9 +134,11 @@ size_t provenance_check(const struct provenance *v, size_t n, struct msgs *ret)
 	size_t gone = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		char now[65];
-		int r = hash_file(v[i].path, now);
+		char now[65], *buf;
+		size_t len;
+		int r = hash_file(v[i].path, now, &buf, &len);
 
+		free(buf);
 		if (r == -ENOENT) {
 			msgs_add(ret, "%s: vanished since the apply", v[i].path);
 			gone++;

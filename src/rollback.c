@@ -72,6 +72,8 @@ int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
 
 		if (k->action != APPLY_SET)
 			continue;
+		/* for undo() when a rollback gives up: a refused write may have stored part */
+		k->touched = true;
 		r = apply_set_live(ps, k->key, k->after, &seen);
 		if (r < 0 && seen && value_equal(seen, k->after))
 			r = 0;
@@ -167,7 +169,8 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 {
 	struct fileio_lock lock = { -1 };
 	struct journal j = { 0 };
-	char err[512];
+	char err[512], *old = NULL;     /* the journal before "rolling-back" */
+	size_t old_len = 0;
 	bool found;
 	int r;
 
@@ -229,9 +232,6 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		goto out;
 	}
 	if (!dry_run && j.state == APPLY_STATE_COMPLETE) {
-		char *old = NULL;
-		size_t old_len = 0;
-
 		/* a rollback that dies half way must be noticed like an apply that does */
 		j.state = APPLY_STATE_ROLLING_BACK;
 		r = apply_read_file(rootfd, TT_JOURNAL_PATH, &old, &old_len, NULL);
@@ -242,16 +242,31 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 			/* left "complete": the next apply must not take this for a rollback to finish */
 			if (old)
 				journal_put_back(rootfd, old, old_len, tx);
-			free(old);
 			tx->outcome = APPLY_FAILED;
 			tx->fragment = xstrdup(j.fragment);
 			goto out;
 		}
-		free(old);
 		apply_test_hook("rollback-journal", 0);
 	}
 	r = rollback_restore(rootfd, ps, &j, tx, dry_run);
-	if (dry_run || tx->outcome != APPLY_OK)
+	if (dry_run)
+		goto out;
+	/* from "complete": all or nothing, so put back what was restored and the journal */
+	if ((r < 0 || tx->outcome != APPLY_OK) && old) {
+		if (r >= 0)
+			r = -EIO;
+		if (apply_undo(rootfd, ps, tx, tx->frag_changes) == 0) {
+			/* what failed is the reason, no longer a state to report */
+			for (size_t i = 0; i < tx->unrestored.n; i++)
+				msgs_add(&tx->errors, "%s", tx->unrestored.v[i]);
+			msgs_free(&tx->unrestored);
+			journal_put_back(rootfd, old, old_len, tx);
+			tx->outcome = APPLY_FAILED;
+			goto out;
+		}
+		tx->outcome = APPLY_OK;
+	}
+	if (tx->outcome != APPLY_OK)
 		goto out;
 	if (r < 0) {
 		msgs_add(&tx->errors, "rollback incomplete; %s keeps the values to retry with "
@@ -269,6 +284,7 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 	}
 	apply_test_hook("rollback-done", 0);
 out:
+	free(old);
 	journal_free(&j);
 	fileio_unlock(&lock);
 	return r;

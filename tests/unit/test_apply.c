@@ -984,12 +984,15 @@ static void test_rollback_fault(void **state)
 	assert_int_equal(run_crawler(&tx), 0);
 	apply_tx_free(&tx);
 	fail_write("7200\n", 1, NULL, EPERM);
+	/* all or nothing: what was restored is put back, and the journal still says "complete" */
 	assert_true(rollback(&tx) < 0);
-	assert_int_equal(tx.outcome, APPLY_BROKEN);
-	assert_true(has_msg(&tx.unrestored, "net.ipv4.tcp_keepalive_time: is 200, was 7200"));
+	assert_int_equal(tx.outcome, APPLY_FAILED);
+	assert_true(has_msg(&tx.errors, "net.ipv4.tcp_keepalive_time: is 200, was 7200"));
+	assert_int_equal(tx.unrestored.n, 0);
 	apply_tx_free(&tx);
 	faults_reset();
-	assert_int_equal(journal_state(), APPLY_STATE_ROLLING_BACK);
+	assert_all_new();
+	assert_int_equal(journal_state(), APPLY_STATE_COMPLETE);
 	assert_int_equal(rollback(&tx), 0);
 	apply_tx_free(&tx);
 	assert_all_old();
