@@ -45,6 +45,7 @@
 #include "bytes.h"
 #include "catalogue.h"
 #include "fileio.h"
+#include "journal_check.h"
 #include "sysctld.h"
 #include "tcptune.h"
 
@@ -451,6 +452,7 @@ struct journal {
 	char *frag_after;       /* what the apply left; NULL: absent or not recorded */
 	size_t frag_after_len;
 	bool has_after;         /* frag_after is known (journals since format 2) */
+	bool allow_uncatalogued; /* the profile opted in to keys outside the network scope */
 	struct jkey *keys;
 	size_t n_keys;
 	struct provenance *sources;
@@ -664,6 +666,8 @@ static char *journal_dump(const struct journal *j)
 		jpush(keys, k, &ok);
 	}
 	jput(o, "keys", keys, &ok);
+	if (j->allow_uncatalogued)
+		jput(o, "allow_uncatalogued", json_true(), &ok);
 	json_t *orig = json_array();
 	for (size_t i = 0; i < j->n_originals; i++) {
 		json_t *k = json_object();
@@ -700,6 +704,15 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 			       JOURNAL_FORMAT);
 		goto out;
 	}
+	/* what rollback and recovery would act on: keys a profile could set, sane values */
+	char *why = journal_check_json(o);
+	if (why) {
+		(void)snprintf(err, errlen, "%s", why);
+		free(why);
+		r = -EBADMSG;	/* refused, not unreadable: apply says exit 2 too */
+		goto out;
+	}
+	j->allow_uncatalogued = json_is_true(json_object_get(o, "allow_uncatalogued"));
 	state = json_string_value(json_object_get(o, "state"));
 	for (size_t i = APPLY_STATE_INCOMPLETE; state && i <= APPLY_STATE_ROLLED_BACK; i++)
 		if (strcmp(state, state_names[i]) == 0)
@@ -1360,6 +1373,8 @@ static void plan_stale(int rootfd, const struct procsys *ps, const struct apply_
 	bool found;
 
 	if (journal_load(rootfd, &j, &found, err, sizeof(err)) == 0 && found && same_netns(&j, ao)) {
+		/* originals carried over keep the opt-in they were set under */
+		tx->allow_uncatalogued = tx->allow_uncatalogued || j.allow_uncatalogued;
 		for (size_t i = 0; i < j.n_originals; i++) {
 			const struct apply_orig *o = &j.originals[i];
 			struct apply_key *k;
@@ -1404,6 +1419,7 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	int r;
 
 	*tx = (struct apply_tx){ .outcome = APPLY_OK };
+	tx->allow_uncatalogued = p->n_allow_uncatalogued > 0;
 	tx->profiles = xcalloc(p->n_names + 1, sizeof(*tx->profiles));
 	tx->n_profiles = p->n_names;
 	for (size_t i = 0; i < p->n_names; i++)
@@ -1803,6 +1819,7 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 	j->frag_after = tx->frag_new;
 	j->frag_after_len = tx->frag_new_len;
 	j->has_after = true;
+	j->allow_uncatalogued = tx->allow_uncatalogued;
 	j->keys = xcalloc(tx->n_set ? tx->n_set : 1, sizeof(*j->keys));
 	for (size_t i = 0; i < tx->n_keys; i++)
 		if (tx->keys[i].action == APPLY_SET)
@@ -1830,6 +1847,21 @@ static void journal_put_back(int rootfd, const char *old, size_t old_len, struct
 			 "what the journal holds now", TT_JOURNAL_PATH, file_error(r));
 }
 
+/* The journal names the fragment this run writes, or it is refused (exit 2). */
+static int journal_fragment_ok(const struct journal *j, const struct apply_opts *ao, struct apply_tx *tx)
+{
+	char *why = journal_check_fragment(j->fragment, ao->fragment);
+
+	if (!why)
+		return 0;
+	msgs_add(&tx->errors, "%s: \"fragment\" %s: %s; if it is not needed for a rollback, "
+		 "`tcptune rollback --forget` sets it aside as %s", TT_JOURNAL_PATH, j->fragment, why,
+		 TT_JOURNAL_FORGOTTEN);
+	free(why);
+	tx->outcome = APPLY_INVALID;
+	return -EBADMSG;
+}
+
 /* Finish an interrupted apply or rollback before anything else (lock held). */
 static int recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		   struct apply_tx *tx)
@@ -1844,12 +1876,17 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s; if it is not needed for a rollback, `tcptune rollback "
 			 "--forget` sets it aside as %s", err, TT_JOURNAL_FORGOTTEN);
-		tx->outcome = APPLY_FAILED;
+		tx->outcome = r == -EBADMSG ? APPLY_INVALID : APPLY_FAILED;
 		return r;
 	}
 	if (!found || !interrupted(j.state)) {
 		journal_free(&j);
 		return 0;
+	}
+	r = journal_fragment_ok(&j, ao, tx);
+	if (r < 0) {
+		journal_free(&j);
+		return r;
 	}
 	/* another namespace's interrupted transaction: neither restore it here nor drop it */
 	r = check_netns(&j, ao, "restore it", tx);
@@ -2154,6 +2191,12 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		tx->profiles = strv_dup(j.profiles, j.n_profiles);
 		tx->n_profiles = j.n_profiles;
 		r = 0;
+		goto out;
+	}
+	/* before anything reads or writes the file it names (hand_edits() shows its lines) */
+	r = journal_fragment_ok(&j, ao, tx);
+	if (r < 0) {
+		tx->fragment = xstrdup(ao->fragment);
 		goto out;
 	}
 	if (interrupted(j.state)) {
