@@ -838,6 +838,13 @@ static int journal_load(int rootfd, struct journal *j, bool *found, char *err, s
 	}
 	if (!text)
 		return 0;
+	char *why = journal_check_file(rootfd, TT_JOURNAL_PATH);
+	if (why) {
+		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, why);
+		free(why);
+		free(text);
+		return -EBADMSG;
+	}
 	r = journal_parse(text, len, j, sub, sizeof(sub));
 	free(text);
 	if (r < 0) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "catalogue.h"
+#include "fileio.h"
 #include "journal_check.h"
 #include "profile.h"
 #include "util.h"
@@ -165,6 +166,28 @@ char *journal_check_fragment(const char *recorded, const char *expected)
 				"give it with --fragment", expected ? expected : "(none)");
 	free(r);
 	free(e);
+	return why;
+}
+
+char *journal_check_file(int rootfd, const char *path)
+{
+	struct stat st;
+	char *name, *why = NULL;
+	int dfd = fileio_open_parent(rootfd, path, false, &name);
+
+	if (dfd < 0)
+		return xasprintf("%s", strerror(-dfd));
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		why = xasprintf("%s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		why = xstrdup("not a regular file");
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		why = xasprintf("owned by uid %u, not root", (unsigned)st.st_uid);
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = xasprintf("writable by %s (mode %04o): it must be 0600",
+				st.st_mode & S_IWOTH ? "everyone" : "its group", (unsigned)(st.st_mode & 07777));
+	free(name);
+	(void)close(dfd);
 	return why;
 }
 

@@ -39,6 +39,15 @@ char *journal_check_json(const void *o);
 char *journal_check_fragment(const char *recorded, const char *expected);
 
 /*
+ * Why the journal file `path` below rootfd may have been written by someone
+ * other than root, or NULL: it must be a regular file owned by root (or by
+ * us, in a fixture root) and writable by no one else (0600 as written;
+ * 0644 from older versions).
+ * Caller frees.
+ */
+char *journal_check_file(int rootfd, const char *path);
+
+/*
  * Open a file a journal names (a profile or @include it recorded) to read
  * it: never through a symlink, only a regular file, and as root only one
  * that profiles may be loaded from (profile_perms_refusal(): owned by root,

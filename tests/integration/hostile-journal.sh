@@ -5,7 +5,9 @@
 # path tricks, a fragment path that is not the one apply writes, a huge value. Rollback
 # (with or without --force) and the next apply refuse it (exit 2), name the journal, the
 # field and why, give `rollback --forget`, and change nothing: /proc/sys, the fragment,
-# the file it names and the journal stay as they were. --forget is then the way out.
+# the file it names and the journal stay as they were. So is a journal others can write.
+# The profile paths it records are only reported, never read as root unless a profile
+# could be loaded from them. --forget is then the way out.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH TCPTUNE_TEST_CRASH_AT TCPTUNE_TEST_DELAY_MS
 tt_need_sandbox
@@ -57,11 +59,22 @@ decoy|s|"fragment": "/etc/sysctl.d/90-tcptune.conf"|"fragment": "/run/decoy.conf
 dots|s|"fragment": "/etc/sysctl.d/90-tcptune.conf"|"fragment": "/etc/sysctl.d/../../run/decoy.conf"|
 huge|0,/"before": "[^"]*"/s//"before": "$big"/
 EOS
+# a journal others could have written is not trusted at all
+cp "$W/journal0" "$J" && chmod 666 "$J"
+snap >"$W/mode.before"
+tt rollback >"$W/mode.rollback" 2>&1; echo "mode-rollback=$?"
+sed -i "s/\"state\": \"complete\"/\"state\": \"incomplete\"/" "$J"
+snap >"$W/mode.before3"
+tt apply crawler >"$W/mode.apply" 2>&1; echo "mode-apply=$?"
+snap >"$W/mode.after3"
+grep -v "^$J=" "$W/mode.before" >"$W/mode.b1"; grep -v "^$J=" "$W/mode.before3" >"$W/mode.b3"
+cmp -s "$W/mode.b1" "$W/mode.b3" && cmp -s "$W/mode.before3" "$W/mode.after3" && echo "mode-untouched=yes"
 # the profile paths it records are only reported: as root, a file others can write, or one
 # that is not a regular file, is not even read
 cp "$PROFILES/crawler.conf" /run/ww.conf && chmod 666 /run/ww.conf && mkfifo /run/fifo
 for f in ww.conf fifo; do
 	sed -e "0,/\"path\": \"[^\"]*\"/s//\"path\": \"\/run\/$f\"/" "$W/journal0" >"$J"
+	chmod 600 "$J"
 	timeout 20 "$TCPTUNE" --profile-dir "$PROFILES" audit >/dev/null 2>"$W/$f.audit"; echo "$f-audit=$?"
 done
 # the documented way out
@@ -95,6 +108,12 @@ for step in rollback force apply; do
 	said "dots.$step" '"\.\." component'
 	said "huge.$step" 'keys\[0\]\.before (of net\.[a-z0-9_.]*): a value of 100000 bytes'
 done
+for step in rollback apply; do
+	want "mode-$step=2"
+	said "mode.$step" 'last-apply: writable by everyone (mode 0666): it must be 0600'
+	said "mode.$step" 'rollback --forget` sets it aside'
+done
+want mode-untouched=yes
 want ww.conf-audit=2
 said ww.conf.audit '/run/ww.conf: not read: refused as root: writable by everyone'
 want fifo-audit=2

@@ -6,6 +6,7 @@
  * refused with its field and why, and nothing is touched.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -233,6 +234,33 @@ static void test_rollback_refuses_huge_value(void **state)
 	assert_rollback_refused("a NUL byte");
 }
 
+/* a journal others could have written is not trusted at all */
+static void test_journal_file(void **state)
+{
+	char *path = xasprintf("%s/%s", root, JOURNAL_REL);
+
+	(void)state;
+	tl_write(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+	write_journal(FRAG, "net.core.somaxconn", "1", "4096", "");
+	assert_int_equal(chmod(path, 0600), 0);
+	struct apply_last l;
+	char err[512];
+	assert_int_equal(apply_last_read(rootfd, &l, err, sizeof(err)), 0);
+	apply_last_free(&l);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_read_refused("writable by everyone (mode 0666)");
+	assert_rollback_refused("writable by everyone");
+	assert_int_equal(chmod(path, 0620), 0);
+	assert_read_refused("writable by its group (mode 0620)");
+	assert_int_equal(chmod(path, 0600), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 1, 1), 0);
+		assert_read_refused("owned by uid 1, not root");
+		assert_rollback_refused("owned by uid 1, not root");
+	}
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +271,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_refuses_path_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_refuses_fragment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_refuses_huge_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
