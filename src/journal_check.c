@@ -151,6 +151,19 @@ static char *path_normal(const char *path)
 	return out;
 }
 
+/* A normalised path naming a file directly in /etc/sysctl.d, as "NAME.conf" (not hidden). */
+static bool in_sysctl_d(const char *path)
+{
+	static const char dir[] = "/etc/sysctl.d/";
+	const char *name = path + sizeof(dir) - 1;
+	size_t n;
+
+	if (strncmp(path, dir, sizeof(dir) - 1) != 0 || strchr(name, '/') || name[0] == '.')
+		return false;
+	n = strlen(name);
+	return n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
 char *journal_check_fragment(const char *recorded, const char *expected)
 {
 	char *r, *e, *why = NULL;
@@ -161,9 +174,10 @@ char *journal_check_fragment(const char *recorded, const char *expected)
 	if (!r)
 		return xstrdup("a \"..\" component in the path");
 	e = path_normal(expected);
-	if (!e || strcmp(r, e) != 0)
-		why = xasprintf("not the fragment this apply writes (%s); if the apply wrote that file, "
-				"give it with --fragment", expected ? expected : "(none)");
+	if ((!e || strcmp(r, e) != 0) && !in_sysctl_d(r))
+		why = xasprintf("neither the fragment this apply writes (%s) nor a .conf file in "
+				"/etc/sysctl.d; if the apply wrote that file, give it with --fragment",
+				expected ? expected : "(none)");
 	free(r);
 	free(e);
 	return why;

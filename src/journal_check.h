@@ -30,11 +30,14 @@ char *journal_check_value(const char *value, size_t len);
 char *journal_check_json(const void *o);
 
 /*
- * Why the journal's fragment path is not the file this run's apply writes
- * (`expected`: the default /etc/sysctl.d/90-tcptune.conf or --fragment), or
- * NULL. Both are compared after collapsing "//" and dropping "." components;
- * a ".." component or a relative path is refused outright. So a journal can
- * only make rollback rewrite the one file the admin names. Caller frees.
+ * Why rollback may not write the journal's fragment path, or NULL: it must
+ * be the file this run's apply writes (`expected`: the default
+ * /etc/sysctl.d/90-tcptune.conf or --fragment), or a NAME.conf directly in
+ * /etc/sysctl.d (an earlier apply's --fragment there: rollback needs no
+ * --fragment for it). Paths are compared after collapsing "//" and dropping
+ * "." components; a ".." component or a relative path is refused outright.
+ * So a journal can make rollback write only a sysctl.d fragment or the one
+ * file the admin names. Caller frees.
  */
 char *journal_check_fragment(const char *recorded, const char *expected);
 

@@ -103,8 +103,8 @@ done
 for step in rollback force apply; do
 	said "core.$step" 'keys\[0\]\.key "kernel.core_pattern": outside the network keys'
 	said "dotdot.$step" 'keys\[0\]\.key "\.\./\.\./etc/x": not a sysctl name'
-	said "passwd.$step" '"fragment" /etc/passwd: not the fragment this apply writes'
-	said "decoy.$step" '"fragment" /run/decoy.conf: not the fragment this apply writes'
+	said "passwd.$step" '"fragment" /etc/passwd: neither the fragment this apply writes'
+	said "decoy.$step" '"fragment" /run/decoy.conf: neither the fragment this apply writes'
 	said "dots.$step" '"\.\." component'
 	said "huge.$step" 'keys\[0\]\.before (of net\.[a-z0-9_.]*): a value of 100000 bytes'
 done

@@ -86,14 +86,23 @@ static void test_fragment(void **state)
 	assert_null(journal_check_fragment("/etc/sysctl.d//./90-tcptune.conf", FRAG));
 	assert_null(journal_check_fragment(FRAG, "/etc//sysctl.d/90-tcptune.conf"));
 	assert_null(journal_check_fragment("/srv/x.conf", "/srv/x.conf"));
-	refused(journal_check_fragment("/etc/passwd", FRAG), "not the fragment this apply writes");
-	refused(journal_check_fragment("/etc/sysctl.d/99-other.conf", FRAG), "give it with --fragment");
+	/* another fragment in /etc/sysctl.d: an earlier apply's --fragment */
+	assert_null(journal_check_fragment("/etc/sysctl.d/50-alt.conf", FRAG));
+	assert_null(journal_check_fragment("/etc//sysctl.d/./50-alt.conf", "/srv/x.conf"));
+	refused(journal_check_fragment("/etc/passwd", FRAG), "neither the fragment this apply writes");
+	refused(journal_check_fragment("/etc/passwd", "/srv/x.conf"), "(/srv/x.conf)");
+	refused(journal_check_fragment("/run/sysctl.d/99-other.conf", FRAG), "give it with --fragment");
+	refused(journal_check_fragment("/etc/sysctl.d/sub/x.conf", FRAG), "nor a .conf file");
+	refused(journal_check_fragment("/etc/sysctl.d/x.txt", FRAG), "nor a .conf file");
+	refused(journal_check_fragment("/etc/sysctl.d/.conf", FRAG), "nor a .conf file");
+	refused(journal_check_fragment("/etc/sysctl.d/.x.conf", FRAG), "nor a .conf file");
+	refused(journal_check_fragment("/etc/sysctl.d", FRAG), "nor a .conf file");
 	refused(journal_check_fragment("/etc/sysctl.d/../passwd", FRAG), "\"..\"");
 	refused(journal_check_fragment("/etc/sysctl.d/x/../90-tcptune.conf", FRAG), "\"..\"");
 	refused(journal_check_fragment("etc/sysctl.d/90-tcptune.conf", FRAG), "not an absolute path");
 	refused(journal_check_fragment("", FRAG), "not an absolute path");
 	refused(journal_check_fragment(NULL, FRAG), "not an absolute path");
-	refused(journal_check_fragment("/", FRAG), "not the fragment");
+	refused(journal_check_fragment("/", FRAG), "neither the fragment");
 }
 
 /* --- through the journal reader and rollback on a fixture root ---------------- */
@@ -213,7 +222,7 @@ static void test_rollback_refuses_fragment(void **state)
 	(void)state;
 	tl_write(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n");
 	write_journal("/etc/passwd", "net.core.somaxconn", "1", "4096", "");
-	assert_rollback_refused("\"fragment\" /etc/passwd: not the fragment this apply writes");
+	assert_rollback_refused("\"fragment\" /etc/passwd: neither the fragment this apply writes");
 	write_journal("/etc/sysctl.d/../passwd", "net.core.somaxconn", "1", "4096", "");
 	assert_rollback_refused("\"..\" component");
 }
