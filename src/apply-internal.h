@@ -28,6 +28,7 @@ struct journal {
 	char *frag_after;       /* what the apply left; NULL: absent or not recorded */
 	size_t frag_after_len;
 	bool has_after;         /* frag_after is known (journals since format 2) */
+	bool allow_uncatalogued; /* the profile opted in to keys outside the network scope */
 	struct jkey *keys;
 	size_t n_keys;
 	struct provenance *sources;
@@ -69,6 +70,7 @@ int constraints_cc(const struct procsys *ps, struct apply_tx *tx);
 void constraints_ports(int rootfd, const struct procsys *ps, struct apply_tx *tx);
 
 /* rollback.c: restore the state a journal recorded (rollback, and apply's recovery) */
+int apply_fragment_ok(const struct journal *j, const struct apply_opts *ao, struct apply_tx *tx);
 int apply_undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool frag_touched);
 int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j, struct apply_tx *tx,
 		     bool dry_run);

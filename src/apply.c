@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "apply.h"
 #include "apply-internal.h"
+#include "journal_check.h"
 #include "fileio.h"
 #include "netns.h"
 
@@ -316,6 +317,7 @@ static void journal_from_tx(struct journal *j, const struct apply_tx *tx, const 
 	j->frag_after = tx->frag_new;
 	j->frag_after_len = tx->frag_new_len;
 	j->has_after = true;
+	j->allow_uncatalogued = tx->allow_uncatalogued;
 	j->keys = xcalloc(tx->n_set ? tx->n_set : 1, sizeof(*j->keys));
 	for (size_t i = 0; i < tx->n_keys; i++)
 		if (tx->keys[i].action == APPLY_SET)
@@ -343,6 +345,21 @@ void journal_put_back(int rootfd, const char *old, size_t old_len, struct apply_
 			 "what the journal holds now", TT_JOURNAL_PATH, apply_file_error(r));
 }
 
+/* The journal names the fragment this run writes, or it is refused (exit 2). */
+int apply_fragment_ok(const struct journal *j, const struct apply_opts *ao, struct apply_tx *tx)
+{
+	char *why = journal_check_fragment(j->fragment, ao->fragment);
+
+	if (!why)
+		return 0;
+	msgs_add(&tx->errors, "%s: \"fragment\" %s: %s; if it is not needed for a rollback, "
+		 "`tcptune rollback --forget` sets it aside as %s", TT_JOURNAL_PATH, j->fragment, why,
+		 TT_JOURNAL_FORGOTTEN);
+	free(why);
+	tx->outcome = APPLY_INVALID;
+	return -EBADMSG;
+}
+
 /* Finish an interrupted apply or rollback before anything else (lock held). */
 static int recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		   struct apply_tx *tx)
@@ -357,12 +374,17 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s; if it is not needed for a rollback, `tcptune rollback "
 			 "--forget` sets it aside as %s", err, TT_JOURNAL_FORGOTTEN);
-		tx->outcome = APPLY_FAILED;
+		tx->outcome = r == -EBADMSG ? APPLY_INVALID : APPLY_FAILED;
 		return r;
 	}
 	if (!found || !journal_interrupted(j.state)) {
 		journal_free(&j);
 		return 0;
+	}
+	r = apply_fragment_ok(&j, ao, tx);
+	if (r < 0) {
+		journal_free(&j);
+		return r;
 	}
 	/* another namespace's interrupted transaction: neither restore it here nor drop it */
 	r = journal_check_netns(&j, ao, "restore it", tx);

@@ -69,6 +69,7 @@ struct apply_tx {
 	size_t n_stale;              /* keys the profiles dropped, restored (or kept) */
 	struct msgs edits;           /* rollback: changes made by hand since the apply */
 	bool child_netns;
+	bool allow_uncatalogued;     /* a profile opted in to keys outside the network scope */
 	bool changed;                /* the system was changed (apply/rollback) */
 	bool recovered;              /* an interrupted transaction was completed first */
 	enum apply_outcome outcome;

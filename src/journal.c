@@ -33,6 +33,7 @@
 #include <jansson.h>
 #include "apply.h"
 #include "apply-internal.h"
+#include "journal_check.h"
 #include "bytes.h"
 #include "netns.h"
 
@@ -283,6 +284,8 @@ static char *journal_dump(const struct journal *j)
 		jpush(keys, k, &ok);
 	}
 	jput(o, "keys", keys, &ok);
+	if (j->allow_uncatalogued)
+		jput(o, "allow_uncatalogued", json_true(), &ok);
 	json_t *orig = json_array();
 	for (size_t i = 0; i < j->n_originals; i++) {
 		json_t *k = json_object();
@@ -319,6 +322,15 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 			       JOURNAL_FORMAT);
 		goto out;
 	}
+	/* what rollback and recovery would act on: keys a profile could set, sane values */
+	char *why = journal_check_json(o);
+	if (why) {
+		(void)snprintf(err, errlen, "%s", why);
+		free(why);
+		r = -EBADMSG;	/* refused, not unreadable: apply says exit 2 too */
+		goto out;
+	}
+	j->allow_uncatalogued = json_is_true(json_object_get(o, "allow_uncatalogued"));
 	state = json_string_value(json_object_get(o, "state"));
 	for (size_t i = APPLY_STATE_INCOMPLETE; state && i <= APPLY_STATE_ROLLED_BACK; i++)
 		if (strcmp(state, state_names[i]) == 0)
@@ -444,6 +456,13 @@ int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t e
 	}
 	if (!text)
 		return 0;
+	char *why = journal_check_file(rootfd, TT_JOURNAL_PATH);
+	if (why) {
+		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, why);
+		free(why);
+		free(text);
+		return -EBADMSG;
+	}
 	r = journal_parse(text, len, j, sub, sizeof(sub));
 	free(text);
 	if (r < 0) {

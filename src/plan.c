@@ -139,6 +139,8 @@ static int plan_stale(int rootfd, const struct procsys *ps, const struct apply_o
 		return r;
 	}
 	if (r == 0 && found && journal_same_netns(&j, ao)) {
+		/* originals carried over keep the opt-in they were set under */
+		tx->allow_uncatalogued = tx->allow_uncatalogued || j.allow_uncatalogued;
 		for (size_t i = 0; i < j.n_originals; i++) {
 			const struct apply_orig *o = &j.originals[i];
 			struct apply_key *k;
@@ -191,6 +193,7 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	int r;
 
 	*tx = (struct apply_tx){ .outcome = APPLY_OK };
+	tx->allow_uncatalogued = p->n_allow_uncatalogued > 0;
 	tx->profiles = xcalloc(p->n_names + 1, sizeof(*tx->profiles));
 	tx->n_profiles = p->n_names;
 	for (size_t i = 0; i < p->n_names; i++)

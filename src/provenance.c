@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "bytes.h"
 #include "fileio.h"
+#include "journal_check.h"
 #include "provenance.h"
 
 #define INCLUDE_DEPTH 10
@@ -134,12 +135,25 @@ size_t provenance_check(const struct provenance *v, size_t n, struct msgs *ret)
 	size_t gone = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		char now[65], *buf;
-		size_t len;
-		int r = hash_file(v[i].path, now, &buf, &len);
+		char now[65] = "", why[PATH_MAX + 128];
+		char *buf = NULL;
+		size_t len = 0;
+		/* a path from the journal: opened as a profile would be, never through a link */
+		int r = journal_open_source(v[i].path, why, sizeof(why));
 
-		free(buf);
-		if (r == -ENOENT) {
+		if (r >= 0) {
+			int fd = r;
+
+			r = read_all(fd, FILEIO_READ_MAX, &buf, &len);
+			(void)close(fd);
+			if (r == 0)
+				bytes_sha256_hex(buf, len, now);
+			free(buf);
+		}
+		if (r == -EPERM) {
+			msgs_add(ret, "%s: not read: %s", v[i].path, why);
+			gone++;
+		} else if (r == -ENOENT) {
 			msgs_add(ret, "%s: vanished since the apply", v[i].path);
 			gone++;
 		} else if (r < 0) {

@@ -209,6 +209,12 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		r = 0;
 		goto out;
 	}
+	/* before anything reads or writes the file it names (hand_edits() shows its lines) */
+	r = apply_fragment_ok(&j, ao, tx);
+	if (r < 0) {
+		tx->fragment = xstrdup(ao->fragment);
+		goto out;
+	}
 	if (journal_interrupted(j.state)) {
 		char *names = apply_join(j.profiles, j.n_profiles);
 		msgs_add(&tx->warnings, "the %s of %s by pid %lld did not finish: completing the restore",

@@ -45,9 +45,9 @@ fi
 make -j2 libtcptune.a >make.log 2>&1 || { cat make.log >&2; exit 1; }
 flags="-g -O1 $san -include $out/build/config.h -I$src/src -I$src/tests/fuzz"
 libs="$(pkg-config --libs libconfig jansson libmnl)"
-for t in profile sysctld proctcp netlink value include; do
+for t in profile sysctld proctcp netlink value include journal; do
 	# shellcheck disable=SC2086
 	$CC $flags $link -o "$out/fuzz_$t" "$src/tests/fuzz/fuzz_$t.c" \
 		"$src/tests/fuzz/common.c" $driver "$out/build/libtcptune.a" $libs
 done
-echo "built $out/fuzz_{profile,sysctld,proctcp,netlink,value,include} ($engine)"
+echo "built $out/fuzz_{profile,sysctld,proctcp,netlink,value,include,journal} ($engine)"

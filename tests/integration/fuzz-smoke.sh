@@ -10,7 +10,7 @@
 LSAN_OPTIONS="suppressions=$SRCDIR/tests/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
 n=0
-for t in profile sysctld proctcp netlink value include; do
+for t in profile sysctld proctcp netlink value include journal; do
 	bin="$BUILDDIR/tests/fuzz/fuzz_$t"
 	[ -x "$bin" ] || fail "$bin not built"
 	for d in corpus regressions; do
