@@ -14,7 +14,9 @@ struct opts {
 	char **profile_dirs;       /* --profile-dir, in order */
 	size_t n_profile_dirs;
 	enum format format;
-	bool color;                /* resolved from --color, NO_COLOR and isatty */
+	bool color;                /* stdout: resolved from --color, NO_COLOR, TERM and isatty */
+	bool color_err;            /* the same for messages on stderr */
+	struct report *out;        /* the one writer of stdout (report.h) */
 	bool quiet;
 	int verbose;
 	const char *progname;
