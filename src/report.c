@@ -23,7 +23,7 @@ struct rtable {
 	int *rank;
 	bool *hidden;
 	size_t nrows, col;
-	bool row_open;
+	bool row_open, text_off;
 	char *metric;
 	char **labels;            /* name, value pairs: this row's, then the table's */
 	size_t nlabels;
@@ -320,6 +320,15 @@ void report_array_end(struct report *r)
 
 /* --- text ------------------------------------------------------------- */
 
+/*
+ * Where a line may break: at a space, or after a dot that a letter follows
+ * ("net.ipv4.tcp_rmem"), never inside a number ("10240..65535", "0.5").
+ */
+static bool breaks_after(const char *p)
+{
+	return p[0] == '.' && ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z'));
+}
+
 /* Greedy word wrap of escaped text to width columns; a word longer than that is cut. */
 static char **wrap(const char *s, size_t width, size_t *ret_n)
 {
@@ -329,27 +338,50 @@ static char **wrap(const char *s, size_t width, size_t *ret_n)
 	if (width < 1)
 		width = 1;
 	do {
-		const char *p = s, *brk = NULL;
+		const char *p = s, *end = NULL, *next = NULL;
 		size_t w = 0;
 
 		while (*p && w < width) {
-			if (*p == ' ')
-				brk = p;
+			if (*p == ' ' && p > s)
+				end = next = p;
+			else if (breaks_after(p))
+				end = next = p + 1;
 			p++;
 			while (((unsigned char)*p & 0xc0) == 0x80)
 				p++;
 			w++;
 		}
-		if (*p && *p != ' ' && brk)
-			p = brk;
+		if (!*p || *p == ' ' || breaks_after(p - 1) || !end)
+			end = next = p;
 		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n++] = xstrndup(s, (size_t)(p - s));
-		s = p;
+		v[n++] = xstrndup(s, (size_t)(end - s));
+		s = next;
 		while (*s == ' ')
 			s++;
 	} while (*s);
 	*ret_n = n;
 	return v;
+}
+
+/* The widest piece wrap() cannot break: a column that wraps is never narrower. */
+static size_t longest_word(const char *s)
+{
+	size_t best = 0, w = 0;
+
+	for (; *s; s++) {
+		if (((unsigned char)*s & 0xc0) == 0x80)
+			continue;
+		if (*s == ' ') {
+			w = 0;
+			continue;
+		}
+		w++;
+		if (w > best)
+			best = w;
+		if (breaks_after(s))
+			w = 0;
+	}
+	return best;
 }
 
 /* A path cut in the middle to width columns: "/etc/sysc…/90-tcptune.conf". */
@@ -592,6 +624,11 @@ void report_table_begin(struct report *r, const char *key, const struct report_c
 		jpush(r, NULL, r->cfg.format == FMT_JSON ? json_array() : NULL, true);
 }
 
+void report_table_text(struct report *r, bool shown)
+{
+	r->t->text_off = !shown;
+}
+
 void report_table_metric(struct report *r, const char *metric, const char *help)
 {
 	r->t->metric = xstrdup(metric);
@@ -795,9 +832,23 @@ static void table_vertical(struct report *r, const struct rtable *t, const size_
 }
 
 /* Shrink wrapping and path columns, widest first, until the table fits; false when it cannot. */
-static bool fit(const struct rtable *t, size_t *w, size_t width)
+static bool fit(const struct rtable *t, const size_t *order, size_t nrows, size_t *w, size_t width)
 {
-	size_t total = 0, vis = 0;
+	size_t total = 0, vis = 0, *floor = xcalloc(t->ncols, sizeof(*floor));
+	bool ok = true;
+
+	for (size_t c = 0; c < t->ncols; c++) {
+		if (!t->cols[c].header)
+			continue;
+		floor[c] = report_width(t->cols[c].header);
+		if (t->cols[c].type == REPORT_PATH && floor[c] < 12)
+			floor[c] = 12;
+		for (size_t k = 0; (t->cols[c].flags & REPORT_WRAP) && k < nrows; k++) {
+			size_t lw = longest_word(t->text[order[k] * t->ncols + c]);
+			if (lw > floor[c])
+				floor[c] = lw;
+		}
+	}
 
 	for (size_t c = 0; c < t->ncols; c++)
 		if (t->cols[c].header) {
@@ -811,17 +862,19 @@ static bool fit(const struct rtable *t, size_t *w, size_t width)
 		for (size_t c = 0; c < t->ncols; c++) {
 			bool can = t->cols[c].header &&
 				   ((t->cols[c].flags & REPORT_WRAP) || t->cols[c].type == REPORT_PATH);
-			size_t floor = report_width(t->cols[c].header) > 12 ? report_width(t->cols[c].header) : 12;
 
-			if (can && w[c] > floor && (best == t->ncols || w[c] > w[best]))
+			if (can && w[c] > floor[c] && (best == t->ncols || w[c] > w[best]))
 				best = c;
 		}
-		if (best == t->ncols)
-			return false;
+		if (best == t->ncols) {
+			ok = false;
+			break;
+		}
 		w[best]--;
 		total--;
 	}
-	return true;
+	free(floor);
+	return ok;
 }
 
 static void rtable_print(struct report *r, const struct rtable *t)
@@ -845,7 +898,7 @@ static void rtable_print(struct report *r, const struct rtable *t)
 				w[c] = cw;
 		}
 	}
-	if (r->cfg.width && !fit(t, w, r->cfg.width)) {
+	if (r->cfg.width && !fit(t, order, n, w, r->cfg.width)) {
 		table_vertical(r, t, order, n);
 		goto out;
 	}
@@ -868,7 +921,8 @@ static void rtable_print(struct report *r, const struct rtable *t)
 				lines[c] = xcalloc(1, sizeof(char *));
 				lines[c][0] = xstrdup(s);
 				nl[c] = 1;
-			} else if (t->cols[c].flags & REPORT_WRAP) {
+			} else if ((t->cols[c].flags & REPORT_WRAP) || strchr(s, ' ')) {
+				/* words wrap; a path (no space) is cut in the middle */
 				lines[c] = wrap(s, w[c], &nl[c]);
 			} else {
 				lines[c] = xcalloc(1, sizeof(char *));
@@ -909,7 +963,7 @@ void report_table_end(struct report *r)
 
 	row_end(r);
 	jpop(r);
-	if (r->cfg.format == FMT_TABLE)
+	if (r->cfg.format == FMT_TABLE && !t->text_off)
 		rtable_print(r, t);
 	strv_free(t->text, t->nrows * t->ncols);
 	strv_free(t->fixed, t->nfixed);

@@ -96,6 +96,8 @@ void report_text(struct report *r, enum style st, const char *fmt, ...) TT_PRINT
  */
 void report_table_begin(struct report *r, const char *key, const struct report_col *cols,
 			size_t ncols);
+/* Keep the whole table out of the text view (its JSON and samples stay). */
+void report_table_text(struct report *r, bool shown);
 void report_table_metric(struct report *r, const char *metric, const char *help);
 /* A constant label for every sample of the table, placed before the at-th label of the row. */
 void report_table_label(struct report *r, size_t at, const char *name, const char *value);
