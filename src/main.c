@@ -328,7 +328,7 @@ static int report_failed(const char *where, int err, int r, bool transaction)
 		fputc('\n', stderr);
 		return EXIT_RESTORED;
 	}
-	fprintf(stderr, "; the report is lost, the command's own result stands (exit %d)\n", r);
+	fprintf(stderr, "; the report is lost; the command's own result stands (exit %d)\n", r);
 	return r;
 }
 

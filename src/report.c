@@ -584,6 +584,15 @@ void report_strv(struct report *r, const char *key, char *const *v, size_t n)
 	report_array_end(r);
 }
 
+void report_verbatim(struct report *r, const char *key, const char *text)
+{
+	jadd(r, key, r->cfg.format == FMT_JSON ? jtext(text) : NULL);
+	if (r->cfg.format == FMT_TABLE) {
+		r->used = true;
+		fputs(text, r->buf);
+	}
+}
+
 void report_kv_begin(struct report *r, const char *key, enum style st, const char *heading,
 		     int pad)
 {

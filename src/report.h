@@ -78,6 +78,12 @@ void report_null(struct report *r, const char *key, const char *label);
 void report_strv(struct report *r, const char *key, char *const *v, size_t n);
 
 /*
+ * A file's content that the text view must show byte for byte (render's
+ * fragment: what apply writes, to be redirected into a file). JSON: member key.
+ */
+void report_verbatim(struct report *r, const char *key, const char *text);
+
+/*
  * The vertical key/value form (explain, doctor): a heading line in style
  * st, then one line per labelled field, labels padded to pad columns.
  * JSON: an object named key (an element of the open array when key is NULL).
