@@ -265,7 +265,9 @@ static void jadd(struct report *r, const char *key, json_t *v)
 	if (json_is_array(top)) {
 		if (json_array_append_new(top, v) < 0)
 			r->oom = true;
-	} else if (!key || json_object_set_new(top, key, v) < 0) {
+	} else if (!key) {
+		json_decref(v);	/* a field of the text view only */
+	} else if (json_object_set_new(top, key, v) < 0) {
 		r->oom = true;
 	}
 }
@@ -776,6 +778,30 @@ void report_cell_units(struct report *r, enum style st, enum report_type unit, c
 void report_cell_str(struct report *r, enum style st, const char *v)
 {
 	report_cell_alt(r, st, v, v);
+}
+
+void report_cell_strv(struct report *r, enum style st, char *const *v, size_t n)
+{
+	json_t *j = NULL;
+	char *text = xstrdup("");
+
+	if (r->cfg.format == FMT_JSON && n) {
+		j = json_array();
+		for (size_t i = 0; j && i < n; i++)
+			if (json_array_append_new(j, jtext(v[i])) < 0)
+				r->oom = true;
+	} else if (r->cfg.format == FMT_JSON) {
+		j = json_null();
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *e = report_escape_text(v[i]), *t = xasprintf("%s%s%s", text, i ? ", " : "", e);
+
+		free(e);
+		free(text);
+		text = t;
+	}
+	(void)cur(r);
+	cell(r, st, j, text, NULL, 0);
 }
 
 void report_cell_int(struct report *r, enum style st, long long v)

@@ -115,6 +115,8 @@ void report_cell_alt(struct report *r, enum style st, const char *v, const char 
 /* A value whose numbers are bytes or seconds (unit): shown in units on a terminal unless raw. */
 void report_cell_units(struct report *r, enum style st, enum report_type unit, const char *v,
 		       const char *shown);
+/* A list: a JSON array (null when empty), the text joined by ", ". */
+void report_cell_strv(struct report *r, enum style st, char *const *v, size_t n);
 void report_cell_int(struct report *r, enum style st, long long v);
 void report_cell_uint(struct report *r, enum style st, unsigned long long v);
 void report_cell_bool(struct report *r, enum style st, bool v);
