@@ -29,7 +29,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "audit",    cmd_audit,    "[--all-netns] [PROFILE...]", "live and boot values against the profile(s)",
+	{ "audit",    cmd_audit,    "[--all-netns] [--raw] [PROFILE...]", "live and boot values against the profile(s)",
 	  F_TABLE | F_JSON | F_PROM, false },
 	{ "apply",    cmd_apply,    "[-n | --check] [--keep-stale] [--wait SECS] PROFILE...",   "persist and set live, all or nothing",
 	  F_TABLE | F_JSON, true },
@@ -58,7 +58,8 @@ static void usage_options(FILE *f, const char *heading)
 	fprintf(f, "\n%s:\n", heading);
 	fputs("  --root DIR            take /proc, /etc, /run and /var/lib below DIR\n"
 	      "  --netns NAME|PATH|PID work inside that network namespace\n"
-	      "  --fragment PATH       the sysctl.d file apply writes (" TT_FRAGMENT_DEFAULT ")\n"
+	      "  --fragment PATH       the sysctl.d file apply writes\n"
+	      "                        (default " TT_FRAGMENT_DEFAULT ")\n"
 	      "  --profile-dir DIR     look for profiles in DIR first (repeatable)\n"
 	      "  -o, --format FORMAT   table, json or prometheus\n"
 	      "  --output FILE         write to FILE atomically (for the textfile collector)\n"
@@ -80,10 +81,16 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		char *head = xasprintf("%s %s", c->name, c->args);
+
+		/* --help fits 80 columns: long usage lines wrap, a long summary gets its own line */
 		if (strlen(head) > 22)
-			fprintf(f, "  %s\n  %-22s %s\n", head, "", c->summary);
+			cmd_help_wrap(f, "  ", head, 3 + strlen(c->name));
 		else
-			fprintf(f, "  %-22s %s\n", head, c->summary);
+			fprintf(f, "  %-22s ", head);
+		if (strlen(head) > 22 && 25 + strlen(c->summary) > 80)
+			fprintf(f, "    %s\n", c->summary);
+		else
+			fprintf(f, "%s%s\n", strlen(head) > 22 ? "                         " : "", c->summary);
 		free(head);
 	}
 	usage_options(f, "options");

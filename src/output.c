@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* output.c: tables, JSON and Prometheus text from the same data; escaping. */
+/* output.c: the older table and JSON helpers that `sockets` still uses (report.c is the writer). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -124,57 +124,6 @@ static size_t json_docs;
 size_t output_json_count(void)
 {
 	return json_docs;
-}
-
-/*
- * "file:line: key: text", "file:line: text", "key: text" or "text": the
- * shape of tcptune's error messages, taken apart for the JSON error object.
- */
-static json_t *error_object(const char *msg)
-{
-	json_t *e = json_object();
-	const char *p = msg, *colon;
-	char *file = NULL, *key = NULL;
-	long line = 0;
-
-	colon = strstr(p, ": ");
-	if (colon && colon > p) {
-		const char *c2 = colon;
-		while (c2 > p && c2[-1] >= '0' && c2[-1] <= '9')
-			c2--;
-		if (c2 < colon && c2 > p && c2[-1] == ':' && (p[0] == '/' || p[0] == '.')) {
-			file = strndup(p, (size_t)(c2 - 1 - p));
-			line = strtol(c2, NULL, 10);
-			p = colon + 2;
-			colon = strstr(p, ": ");
-		}
-	}
-	if (colon && colon > p && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == (size_t)(colon - p) &&
-	    memchr(p, '.', (size_t)(colon - p)))
-		key = strndup(p, (size_t)(colon - p));
-	json_object_set_new(e, "message", output_json_text(msg));
-	json_object_set_new(e, "file", file ? output_json_text(file) : json_null());
-	json_object_set_new(e, "line", line ? json_integer(line) : json_null());
-	json_object_set_new(e, "key", key ? json_string(key) : json_null());
-	free(file);
-	free(key);
-	return e;
-}
-
-int output_json_error(FILE *f, const char *message, int exit_code)
-{
-	json_t *doc = json_object();
-
-	json_object_set_new(doc, "error", error_object(message ? message : "failed"));
-	json_object_set_new(doc, "exit", json_integer(exit_code));
-	return output_json(f, doc);
-}
-
-void output_json_add_error(json_t *doc, const char *message, int exit_code)
-{
-	if (message)
-		json_object_set_new(doc, "error", error_object(message));
-	json_object_set_new(doc, "exit", json_integer(exit_code));
 }
 
 int output_json(FILE *f, json_t *doc)

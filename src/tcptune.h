@@ -52,6 +52,8 @@ int cmd_doctor(const struct opts *o, int argc, char **argv);
 /* cmd_help.c: a command's usage line, options with their values, an example; -1 if unknown. */
 #include <stdio.h>
 int cmd_help_print(FILE *f, const char *name, const char *args, const char *summary);
+/* lead, then text broken at spaces outside [...] to fit 80 columns; later lines indented. */
+void cmd_help_wrap(FILE *f, const char *lead, const char *text, size_t indent);
 
 /*
  * What every command needs, opened once from the options (cmd_common.c):
