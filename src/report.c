@@ -44,6 +44,7 @@ struct report {
 	bool detached[REPORT_DEPTH];  /* a container outside the document (a table without a key) */
 	int depth;
 	bool used, oom;
+	int err;                  /* the first failed write: report_finish() answers with it */
 	int kv_pad;
 	bool in_kv;
 	struct rtable *t;
@@ -589,9 +590,28 @@ void report_strv(struct report *r, const char *key, char *const *v, size_t n)
 void report_verbatim(struct report *r, const char *key, const char *text)
 {
 	jadd(r, key, r->cfg.format == FMT_JSON ? jtext(text) : NULL);
-	if (r->cfg.format == FMT_TABLE) {
-		r->used = true;
+	if (r->cfg.format != FMT_TABLE)
+		return;
+	r->used = true;
+	if (!r->cfg.width || r->cfg.width < 20) {
 		fputs(text, r->buf);
+		return;
+	}
+	/* on a terminal a long comment wraps into more comment lines: still a valid file */
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, "\n"), n;
+		char *line = xstrndup(p, len), **v;
+
+		if (line[0] == '#' && report_width(line) > r->cfg.width) {
+			v = wrap(line + 1 + (line[1] == ' '), r->cfg.width - 2, &n);
+			for (size_t i = 0; i < n; i++)
+				fprintf(r->buf, "# %s\n", v[i]);
+			strv_free(v, n);
+		} else {
+			fprintf(r->buf, "%s%s", line, p[len] ? "\n" : "");
+		}
+		free(line);
+		p += len + (p[len] == '\n');
 	}
 }
 
@@ -1092,15 +1112,15 @@ bool report_used(const struct report *r)
 	return r->used;
 }
 
-/* Write n bytes of s to the sink; a short write is an error too. */
+/* Write n bytes of s to the sink; a short write is an error too, and the first error sticks. */
 static int sink(struct report *r, const char *s, size_t n)
 {
+	if (r->err)
+		return r->err;
 	errno = 0;
-	if (n && fwrite(s, 1, n, r->f) != n)
-		return -(errno ? errno : EIO);
-	if (fflush(r->f) != 0 || ferror(r->f))
-		return -(errno ? errno : EIO);
-	return 0;
+	if ((n && fwrite(s, 1, n, r->f) != n) || fflush(r->f) != 0 || ferror(r->f))
+		r->err = -(errno ? errno : EIO);
+	return r->err;
 }
 
 int report_flush(struct report *r)
@@ -1150,8 +1170,8 @@ int report_finish(struct report *r, bool commit)
 	if (r->t)
 		report_table_end(r);
 	ret = r->cfg.format == FMT_JSON ? json_write(r) : report_flush(r);
-	if (ret == 0 && (fflush(r->f) != 0 || ferror(r->f)))
-		ret = -(errno ? errno : EIO);
+	if (ret == 0)
+		ret = sink(r, "", 0);
 	if (r->out_tmp) {
 		if (ret == 0 && fsync(fileno(r->f)) < 0)
 			ret = -errno;
