@@ -818,3 +818,27 @@ const char *catalogue_removed(const char *key)
 			return removed[i].why;
 	return NULL;
 }
+
+/* Keys whose numbers are bytes or seconds, for views that show units. */
+enum cat_unit catalogue_unit(const char *key)
+{
+	static const char *const bytes[] = {
+		"net.core.rmem_default", "net.core.rmem_max", "net.core.wmem_default",
+		"net.core.wmem_max", "net.ipv4.tcp_notsent_lowat", "net.ipv4.tcp_rmem",
+		"net.ipv4.tcp_wmem",
+	};
+	static const char *const seconds[] = {
+		"net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_time",
+		"net.netfilter.nf_conntrack_tcp_timeout_close_wait",
+		"net.netfilter.nf_conntrack_tcp_timeout_established",
+		"net.netfilter.nf_conntrack_tcp_timeout_time_wait",
+	};
+
+	for (size_t i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++)
+		if (!strcmp(key, bytes[i]))
+			return UNIT_BYTES;
+	for (size_t i = 0; i < sizeof(seconds) / sizeof(seconds[0]); i++)
+		if (!strcmp(key, seconds[i]))
+			return UNIT_SECONDS;
+	return UNIT_NONE;
+}

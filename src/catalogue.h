@@ -38,7 +38,11 @@ struct catentry {
 	const char *floor_key;
 };
 
+enum cat_unit { UNIT_NONE, UNIT_BYTES, UNIT_SECONDS };
+
 const struct catentry *catalogue_find(const char *key);
+/* What the key's numbers count, for views that show units. */
+enum cat_unit catalogue_unit(const char *key);
 const struct catentry *catalogue_all(size_t *ret_n);
 const char *catalogue_scope_name(enum cat_scope s);
 const char *catalogue_type_name(enum cat_type t);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "apply.h"
 #include "output.h"
+#include "report.h"
 #include "remedy.h"
 #include "tcptune.h"
 
@@ -20,26 +21,11 @@ static void say_notes(const struct opts *o, struct msgs *m)
 	for (size_t i = 0; i < m->n; i++) {
 		char *e = output_escape(m->v[i]);
 		if (!o->quiet)
-			fprintf(stderr, "tcptune: %snote:%s %s\n", output_style_on(STYLE_DIM, o->color),
-				output_style_off(o->color), e);
+			fprintf(stderr, "tcptune: %snote:%s %s\n", output_style_on(STYLE_DIM, o->color_err),
+				output_style_off(o->color_err), e);
 		free(e);
 	}
 	msgs_free(m);
-}
-
-/* Live values, paths and messages may be invalid UTF-8: jansson would drop them. */
-static json_t *jstr(const char *s)
-{
-	return output_json_text(s);
-}
-
-static json_t *jmsgs(const struct msgs *m)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < m->n; i++)
-		json_array_append_new(a, jstr(m->v[i]));
-	return a;
 }
 
 static const char *skip_reason(enum apply_action a)
@@ -52,101 +38,131 @@ static bool pending(const struct apply_tx *tx)
 	return tx->frag_changes || tx->n_set > 0;
 }
 
-static json_t *tx_json(const struct apply_tx *tx, enum mode mode)
+/* The "keys" table (or "planned", for a failed transaction that undid itself); text only when shown. */
+static void tx_keys(struct report *out, const struct apply_tx *tx, const char *name, bool shown)
 {
-	json_t *doc = json_object(), *profiles = json_array(), *keys = json_array();
-	json_t *skipped = json_array();
+	static const struct report_col cols[] = {
+		{ "KEY", "key", NULL, REPORT_STRING, REPORT_WRAP },
+		{ "BEFORE", "before", NULL, REPORT_STRING, REPORT_WRAP },
+		{ "", NULL, NULL, REPORT_STRING, 0 },
+		{ "AFTER", "after", NULL, REPORT_STRING, REPORT_WRAP },
+	};
 
-	json_object_set_new(doc, "changed", json_boolean(mode == MODE_PLAN ? pending(tx) : tx->changed));
-	for (size_t i = 0; i < tx->n_profiles; i++)
-		json_array_append_new(profiles, jstr(tx->profiles[i]));
-	json_object_set_new(doc, "profiles", profiles);
+	report_table_begin(out, name, cols, sizeof(cols) / sizeof(cols[0]));
+	report_table_text(out, shown && tx->n_set);
+	for (size_t i = 0; i < tx->n_keys; i++) {
+		const struct apply_key *k = &tx->keys[i];
+
+		if (k->action != APPLY_SET)
+			continue;
+		report_row(out, 0, false);
+		report_cell_str(out, STYLE_PLAIN, k->key);
+		report_cell_alt(out, STYLE_DIM, k->before, k->before ? k->before : "(missing)");
+		report_cell_str(out, STYLE_DIM, "->");
+		report_cell_str(out, STYLE_BOLD, k->after);
+	}
+	report_table_end(out);
+}
+
+static void tx_strings(struct report *out, const char *name, const struct msgs *m)
+{
+	report_strv(out, name, m->v, m->n);
+}
+
+/* The document's fields in DESIGN's order, and the table where the text view has one. */
+static void tx_report(struct report *out, const struct apply_tx *tx, enum mode mode, bool shown)
+{
 	/*
 	 * A failed apply or rollback that restored everything changed nothing:
 	 * say so, and list what it tried under "planned", not under "keys".
 	 */
 	bool undone = mode != MODE_PLAN && tx->outcome != APPLY_OK;
-	json_t *planned = json_array();
 
-	json_object_set_new(doc, "fragment", jstr(tx->fragment));
-	json_object_set_new(doc, "fragment_changed",
-			    json_boolean(tx->frag_changes && (!undone || tx->outcome == APPLY_BROKEN)));
+	report_bool(out, "changed", NULL, mode == MODE_PLAN ? pending(tx) : tx->changed);
+	report_strv(out, "profiles", tx->profiles, tx->n_profiles);
+	report_str(out, "fragment", NULL, tx->fragment);
+	report_bool(out, "fragment_changed", NULL,
+		    tx->frag_changes && (!undone || tx->outcome == APPLY_BROKEN));
+	if (undone) {
+		report_array_begin(out, "keys");
+		report_array_end(out);
+	}
+	tx_keys(out, tx, undone ? "planned" : "keys", shown && !undone);
+	report_array_begin(out, "skipped");
 	for (size_t i = 0; i < tx->n_keys; i++) {
 		const struct apply_key *k = &tx->keys[i];
-		json_t *o;
 
-		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE ||
-		    k->action == APPLY_SKIP_GONE) {
-			o = json_object();
-			json_object_set_new(o, "key", jstr(k->key));
-			json_object_set_new(o, "reason", jstr(skip_reason(k->action)));
-			json_array_append_new(skipped, o);
+		if (k->action != APPLY_SKIP_MISSING && k->action != APPLY_SKIP_SCOPE &&
+		    k->action != APPLY_SKIP_GONE)
 			continue;
-		}
-		if (k->action != APPLY_SET)
-			continue;
-		o = json_object();
-		json_object_set_new(o, "key", jstr(k->key));
-		json_object_set_new(o, "before", jstr(k->before));
-		json_object_set_new(o, "after", jstr(k->after));
-		json_array_append_new(undone ? planned : keys, o);
+		report_object_begin(out, NULL);
+		report_str(out, "key", NULL, k->key);
+		report_str(out, "reason", NULL, skip_reason(k->action));
+		report_object_end(out);
 	}
-	json_object_set_new(doc, "keys", keys);
-	if (undone)
-		json_object_set_new(doc, "planned", planned);
-	else
-		json_decref(planned);
-	json_object_set_new(doc, "skipped", skipped);
-	json_object_set_new(doc, "recovered", json_boolean(tx->recovered));
+	report_array_end(out);
+	report_bool(out, "recovered", NULL, tx->recovered);
 	if (tx->outcome != APPLY_OK) {
-		json_object_set_new(doc, "errors", jmsgs(&tx->errors));
-		json_object_set_new(doc, "restored", json_boolean(tx->outcome != APPLY_BROKEN));
-		json_object_set_new(doc, "unrestored", jmsgs(&tx->unrestored));
+		tx_strings(out, "errors", &tx->errors);
+		report_bool(out, "restored", NULL, tx->outcome != APPLY_BROKEN);
+		tx_strings(out, "unrestored", &tx->unrestored);
 	}
 	if (mode == MODE_ROLLBACK || tx->edits.n)
-		json_object_set_new(doc, "hand_edits", jmsgs(&tx->edits));
-	json_object_set_new(doc, "warnings", jmsgs(&tx->warnings));
-	json_object_set_new(doc, "notes", jmsgs(&tx->notes));
-	return doc;
+		tx_strings(out, "hand_edits", &tx->edits);
+	tx_strings(out, "warnings", &tx->warnings);
+	tx_strings(out, "notes", &tx->notes);
 }
 
-/* Boot conflicts, each with its two ways out, into the JSON document and onto stderr. */
-static void say_conflicts(const struct opts *o, const struct apply_tx *tx, json_t *doc)
+/* Boot conflicts, each with its two ways out: in the document, or as messages on stderr. */
+static void say_conflicts(const struct opts *o, const struct apply_tx *tx)
 {
-	json_t *list = json_array();
+	struct report *out = o->out;
+	bool json = report_format(out) == FMT_JSON;
 
+	report_array_begin(out, "boot_conflicts");
 	for (size_t i = 0; i < tx->conflicts.n; i++) {
 		const struct boot_conflict *b = &tx->conflicts.v[i];
 		char *fix = remedy_conflict(o, b, tx->conflicts.winning_fragment, tx->profiles,
 					    tx->n_profiles);
-		json_t *j = json_object();
 
-		json_object_set_new(j, "key", jstr(b->key));
-		json_object_set_new(j, "file", jstr(b->file));
-		json_object_set_new(j, "line", json_integer(b->line));
-		json_object_set_new(j, "value", jstr(b->value));
-		json_object_set_new(j, "procps_only", json_boolean(b->procps));
-		json_object_set_new(j, "fix", jstr(fix));
-		json_array_append_new(list, j);
-		if (!doc) {
+		report_object_begin(out, NULL);
+		report_str(out, "key", NULL, b->key);
+		report_str(out, "file", NULL, b->file);
+		report_int(out, "line", NULL, b->line);
+		report_str(out, "value", NULL, b->value);
+		report_bool(out, "procps_only", NULL, b->procps);
+		report_str(out, "fix", NULL, fix);
+		report_object_end(out);
+		if (!json) {
 			char *k = output_escape(b->key), *e = output_escape(fix);
 			fprintf(stderr, "tcptune: %sboot conflict:%s %s: %s\n",
-				output_style_on(STYLE_WARN, o->color), output_style_off(o->color), k, e);
+				output_style_on(STYLE_WARN, o->color_err), output_style_off(o->color_err), k, e);
 			free(k);
 			free(e);
 		}
 		free(fix);
 	}
-	if (doc) {
-		json_object_set_new(doc, "boot_conflicts", list);
-		json_object_set_new(doc, "winning_fragment", jstr(tx->conflicts.winning_fragment));
-	} else {
-		json_decref(list);
-		if (tx->conflicts.n)
-			fprintf(stderr, "tcptune: %zu key%s will not hold at boot: apply cannot fix "
-				"that by itself; take one of the ways out above\n", tx->conflicts.n,
-				tx->conflicts.n == 1 ? "" : "s");
+	report_array_end(out);
+	report_str(out, "winning_fragment", NULL, tx->conflicts.winning_fragment);
+	if (!json && tx->conflicts.n)
+		fprintf(stderr, "tcptune: %zu key%s will not hold at boot: apply cannot fix "
+			"that by itself; take one of the ways out above\n", tx->conflicts.n,
+			tx->conflicts.n == 1 ? "" : "s");
+}
+
+/* Keys already set (keep) or skipped. */
+static size_t tx_count(const struct apply_tx *tx, bool keep)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tx->n_keys; i++) {
+		enum apply_action a = tx->keys[i].action;
+
+		if (keep ? a == APPLY_KEEP : (a == APPLY_SKIP_MISSING || a == APPLY_SKIP_SCOPE ||
+					      a == APPLY_SKIP_GONE))
+			n++;
 	}
+	return n;
 }
 
 static const char *fragment_verb(const struct apply_tx *tx, bool done)
@@ -163,7 +179,7 @@ static const char *fragment_verb(const struct apply_tx *tx, bool done)
 /* "; `tcptune … apply crawler` makes these changes", complete enough to paste. */
 static char *next_step(const struct opts *o, const struct apply_tx *tx, enum mode mode)
 {
-	char *cmd, *s, *e;
+	char *cmd, *s;
 
 	if (!pending(tx))
 		return xstrdup(mode != MODE_ROLLBACK && tx->conflicts.n ?
@@ -171,74 +187,44 @@ static char *next_step(const struct opts *o, const struct apply_tx *tx, enum mod
 			       "; nothing to do");
 	cmd = mode == MODE_ROLLBACK ? tt_hint(o, "rollback", NULL, 0) :
 				      tt_hint(o, "apply", tx->profiles, tx->n_profiles);
-	e = output_escape(cmd);
-	s = xasprintf("; `%s` makes these changes", e);
-	free(e);
+	s = xasprintf("; `%s` makes these changes", cmd);
 	free(cmd);
 	return s;
 }
 
-static void tx_table(const struct opts *o, const struct apply_tx *tx, enum mode mode, bool dry_run)
+/* The lines under the table: what happened to the fragment, and the step. */
+static void tx_summary(const struct opts *o, const struct apply_tx *tx, enum mode mode, bool dry_run)
 {
-	static const char *const head[] = { "KEY", "BEFORE", "", "AFTER" };
-	struct table *t;
-	size_t keep = 0, skip = 0;
-	char *names;
+	struct report *out = o->out;
+	char *names = xstrdup(""), *next;
 
-	/* -q: a change that was made is success, and success prints nothing */
-	if (o->quiet && mode != MODE_PLAN && !dry_run)
+	if (!o->quiet || tx->n_set || tx->frag_changes)
+		report_text(out, STYLE_PLAIN, "%sfragment %s: %s", tx->n_set ? "\n" : "",
+			    tx->fragment ? tx->fragment : "", fragment_verb(tx, !dry_run));
+	if (o->quiet) {
+		free(names);
 		return;
-	t = table_new(4, head);
-	names = xstrdup("");
-
+	}
 	for (size_t i = 0; i < tx->n_profiles; i++) {
 		char *s = xasprintf("%s%s%s", names, i ? ", " : "", tx->profiles[i]);
 		free(names);
 		names = s;
 	}
-	for (size_t i = 0; i < tx->n_keys; i++) {
-		const struct apply_key *k = &tx->keys[i];
-
-		if (k->action == APPLY_KEEP)
-			keep++;
-		if (k->action == APPLY_SKIP_MISSING || k->action == APPLY_SKIP_SCOPE ||
-		    k->action == APPLY_SKIP_GONE)
-			skip++;
-		if (k->action != APPLY_SET)
-			continue;
-		table_cell(t, STYLE_PLAIN, k->key);
-		table_cell(t, STYLE_DIM, k->before ? k->before : "(missing)");
-		table_cell(t, STYLE_DIM, "->");
-		table_cell(t, STYLE_BOLD, k->after);
-	}
-	if (tx->n_set)
-		table_print(t, stdout, o->color);
-	table_free(t);
-	if (!o->quiet || tx->n_set || tx->frag_changes) {
-		char *frag = output_escape(tx->fragment ? tx->fragment : "");
-		printf("%sfragment %s: %s\n", tx->n_set ? "\n" : "", frag, fragment_verb(tx, !dry_run));
-		free(frag);
-	}
-	if (o->quiet) {
-		free(names);
-		return;
-	}
-	char *en = output_escape(names);
-	char *next = next_step(o, tx, mode);
+	next = next_step(o, tx, mode);
 	if (mode == MODE_ROLLBACK && dry_run)
-		printf("rollback of %s: %zu key%s to restore%s\n", en, tx->n_set, tx->n_set == 1 ? "" : "s",
-		       next);
+		report_text(out, STYLE_PLAIN, "rollback of %s: %zu key%s to restore%s", names, tx->n_set,
+			    tx->n_set == 1 ? "" : "s", next);
 	else if (mode == MODE_PLAN || dry_run)
-		printf("%s: %zu key%s to change, %zu already set, %zu skipped%s\n", en, tx->n_set,
-		       tx->n_set == 1 ? "" : "s", keep, skip, next);
+		report_text(out, STYLE_PLAIN, "%s: %zu key%s to change, %zu already set, %zu skipped%s", names,
+			    tx->n_set, tx->n_set == 1 ? "" : "s", tx_count(tx, true), tx_count(tx, false), next);
 	else if (mode == MODE_APPLY)
-		printf("%s: %s%zu key%s changed, %zu already set, %zu skipped\n", en,
-		       tx->changed ? "applied; " : "already applied, nothing changed; ", tx->n_set,
-		       tx->n_set == 1 ? "" : "s", keep, skip);
+		report_text(out, STYLE_PLAIN, "%s: %s%zu key%s changed, %zu already set, %zu skipped", names,
+			    tx->changed ? "applied; " : "already applied, nothing changed; ", tx->n_set,
+			    tx->n_set == 1 ? "" : "s", tx_count(tx, true), tx_count(tx, false));
 	else
-		printf("rolled back %s: %zu key%s restored\n", en, tx->n_set, tx->n_set == 1 ? "" : "s");
+		report_text(out, STYLE_PLAIN, "rolled back %s: %zu key%s restored", names, tx->n_set,
+			    tx->n_set == 1 ? "" : "s");
 	free(next);
-	free(en);
 	free(names);
 }
 
@@ -281,14 +267,18 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 
 	if (code == EXIT_OK && dry_run && (pending(tx) || tx->conflicts.n || tx->edits.n))
 		code = EXIT_FINDINGS;
-	if (o->format == FMT_JSON) {
-		json_t *doc = tx_json(tx, dry_run ? MODE_PLAN : mode);
-		say_conflicts(o, tx, doc);
-		output_json_add_error(doc, code >= EXIT_USAGE && tx->errors.n ? tx->errors.v[0] : NULL, code);
-		output_json(stdout, doc);
-	} else if (tx->outcome == APPLY_OK && mode != MODE_FORGET &&
-		   !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed))
-		tx_table(o, tx, mode, dry_run);
+	/* -q: a change that was made is success, and success prints nothing */
+	bool shown = tx->outcome == APPLY_OK && mode != MODE_FORGET &&
+		     !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed) &&
+		     !(o->quiet && mode != MODE_PLAN && !dry_run);
+
+	tx_report(o->out, tx, dry_run ? MODE_PLAN : mode, shown);
+	if (shown)
+		tx_summary(o, tx, mode, dry_run);
+	say_conflicts(o, tx);
+	report_exit(o->out, code, code >= EXIT_USAGE && tx->errors.n ? tx->errors.v[0] : NULL);
+	/* the report before the messages about it, as a terminal shows them */
+	(void)report_flush(o->out);
 	/* hand edits are the reason for the answer: shown even with -q */
 	for (size_t i = 0; i < tx->edits.n; i++) {
 		char *e = output_escape(tx->edits.v[i]);
@@ -296,8 +286,6 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 		free(e);
 	}
 	tt_print_msgs(o, &tx->warnings, true);
-	if (o->format != FMT_JSON)
-		say_conflicts(o, tx, NULL);
 	say_notes(o, &tx->notes);
 	tt_print_msgs(o, &tx->errors, false);
 	for (size_t i = 0; i < tx->unrestored.n; i++) {
@@ -497,14 +485,9 @@ int cmd_render(const struct opts *o, int argc, char **argv)
 		if (!text) {
 			tt_error(o, "render: %s", strerror(errno));
 			r = EXIT_RESTORED;
-		} else if (o->format == FMT_JSON) {
-			json_t *doc = json_object();
-			json_object_set_new(doc, "fragment", jstr(o->fragment));
-			json_object_set_new(doc, "text", jstr(text));
-			output_json(stdout, doc);
 		} else {
-			/* exactly the bytes apply writes */
-			fputs(text, stdout);
+			report_str(o->out, "fragment", NULL, o->fragment);
+			report_verbatim(o->out, "text", text);
 		}
 		free(text);
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* cmd_audit.c: the audit command: wiring and the three output forms. */
+/* cmd_audit.c: the audit command: wiring, and one walk of the findings for the writer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,7 +10,8 @@
 #include <unistd.h>
 #include "audit.h"
 #include "netns.h"
-#include "output.h"
+#include "catalogue.h"
+#include "report.h"
 #include "remedy.h"
 #include "sysctld.h"
 #include "tcptune.h"
@@ -30,12 +31,6 @@ static enum style status_style(enum audit_status s)
 	}
 }
 
-/* Profile text, file contents and paths may be invalid UTF-8: jansson drops those. */
-static json_t *jstr(const char *s)
-{
-	return output_json_text(s);
-}
-
 static const char *rule_kind(const struct rule *r)
 {
 	if (r->value)
@@ -49,196 +44,210 @@ static const char *rule_kind(const struct rule *r)
 	return r->min ? "min" : "max";
 }
 
-static json_t *profiles_json(const struct profile *p)
+/* On a terminal the rows that need a step come first. */
+static int status_rank(enum audit_status s)
 {
-	json_t *profiles = json_array();
-
-	for (size_t i = 0; i < p->n_names; i++)
-		json_array_append_new(profiles, jstr(p->names[i]));
-	return profiles;
+	return s == AUDIT_DRIFT || s == AUDIT_UNREADABLE ? 0 : s == AUDIT_OK ? 2 : 1;
 }
 
-/* compliant, child_netns and keys of one audit, into doc. */
-static void audit_json_into(json_t *doc, const struct audit *a)
+static enum report_type unit_of(const char *key)
 {
-	json_t *keys = json_array();
+	enum cat_unit u = catalogue_unit(key);
 
-	json_object_set_new(doc, "compliant", json_boolean(a->compliant));
-	json_object_set_new(doc, "child_netns", json_boolean(a->child_netns));
-	for (size_t i = 0; i < a->n; i++) {
-		const struct finding *f = &a->f[i];
-		json_t *k = json_object();
-		char *src = xasprintf("%s:%u", f->rule->file, f->rule->line);
-
-		json_object_set_new(k, "key", jstr(f->rule->key));
-		json_object_set_new(k, "rule", jstr(rule_kind(f->rule)));
-		json_object_set_new(k, "expected", jstr(f->expected));
-		json_object_set_new(k, "live", jstr(f->live));
-		json_object_set_new(k, "boot", jstr(f->boot));
-		json_object_set_new(k, "boot_source", jstr(f->boot_source));
-		json_object_set_new(k, "status", jstr(audit_status_name(f->status)));
-		json_object_set_new(k, "compliant", json_boolean(f->compliant));
-		json_object_set_new(k, "optional", json_boolean(f->rule->optional));
-		json_object_set_new(k, "profile", jstr(f->rule->profile));
-		json_object_set_new(k, "rule_source", jstr(src));
-		json_object_set_new(k, "note", jstr(f->rule->note));
-		if (f->rule->cat)
-			json_object_set_new(k, "scope",
-					    jstr(catalogue_scope_name(f->rule->cat->scope)));
-		if (f->reason)
-			json_object_set_new(k, "reason", jstr(f->reason));
-		if (f->fix)
-			json_object_set_new(k, "fix", jstr(f->fix));
-		if (f->stale) {
-			json_object_set_new(k, "stale", json_true());
-			json_object_set_new(k, "original", jstr(f->original));
-		}
-		if (f->procps_source) {
-			json_object_set_new(k, "procps_boot", jstr(f->procps_boot));
-			json_object_set_new(k, "procps_boot_source", jstr(f->procps_source));
-		}
-		json_array_append_new(keys, k);
-		free(src);
-	}
-	json_object_set_new(doc, "keys", keys);
+	return u == UNIT_BYTES ? REPORT_BYTES : u == UNIT_SECONDS ? REPORT_SECONDS : REPORT_STRING;
 }
 
-static void audit_prometheus(FILE *out, const struct profile *p, const struct audit *a)
+/* One row per key: the table, the "keys" array and tcptune_key_compliant come from this walk. */
+static void audit_keys(struct report *out, const struct opts *o, const struct profile *p,
+		       const struct audit *a, bool text)
 {
-	char *prof = xstrdup(""), *label;
-	size_t drift = 0;
+	static const struct report_col cols[] = {
+		{ "KEY", "key", "key", REPORT_STRING, REPORT_WRAP },
+		{ NULL, "rule", NULL, REPORT_STRING, 0 },
+		{ "EXPECTED", "expected", NULL, REPORT_STRING, REPORT_WRAP },
+		{ "LIVE", "live", NULL, REPORT_STRING, REPORT_WRAP },
+		{ "BOOT", "boot", NULL, REPORT_STRING, REPORT_WRAP },
+		{ "BOOT SOURCE", "boot_source", NULL, REPORT_PATH, 0 },
+		{ "STATUS", "status", "status", REPORT_STRING, 0 },
+		{ NULL, "compliant", NULL, REPORT_BOOL, REPORT_PROM_VALUE },
+		{ NULL, "optional", NULL, REPORT_BOOL, 0 },
+		{ NULL, "profile", NULL, REPORT_STRING, 0 },
+		{ NULL, "rule_source", NULL, REPORT_STRING, 0 },
+		{ NULL, "note", NULL, REPORT_STRING, 0 },
+		{ NULL, "scope", NULL, REPORT_STRING, REPORT_OMIT_NULL },
+		{ NULL, "reason", NULL, REPORT_STRING, REPORT_OMIT_NULL },
+		{ NULL, "fix", NULL, REPORT_STRING, REPORT_OMIT_NULL },
+		{ NULL, "stale", NULL, REPORT_BOOL, REPORT_OMIT_NULL },
+		{ NULL, "original", NULL, REPORT_STRING, REPORT_OMIT_NULL },
+		{ NULL, "procps_boot", NULL, REPORT_STRING, REPORT_OMIT_NULL },
+		{ NULL, "procps_boot_source", NULL, REPORT_STRING, REPORT_OMIT_NULL },
+	};
+	char *names = xstrdup("");
 
 	for (size_t i = 0; i < p->n_names; i++) {
-		char *n = xasprintf("%s%s%s", prof, i ? "," : "", p->names[i]);
-		free(prof);
-		prof = n;
+		char *n = xasprintf("%s%s%s", names, i ? "," : "", p->names[i]);
+		free(names);
+		names = n;
 	}
-	label = output_prom_label(prof);
-	output_prom_header(out, "tcptune_key_compliant", "gauge",
-			   "1 when the key satisfies the profile live and at boot, else 0.");
+	report_table_begin(out, "keys", cols, sizeof(cols) / sizeof(cols[0]));
+	report_table_text(out, text);
+	report_table_metric(out, "tcptune_key_compliant",
+			    "1 when the key satisfies the profile live and at boot, else 0.");
+	report_table_label(out, 1, "profile", names);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct finding *f = &a->f[i];
-		char *key = output_prom_label(f->rule->key);
-		drift += !f->compliant;
-		fprintf(out, "tcptune_key_compliant{key=\"%s\",profile=\"%s\",status=\"%s\"} %d\n", key,
-			label, audit_status_name(f->status), f->compliant);
-		free(key);
+		enum report_type unit = unit_of(f->rule->key);
+		char *src = xasprintf("%s:%u", f->rule->file, f->rule->line);
+
+		report_row(out, status_rank(f->status), o->quiet && f->status == AUDIT_OK);
+		report_cell_str(out, STYLE_PLAIN, f->rule->key);
+		report_cell_str(out, STYLE_PLAIN, rule_kind(f->rule));
+		report_cell_str(out, STYLE_PLAIN, f->expected);
+		report_cell_units(out, f->status == AUDIT_DRIFT ? STYLE_BAD : STYLE_PLAIN, unit, f->live, f->live);
+		report_cell_units(out, f->status == AUDIT_BOOT_DRIFT ? STYLE_WARN : STYLE_PLAIN, unit, f->boot,
+				  f->boot);
+		report_cell_alt(out, STYLE_DIM, f->boot_source, f->boot_source ? f->boot_source :
+				f->status == AUDIT_BOOT_UNKNOWN ? "(computed by the kernel)" : NULL);
+		report_cell_str(out, status_style(f->status), audit_status_name(f->status));
+		report_cell_bool(out, STYLE_PLAIN, f->compliant);
+		report_cell_bool(out, STYLE_PLAIN, f->rule->optional);
+		report_cell_str(out, STYLE_PLAIN, f->rule->profile);
+		report_cell_str(out, STYLE_PLAIN, src);
+		report_cell_str(out, STYLE_PLAIN, f->rule->note);
+		report_cell_str(out, STYLE_PLAIN, f->rule->cat ? catalogue_scope_name(f->rule->cat->scope) : NULL);
+		report_cell_str(out, STYLE_PLAIN, f->reason);
+		report_cell_str(out, STYLE_PLAIN, f->fix);
+		/* only on the rows of keys no profile names now */
+		if (f->stale)
+			report_cell_bool(out, STYLE_PLAIN, true);
+		else
+			report_cell_str(out, STYLE_PLAIN, NULL);
+		report_cell_str(out, STYLE_PLAIN, f->stale ? f->original : NULL);
+		report_cell_str(out, STYLE_PLAIN, f->procps_source ? f->procps_boot : NULL);
+		report_cell_str(out, STYLE_PLAIN, f->procps_source);
+		free(src);
 	}
-	output_prom_header(out, "tcptune_drift_keys", "gauge",
-			   "Keys that break the profile live or at boot.");
-	fprintf(out, "tcptune_drift_keys{profile=\"%s\"} %zu\n", label, drift);
-	free(label);
-	free(prof);
+	report_table_end(out);
+	report_metric(out, "tcptune_drift_keys", "gauge", "Keys that break the profile live or at boot.");
+	{
+		size_t drift = 0;
+
+		for (size_t i = 0; i < a->n; i++)
+			drift += !a->f[i].compliant;
+		report_sample(out, "tcptune_drift_keys", (double)drift, "profile", names, NULL);
+	}
+	free(names);
 }
 
-static void audit_table(FILE *out, const struct opts *o, const struct profile *p,
-			const struct audit *a, const char *apply)
+/* What the table cannot say: why each row is not ok, the step, and the summary. */
+static void audit_advice(struct report *out, const struct opts *o, const struct profile *p,
+			 const struct audit *a, const char *apply)
 {
 	char *plain = apply ? xasprintf("run: %s", apply) : NULL;
-	static const char *const head[] = { "KEY", "EXPECTED", "LIVE", "BOOT", "BOOT SOURCE", "STATUS" };
-	struct table *t = table_new(6, head);
 	size_t count[AUDIT_BOOT_UNKNOWN + 1] = { 0 };
+	static const enum audit_status order[] = {
+		AUDIT_OK, AUDIT_DRIFT, AUDIT_BOOT_DRIFT, AUDIT_MISSING, AUDIT_UNREADABLE,
+		AUDIT_NOT_IN_NETNS, AUDIT_BOOT_UNKNOWN,
+	};
+	char *sum;
 
-	for (size_t i = 0; i < a->n; i++) {
-		const struct finding *f = &a->f[i];
-
-		count[f->status]++;
-		if (o->quiet && f->status == AUDIT_OK)
-			continue;
-		table_cell(t, STYLE_PLAIN, f->rule->key);
-		table_cell(t, STYLE_PLAIN, f->expected);
-		table_cell(t, f->status == AUDIT_DRIFT ? STYLE_BAD : STYLE_PLAIN, f->live);
-		table_cell(t, f->status == AUDIT_BOOT_DRIFT ? STYLE_WARN : STYLE_PLAIN, f->boot);
-		table_cell(t, STYLE_DIM, f->boot_source ? f->boot_source :
-			   f->status == AUDIT_BOOT_UNKNOWN ? "(computed by the kernel)" : NULL);
-		table_cell(t, status_style(f->status), audit_status_name(f->status));
-	}
-	if (o->quiet && a->compliant) {
-		table_free(t);
-		free(plain);
-		return;
-	}
-	table_print(t, out, o->color);
-	table_free(t);
+	for (size_t i = 0; i < a->n; i++)
+		count[a->f[i].status]++;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct finding *f = &a->f[i];
 		if (f->procps_source && f->status != AUDIT_BOOT_DRIFT)
-			fprintf(out, "note: %s: `sysctl --system` (procps) would end on %s from %s\n",
-				f->rule->key, f->procps_boot, f->procps_source);
+			report_text(out, STYLE_PLAIN, "note: %s: `sysctl --system` (procps) would end on %s from %s",
+				    f->rule->key, f->procps_boot, f->procps_source);
 		/* a drift row speaks for itself; the common step comes once, last */
 		if (f->status == AUDIT_DRIFT && (!f->fix || (plain && !strcmp(f->fix, plain))))
 			continue;
 		if (f->reason || f->fix) {
-			char *why = output_escape(f->reason ? f->reason : audit_status_name(f->status));
-			char *fix = f->fix && !(plain && !strcmp(f->fix, plain)) ? output_escape(f->fix) : NULL;
+			const char *fix = f->fix && !(plain && !strcmp(f->fix, plain)) ? f->fix : NULL;
 
-			fprintf(out, "%s: %s: %s%s%s\n", audit_status_name(f->status), f->rule->key, why,
-				fix ? "; " : "", fix ? fix : "");
-			free(why);
-			free(fix);
+			report_text(out, STYLE_PLAIN, "%s: %s: %s%s%s", audit_status_name(f->status), f->rule->key,
+				    f->reason ? f->reason : audit_status_name(f->status), fix ? "; " : "",
+				    fix ? fix : "");
 		}
 		if (o->verbose && f->rule->note && f->status != AUDIT_OK)
-			fprintf(out, "note: %s: %s\n", f->rule->key, f->rule->note);
-	}
-	if (o->quiet) {
-		if (!a->compliant && apply)
-			fprintf(out, "not compliant: run: %s\n", apply);
-		free(plain);
-		return;
+			report_text(out, STYLE_PLAIN, "note: %s: %s", f->rule->key, f->rule->note);
 	}
 	free(plain);
-	fprintf(out, "\n%zu keys: %zu ok, %zu drift, %zu boot-drift, %zu missing, %zu unreadable, %zu not-in-netns",
-		a->n, count[AUDIT_OK], count[AUDIT_DRIFT], count[AUDIT_BOOT_DRIFT],
-		count[AUDIT_MISSING], count[AUDIT_UNREADABLE], count[AUDIT_NOT_IN_NETNS]);
-	if (count[AUDIT_BOOT_UNKNOWN])
-		fprintf(out, ", %zu boot-unknown", count[AUDIT_BOOT_UNKNOWN]);
-	fputc('\n', out);
+	if (o->quiet) {
+		if (!a->compliant && apply)
+			report_text(out, STYLE_BAD, "not compliant: run: %s", apply);
+		return;
+	}
+	/* piped, every count (scripts parse the line); on a terminal only those that are not zero */
+	sum = xasprintf("%zu keys:", a->n);
+	for (size_t i = 0, said = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum audit_status s = order[i];
+		char *n;
+
+		if (!count[s] && (report_on_tty(out) || s == AUDIT_BOOT_UNKNOWN))
+			continue;
+		n = xasprintf("%s%s %zu %s", sum, said++ ? "," : "", count[s], audit_status_name(s));
+		free(sum);
+		sum = n;
+	}
+	report_text(out, STYLE_PLAIN, "\n%s", sum);
+	free(sum);
 	if (a->child_netns)
-		fputs("This is a child network namespace: host-wide keys are audited on the host.\n", out);
+		report_text(out, STYLE_PLAIN, "This is a child network namespace: host-wide keys are audited on the host.");
 	if (a->compliant)
-		fputs("compliant\n", out);
+		report_text(out, STYLE_GOOD, "compliant");
 	else if (apply) {
 		char *plan = tt_hint(o, "plan", p->names, p->n_names);
 
-		fprintf(out, "not compliant: run: %s (`%s` shows the changes first)\n", apply, plan);
+		report_text(out, STYLE_BAD, "not compliant: run: %s (`%s` shows the changes first)", apply, plan);
 		free(plan);
-	}
-	else
-		fputs("not compliant: each step above turns its key ok\n", out);
+	} else
+		report_text(out, STYLE_BAD, "not compliant: each step above turns its key ok");
 }
 
-static json_t *netns_json(const struct netns *ns)
+/* compliant, child_netns, the keys, and the text around them. */
+static void audit_report(struct report *out, const struct opts *o, const struct profile *p,
+			 const struct audit *a, const char *apply)
 {
-	json_t *j = json_object(), *procs = json_array();
+	/* -q: a compliant audit prints nothing */
+	bool text = !(o->quiet && a->compliant);
 
-	json_object_set_new(j, "inode", json_integer((json_int_t)ns->ino));
-	json_object_set_new(j, "name", jstr(ns->name));
-	json_object_set_new(j, "path", jstr(ns->path));
-	json_object_set_new(j, "self", json_boolean(ns->self));
+	report_bool(out, "compliant", NULL, a->compliant);
+	report_bool(out, "child_netns", NULL, a->child_netns);
+	audit_keys(out, o, p, a, text);
+	if (text)
+		audit_advice(out, o, p, a, apply);
+}
+
+static void netns_report(struct report *out, const struct netns *ns)
+{
+	char *procs = xstrdup(""), *more;
+
+	report_object_begin(out, "netns");
+	report_uint(out, "inode", NULL, (unsigned long long)ns->ino);
+	report_str(out, "name", NULL, ns->name);
+	report_str(out, "path", NULL, ns->path);
+	report_bool(out, "self", NULL, ns->self);
+	report_array_begin(out, "processes");
 	for (size_t i = 0; i < ns->n_procs; i++) {
-		json_t *pr = json_object();
-		json_object_set_new(pr, "pid", json_integer(ns->procs[i].pid));
-		json_object_set_new(pr, "comm", jstr(ns->procs[i].comm));
-		json_array_append_new(procs, pr);
+		report_object_begin(out, NULL);
+		report_int(out, "pid", NULL, ns->procs[i].pid);
+		report_str(out, "comm", NULL, ns->procs[i].comm);
+		report_object_end(out);
+		if (i < 8) {
+			char *n = xasprintf("%s%s %d %s", procs, i ? "," : ":", (int)ns->procs[i].pid,
+					    ns->procs[i].comm);
+			free(procs);
+			procs = n;
+		}
 	}
-	json_object_set_new(j, "processes", procs);
-	return j;
-}
-
-static void netns_heading(FILE *out, const struct opts *o, const struct netns *ns)
-{
-	fprintf(out, "%snetwork namespace %llu%s%s%s%s", output_style_on(STYLE_BOLD, o->color),
-		(unsigned long long)ns->ino, ns->name ? " (" : "", ns->name ? ns->name : "",
-		ns->name ? ")" : "", ns->self ? " (tcptune's own)" : "");
-	fputs(output_style_off(o->color), out);
-	for (size_t i = 0; i < ns->n_procs && i < 8; i++) {
-		char *comm = output_escape(ns->procs[i].comm);
-		fprintf(out, "%s %d %s", i ? "," : ":", (int)ns->procs[i].pid, comm);
-		free(comm);
-	}
-	if (ns->n_procs > 8)
-		fprintf(out, ", and %zu more", ns->n_procs - 8);
-	fputs("\n\n", out);
+	report_array_end(out);
+	report_object_end(out);
+	more = ns->n_procs > 8 ? xasprintf(", and %zu more", ns->n_procs - 8) : xstrdup("");
+	report_text(out, STYLE_BOLD, "network namespace %llu%s%s%s%s%s%s\n", (unsigned long long)ns->ino,
+		    ns->name ? " (" : "", ns->name ? ns->name : "", ns->name ? ")" : "",
+		    ns->self ? " (tcptune's own)" : "", procs, more);
+	free(procs);
+	free(more);
 }
 
 /*
@@ -249,17 +258,16 @@ static void netns_heading(FILE *out, const struct opts *o, const struct netns *n
 static int audit_all_netns(const struct opts *o, struct ctx *c, const struct profile *p,
 			   const struct bootview *bv)
 {
+	struct report *out = o->out;
 	struct netns *v = NULL;
 	size_t n = 0, hidden = 0;
 	struct bootview none = { 0 };
 	bool compliant = true;
-	json_t *list = json_array();
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), r;
 
 	r = self < 0 ? -errno : netns_list("/proc", "/run/netns", &v, &n, &hidden);
 	if (r < 0) {
 		tt_error(o, "audit --all-netns: listing network namespaces: %s", strerror(-r));
-		json_decref(list);
 		if (self >= 0)
 			close(self);
 		return EXIT_USAGE;
@@ -267,10 +275,12 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 	if (hidden)
 		tt_warn(o, "%zu process%s could not be inspected (run as root to see every namespace)", hidden,
 			hidden == 1 ? "" : "es");
+	report_strv(out, "profiles", p->names, p->n_names);
+	report_bool(out, "compliant", NULL, true);	/* the answer, set once all are seen */
+	report_array_begin(out, "namespaces");
 	for (size_t i = 0; i < n; i++) {
 		struct procsys ps = { .sysfd = -1 };
 		struct audit a = { 0 };
-		json_t *j = json_object();
 
 		/*
 		 * A namespace another user namespace owns (any user's `unshare -rn`,
@@ -279,8 +289,7 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 		 */
 		bool counted = v[i].self || netns_owned_by_us(v[i].path) == 1;
 
-		json_object_set_new(j, "netns", netns_json(&v[i]));
-		json_object_set_new(j, "counted", json_boolean(counted));
+		report_object_begin(out, NULL);
 		r = v[i].self ? 0 : netns_enter(v[i].path);
 		if (r == 0)
 			r = procsys_open(c->rootfd, &ps);
@@ -291,29 +300,29 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 			else
 				tt_warn(o, "network namespace %llu (%s), another user's: %s; not counted",
 					(unsigned long long)v[i].ino, v[i].path, strerror(-r));
-			json_object_set_new(j, "error", jstr(strerror(-r)));
+			netns_report(out, &v[i]);
+			report_bool(out, "counted", NULL, counted);
+			report_str(out, "error", NULL, strerror(-r));
 			compliant &= !counted;
 		} else {
+			struct opts here = *o;	/* the hint names this namespace */
+
 			audit_run(p, &ps, v[i].self ? bv : &none, &a);
 			(void)audit_stale(&a, c->rootfd, p, &ps, v[i].self ? bv : &none);
 			if (counted)
 				compliant &= a.compliant;
-			audit_json_into(j, &a);
-			if (o->format == FMT_TABLE) {
-				if (i)
-					putchar('\n');
-				struct opts here = *o;	/* the hint names this namespace */
-
-				if (!v[i].self)
-					here.netns = v[i].path;
-				netns_heading(stdout, o, &v[i]);
-				if (!counted)
-					puts("Owned by another user namespace (a user's private namespace or a rootless\n"
-					     "container): reported here, not counted in the exit status.\n");
-				audit_table(stdout, &here, p, &a, NULL);
-			}
+			if (!v[i].self)
+				here.netns = v[i].path;
+			if (i)
+				report_text(out, STYLE_PLAIN, "%s", "");
+			netns_report(out, &v[i]);
+			report_bool(out, "counted", NULL, counted);
+			if (!counted)
+				report_text(out, STYLE_PLAIN, "Owned by another user namespace (a user's private namespace or a rootless\n"
+					    "container): reported here, not counted in the exit status.\n");
+			audit_report(out, &here, p, &a, NULL);
 		}
-		json_array_append_new(list, j);
+		report_object_end(out);
 		audit_free(&a);
 		procsys_close(&ps);
 		if (!v[i].self && setns(self, CLONE_NEWNET) < 0) {
@@ -322,15 +331,8 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 			break;
 		}
 	}
-	if (o->format == FMT_JSON) {
-		json_t *doc = json_object();
-		json_object_set_new(doc, "profiles", profiles_json(p));
-		json_object_set_new(doc, "compliant", json_boolean(compliant));
-		json_object_set_new(doc, "namespaces", list);
-		output_json(stdout, doc);
-	} else {
-		json_decref(list);
-	}
+	report_array_end(out);
+	report_bool(out, "compliant", NULL, compliant);
 	netns_free(v, n);
 	close(self);
 	return compliant ? EXIT_OK : EXIT_FINDINGS;
@@ -340,6 +342,7 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "all-netns", no_argument, NULL, 'A' },
+		{ "raw", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c;
@@ -353,6 +356,10 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 
 	opterr = 0;
 	while ((r = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (r == 'r') {
+			report_set_raw(o->out, true);
+			continue;
+		}
 		if (r != 'A') {
 			tt_error(o, "audit: unknown option '%s'; see tcptune --help", argv[optind - 1]);
 			return EXIT_USAGE;
@@ -405,16 +412,8 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 		apply = remedy_audit(o, c.rootfd, &c.ps, &p, frag, &a);
 		free(frag);
 	}
-	if (o->format == FMT_JSON) {
-		json_t *doc = json_object();
-		json_object_set_new(doc, "profiles", profiles_json(&p));
-		audit_json_into(doc, &a);
-		output_json(stdout, doc);
-	} else if (o->format == FMT_PROMETHEUS) {
-		audit_prometheus(stdout, &p, &a);
-	} else {
-		audit_table(stdout, o, &p, &a, apply);
-	}
+	report_strv(o->out, "profiles", p.names, p.n_names);
+	audit_report(o->out, o, &p, &a, apply);
 	r = a.compliant ? EXIT_OK : EXIT_FINDINGS;
 out:
 	free(apply);

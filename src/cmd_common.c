@@ -30,8 +30,9 @@ static void vsay(const struct opts *o, enum style st, const char *what, const ch
 	full = tt_hint_complete(o, msg);
 	if (st == STYLE_BAD && !first_error)
 		first_error = xstrdup(full);
-	fprintf(stderr, "tcptune: %s%s%s%s\n", output_style_on(st, o->color), what,
-		output_style_off(o->color), full);
+	/* the whole message in its colour: errors red, warnings yellow (stderr's own terminal) */
+	fprintf(stderr, "tcptune: %s%s%s%s\n", output_style_on(st, o->color_err), what, full,
+		output_style_off(o->color_err));
 	free(full);
 	free(msg);
 }
@@ -159,8 +160,8 @@ static void recorded_files(const struct opts *o, struct ctx *c, const struct app
 
 	for (size_t i = 0; i < m.n; i++) {
 		char *e = output_escape(m.v[i]);
-		fprintf(stderr, "tcptune: %swarning:%s %s\n", output_style_on(STYLE_WARN, o->color),
-			output_style_off(o->color), e);
+		fprintf(stderr, "tcptune: %swarning:%s %s\n", output_style_on(STYLE_WARN, o->color_err),
+			output_style_off(o->color_err), e);
 		free(e);
 	}
 	msgs_free(&m);
@@ -201,8 +202,8 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 		char *full = tt_hint_complete(o, advice);
 		char *e = output_escape(full);
 
-		fprintf(stderr, "tcptune: %swarning:%s %s\n", output_style_on(STYLE_WARN, o->color),
-			output_style_off(o->color), e);
+		fprintf(stderr, "tcptune: %swarning:%s %s\n", output_style_on(STYLE_WARN, o->color_err),
+			output_style_off(o->color_err), e);
 		free(e);
 		free(full);
 	}

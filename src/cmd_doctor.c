@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "doctor.h"
 #include "output.h"
+#include "report.h"
 #include "sample.h"
 #include "sockets.h"
 #include "sysctld.h"
@@ -118,112 +119,85 @@ static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, si
 	return EXIT_OK;
 }
 
-static json_t *jstr(const char *s)
+/* One decimal, as the findings are read; NaN (not measured) stays NaN and is left out. */
+static double tenths(double v)
 {
-	char *e = output_escape(s);
-	json_t *j = json_string(e);
-
-	free(e);
-	return j;
+	return isnan(v) ? v : (double)(long long)(v * 10 + (v < 0 ? -0.5 : 0.5)) / 10;
 }
 
-static void set_num(json_t *f, const char *key, double v)
-{
-	if (!isnan(v))
-		json_object_set_new(f, key, json_real((double)(long long)(v * 10 + (v < 0 ? -0.5 : 0.5)) / 10));
-}
-
-static void set_int(json_t *f, const char *key, long long v)
+/* A measured count: -1 means not measured, and is left out. */
+static void put_count(struct report *out, const char *key, long long v)
 {
 	if (v >= 0)
-		json_object_set_new(f, key, json_integer((json_int_t)v));
+		report_int(out, key, NULL, v);
 }
 
-static void print_json(const struct doctor *d, const struct sample *last, double interval)
-{
-	json_t *doc = json_object(), *arr = json_array(), *sk = json_object(), *st = json_object();
-	size_t i;
-	int s;
-
-	json_object_set_new(doc, "interval_s", json_real(interval));
-	for (i = 0; i < d->n; i++) {
-		const struct dfinding *x = &d->f[i];
-		json_t *f = json_object();
-
-		json_object_set_new(f, "id", json_string(x->id));
-		json_object_set_new(f, "severity", json_string(doctor_severity_name(x->severity)));
-		json_object_set_new(f, "summary", jstr(x->summary));
-		json_object_set_new(f, "evidence", jstr(x->evidence));
-		json_object_set_new(f, "fix", jstr(x->fix));
-		if (x->pid > 0)
-			json_object_set_new(f, "pid", json_integer(x->pid));
-		if (x->comm)
-			json_object_set_new(f, "comm", jstr(x->comm));
-		set_int(f, "uid", x->uid);
-		if (x->remote)
-			json_object_set_new(f, "remote", json_string(x->remote));
-		set_int(f, "count", x->count);
-		set_num(f, "oldest_s", x->oldest_s);
-		set_num(f, "rate_per_min", x->rate_per_min);
-		set_int(f, "fds", x->fds);
-		set_int(f, "fd_limit", x->fd_limit);
-		set_num(f, "eta_s", x->eta_s);
-		set_num(f, "capacity_per_s", x->capacity_per_s);
-		set_num(f, "headroom_pct", x->headroom_pct);
-		json_array_append_new(arr, f);
-	}
-	json_object_set_new(doc, "findings", arr);
-	for (s = 1; s < TCPS_MAX; s++)
-		json_object_set_new(st, sockets_state_name(s), json_integer((json_int_t)last->states[s]));
-	json_object_set_new(sk, "total", json_integer((json_int_t)last->total));
-	json_object_set_new(sk, "states", st);
-	json_object_set_new(doc, "sockets", sk);
-	(void)output_json(stdout, doc);
-}
-
-static void print_prom(const struct doctor *d)
-{
-	size_t n[3] = { 0, 0, 0 }, i;
-	int s;
-
-	for (i = 0; i < d->n; i++)
-		n[d->f[i].severity]++;
-	output_prom_header(stdout, "tcptune_doctor_findings", "gauge", "doctor findings by severity.");
-	for (s = SEV_INFO; s <= SEV_CRITICAL; s++)
-		printf("tcptune_doctor_findings{severity=\"%s\"} %zu\n", doctor_severity_name(s), n[s]);
-}
-
-static void print_text(const struct opts *o, const struct doctor *d, double interval)
+/* One finding: its heading, evidence and fix as text; every machine field in the document. */
+static void finding_report(struct report *out, const struct dfinding *x, bool shown)
 {
 	static const enum style sty[] = { STYLE_DIM, STYLE_WARN, STYLE_BAD };
-	size_t n[3] = { 0, 0, 0 }, i;
+	char *head = xasprintf("%-8s %s: %s", doctor_severity_name(x->severity), x->id, x->summary);
 
-	if (!o->quiet) {
-		if (interval > 0)
-			printf("two looks %.1f s apart (--interval); rates and growth are between them\n\n",
-			       interval);
-		else
-			printf("one look (--once): verdicts that need a rate are left out\n\n");
+	report_kv_begin(out, NULL, sty[x->severity], shown ? head : NULL, 0);
+	report_str(out, "id", NULL, x->id);
+	report_str(out, "severity", NULL, doctor_severity_name(x->severity));
+	report_str(out, "summary", NULL, x->summary);
+	report_str(out, "evidence", shown ? "evidence:" : NULL, x->evidence);
+	report_str(out, "fix", shown ? "fix:" : NULL, x->fix);
+	if (x->pid > 0)
+		report_int(out, "pid", NULL, x->pid);
+	if (x->comm)
+		report_str(out, "comm", NULL, x->comm);
+	put_count(out, "uid", x->uid);
+	if (x->remote)
+		report_str(out, "remote", NULL, x->remote);
+	put_count(out, "count", x->count);
+	report_real(out, "oldest_s", NULL, tenths(x->oldest_s));
+	report_real(out, "rate_per_min", NULL, tenths(x->rate_per_min));
+	put_count(out, "fds", x->fds);
+	put_count(out, "fd_limit", x->fd_limit);
+	report_real(out, "eta_s", NULL, tenths(x->eta_s));
+	report_real(out, "capacity_per_s", NULL, tenths(x->capacity_per_s));
+	report_real(out, "headroom_pct", NULL, tenths(x->headroom_pct));
+	report_kv_end(out);
+	if (shown)
+		report_text(out, STYLE_PLAIN, "%s", "");
+	free(head);
+}
+
+/* The findings, the socket counts and the per-severity gauge, from one walk. */
+static void doctor_report(const struct opts *o, const struct doctor *d, const struct sample *last,
+			  double interval)
+{
+	struct report *out = o->out;
+	size_t n[3] = { 0, 0, 0 };
+
+	report_real(out, "interval_s", NULL, interval);
+	if (!o->quiet && interval > 0)
+		report_text(out, STYLE_PLAIN, "two looks %.1f s apart (--interval); rates and growth are between them\n",
+			    interval);
+	else if (!o->quiet)
+		report_text(out, STYLE_PLAIN, "one look (--once): verdicts that need a rate are left out\n");
+	report_array_begin(out, "findings");
+	for (size_t i = 0; i < d->n; i++) {
+		n[d->f[i].severity]++;
+		finding_report(out, &d->f[i], !(o->quiet && d->f[i].severity == SEV_INFO));
 	}
-
-	for (i = 0; i < d->n; i++) {
-		const struct dfinding *f = &d->f[i];
-		char *sum = output_escape(f->summary), *ev = output_escape(f->evidence);
-		char *fix = output_escape(f->fix);
-
-		n[f->severity]++;
-		if (!(o->quiet && f->severity == SEV_INFO)) {
-			printf("%s%-8s%s %s: %s\n", output_style_on(sty[f->severity], o->color),
-			       doctor_severity_name(f->severity), output_style_off(o->color), f->id, sum);
-			printf("  evidence: %s\n  fix: %s\n\n", ev, fix);
-		}
-		free(sum);
-		free(ev);
-		free(fix);
-	}
+	report_array_end(out);
+	report_object_begin(out, "sockets");
+	report_uint(out, "total", NULL, last->total);
+	report_object_begin(out, "states");
+	for (int s = 1; s < TCPS_MAX; s++)
+		report_uint(out, sockets_state_name(s), NULL, last->states[s]);
+	report_object_end(out);
+	report_object_end(out);
+	report_metric(out, "tcptune_doctor_findings", "gauge", "doctor findings by severity.");
+	for (int s = SEV_INFO; s <= SEV_CRITICAL; s++)
+		report_sample(out, "tcptune_doctor_findings", (double)n[s], "severity",
+			      doctor_severity_name(s), NULL);
 	if (!o->quiet)
-		printf("%zu finding%s: %zu critical, %zu warning, %zu info\n", d->n, d->n == 1 ? "" : "s",
-		       n[SEV_CRITICAL], n[SEV_WARNING], n[SEV_INFO]);
+		report_text(out, STYLE_PLAIN, "%zu finding%s: %zu critical, %zu warning, %zu info", d->n,
+			    d->n == 1 ? "" : "s", n[SEV_CRITICAL], n[SEV_WARNING], n[SEV_INFO]);
 }
 
 /*
@@ -297,12 +271,7 @@ int cmd_doctor(const struct opts *o, int argc, char **argv)
 		complete_fixes(o, &d);
 		if (interval > 0)
 			interval = last.t - first.t;
-		if (o->format == FMT_JSON)
-			print_json(&d, &last, interval);
-		else if (o->format == FMT_PROMETHEUS)
-			print_prom(&d);
-		else
-			print_text(o, &d, interval);
+		doctor_report(o, &d, &last, interval);
 		r = doctor_worst(&d) > SEV_INFO ? EXIT_FINDINGS : EXIT_OK;
 		doctor_free(&d);
 		sample_free(&first);

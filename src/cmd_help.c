@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* cmd_help.c: per-command help: every option with its values and its short form. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "sockets.h"
 #include "tcptune.h"
@@ -20,7 +21,8 @@ static const char apply_opts[] =
 
 static const struct cmd_help helps[] = {
 	{ "audit",
-	  "  --all-netns           audit every network namespace on the host, one section each\n",
+	  "  --all-netns           audit every network namespace, one section each\n"
+	  "  --raw                 exact numbers on a terminal too (no 32 MiB, 2 h)\n",
 	  "tcptune audit crawler" },
 	{ "apply", apply_opts, "tcptune apply crawler" },
 	{ "plan",
@@ -79,6 +81,32 @@ static void put_options(FILE *f, const char *text)
 	fputs(at + strlen("%STATES%"), f);
 }
 
+void cmd_help_wrap(FILE *f, const char *lead, const char *text, size_t indent)
+{
+	size_t col = strlen(lead);
+
+	fputs(lead, f);
+	for (const char *p = text; *p;) {
+		const char *q = p;
+		int depth = 0;
+
+		/* an option in brackets stays on one line */
+		for (; *q && (*q != ' ' || depth > 0); q++)
+			depth += (*q == '[') - (*q == ']');
+		if (p != text && col > indent && col + 1 + (size_t)(q - p) > 80) {
+			fprintf(f, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (p != text) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(p, 1, (size_t)(q - p), f);
+		col += (size_t)(q - p);
+		p = *q ? q + 1 : q;
+	}
+	fputc('\n', f);
+}
+
 int cmd_help_print(FILE *f, const char *name, const char *args, const char *summary)
 {
 	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
@@ -86,7 +114,11 @@ int cmd_help_print(FILE *f, const char *name, const char *args, const char *summ
 
 		if (strcmp(h->name, name))
 			continue;
-		fprintf(f, "usage: tcptune [GLOBAL] %s %s\n  %s\n", name, args, summary);
+		char *line = xasprintf("%s %s", name, args);
+
+		cmd_help_wrap(f, "usage: tcptune [GLOBAL] ", line, strlen("usage: tcptune [GLOBAL] ") + strlen(name) + 1);
+		fprintf(f, "  %s\n", summary);
+		free(line);
 		if (h->options) {
 			fputs("\noptions:\n", f);
 			put_options(f, h->options);

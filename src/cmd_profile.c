@@ -7,23 +7,9 @@
 #include <sys/stat.h>
 #include "catalogue.h"
 #include "output.h"
+#include "report.h"
 #include "sysctld.h"
 #include "tcptune.h"
-
-/* Profile text, file contents and paths may be invalid UTF-8: jansson drops those. */
-static json_t *jstr(const char *s)
-{
-	return output_json_text(s);
-}
-
-/* Commands without a Prometheus form say so instead of printing a table. */
-static int no_prometheus(const struct opts *o, const char *cmd)
-{
-	if (o->format != FMT_PROMETHEUS)
-		return EXIT_OK;
-	tt_error(o, "%s: -o prometheus is for audit and sockets", cmd);
-	return EXIT_USAGE;
-}
 
 static int reject_options(const struct opts *o, int argc, char **argv)
 {
@@ -35,7 +21,7 @@ static int reject_options(const struct opts *o, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	return no_prometheus(o, argv[0]);
+	return EXIT_OK;
 }
 
 /* argv minus the command name and a "--". */
@@ -59,12 +45,12 @@ static const char *const host_checks[] = {
 
 int cmd_validate(const struct opts *o, int argc, char **argv)
 {
+	struct report *out = o->out;
 	struct ctx c;
 	size_t n;
 	char **files = operands(argc, argv, &n);
 	int r = reject_options(o, argc, argv), bad = 0;
 	bool io_failed = false;
-	json_t *results = json_array();
 
 	if (r == EXIT_OK && !n) {
 		tt_error(o, "validate: no FILE given");
@@ -72,85 +58,88 @@ int cmd_validate(const struct opts *o, int argc, char **argv)
 	}
 	if (r == EXIT_OK)
 		r = ctx_open(o, &c);
-	if (r != EXIT_OK) {
-		json_decref(results);
+	if (r != EXIT_OK)
 		return r;
-	}
+	report_bool(out, "valid", NULL, true);	/* the answer, set once every file is read */
+	report_array_begin(out, "files");
 	/* One file at a time, so that each file's own errors are reported. */
 	for (size_t i = 0; i < n; i++) {
 		struct profile p = { 0 };
 		struct msgs errors = { 0 };
-		json_t *res = json_object(), *errs = json_array(), *warns = json_array();
-
 		int lr = profile_load(&c.pp, &c.ps, &files[i], 1, &p, &errors);
 
 		if (lr < 0)
 			bad++;
 		if (lr < 0 && lr != -EINVAL)
 			io_failed = true;
-		for (size_t j = 0; j < errors.n; j++)
-			json_array_append_new(errs, jstr(errors.v[j]));
-		for (size_t j = 0; j < p.warnings.n; j++)
-			json_array_append_new(warns, jstr(p.warnings.v[j]));
-		json_object_set_new(res, "file", jstr(files[i]));
-		json_object_set_new(res, "valid", json_boolean(errors.n == 0));
-		json_object_set_new(res, "keys", json_integer((json_int_t)p.n_rules));
-		json_object_set_new(res, "errors", errs);
-		json_object_set_new(res, "warnings", warns);
-		json_array_append_new(results, res);
-		if (o->format == FMT_TABLE && !errors.n && !o->quiet) {
-			char *e = output_escape(files[i]);
-			printf("%s: ok, %zu keys\n", e, p.n_rules);
-			free(e);
-		}
+		report_object_begin(out, NULL);
+		report_str(out, "file", NULL, files[i]);
+		report_bool(out, "valid", NULL, errors.n == 0);
+		report_uint(out, "keys", NULL, p.n_rules);
+		report_strv(out, "errors", errors.v, errors.n);
+		report_strv(out, "warnings", p.warnings.v, p.warnings.n);
+		report_object_end(out);
+		if (!errors.n && !o->quiet)
+			report_text(out, STYLE_PLAIN, "%s: ok, %zu keys", files[i], p.n_rules);
+		(void)report_flush(out);
 		tt_print_msgs(o, &p.warnings, true);
 		tt_print_msgs(o, &errors, false);
 		profile_free(&p);
 	}
-	if (o->format == FMT_JSON) {
-		json_t *doc = json_object(), *host = json_array();
+	report_array_end(out);
+	report_strv(out, "checked_by_plan", (char **)host_checks, sizeof(host_checks) / sizeof(host_checks[0]));
+	report_bool(out, "valid", NULL, !bad);
+	if (bad)
+		report_exit(out, EXIT_USAGE, tt_first_error());
+	if (!bad && !o->quiet) {
+		report_text(out, STYLE_PLAIN, "offline checks only; plan and apply also check, against the running kernel:");
 		for (size_t i = 0; i < sizeof(host_checks) / sizeof(host_checks[0]); i++)
-			json_array_append_new(host, jstr(host_checks[i]));
-		json_object_set_new(doc, "valid", json_boolean(!bad));
-		json_object_set_new(doc, "files", results);
-		json_object_set_new(doc, "checked_by_plan", host);
-		if (bad)
-			output_json_add_error(doc, tt_first_error(), EXIT_USAGE);
-		output_json(stdout, doc);
-	} else {
-		json_decref(results);
-		if (!bad && !o->quiet) {
-			fputs("offline checks only; plan and apply also check, against the running kernel:\n", stdout);
-			for (size_t i = 0; i < sizeof(host_checks) / sizeof(host_checks[0]); i++)
-				printf("  %s\n", host_checks[i]);
-		}
+			report_text(out, STYLE_PLAIN, "  %s", host_checks[i]);
 	}
 	ctx_close(&c);
 	return io_failed ? EXIT_RESTORED : bad ? EXIT_USAGE : EXIT_OK;
 }
 
-static json_t *rule_json(const struct rule *r)
+/* One row per rule: the show table and the "keys" array. */
+static void show_rules(struct report *out, const struct profile *p)
 {
-	json_t *k = json_object(), *one = json_array();
-	char *desc = rule_describe(r), *src = xasprintf("%s:%u", r->file, r->line);
+	static const struct report_col cols[] = {
+		{ "KEY", "key", NULL, REPORT_STRING, REPORT_WRAP },
+		{ "RULE", "expected", NULL, REPORT_STRING, REPORT_WRAP },
+		{ NULL, "value", NULL, REPORT_STRING, 0 },
+		{ NULL, "min", NULL, REPORT_STRING, 0 },
+		{ NULL, "covers", NULL, REPORT_STRING, REPORT_OMIT_NULL },
+		{ NULL, "max", NULL, REPORT_STRING, 0 },
+		{ NULL, "one_of", NULL, REPORT_STRING, 0 },
+		{ NULL, "optional", NULL, REPORT_BOOL, 0 },
+		{ NULL, "profile", NULL, REPORT_STRING, 0 },
+		{ "FROM", "source", NULL, REPORT_PATH, 0 },
+		{ "NOTE", "note", NULL, REPORT_STRING, REPORT_WRAP },
+	};
 
-	json_object_set_new(k, "key", jstr(r->key));
-	json_object_set_new(k, "expected", jstr(desc));
-	json_object_set_new(k, "value", jstr(r->value));
-	json_object_set_new(k, "min", jstr(r->min));
-	if (r->covers)
-		json_object_set_new(k, "covers", jstr(r->covers));
-	json_object_set_new(k, "max", jstr(r->max));
-	for (size_t i = 0; i < r->n_one_of; i++)
-		json_array_append_new(one, jstr(r->one_of[i]));
-	json_object_set_new(k, "one_of", r->n_one_of ? one : (json_decref(one), json_null()));
-	json_object_set_new(k, "optional", json_boolean(r->optional));
-	json_object_set_new(k, "note", jstr(r->note));
-	json_object_set_new(k, "profile", jstr(r->profile));
-	json_object_set_new(k, "source", jstr(src));
-	free(desc);
-	free(src);
-	return k;
+	report_table_begin(out, "keys", cols, sizeof(cols) / sizeof(cols[0]));
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct rule *ru = &p->rules[i];
+		char *desc = rule_describe(ru), *src = xasprintf("%s:%u", ru->file, ru->line);
+		char *shown = xasprintf("%s%s", desc, ru->optional ? " (optional)" : "");
+
+		report_row(out, 0, false);
+		report_cell_str(out, STYLE_PLAIN, ru->key);
+		report_cell_alt(out, STYLE_PLAIN, desc, shown);
+		report_cell_str(out, STYLE_PLAIN, ru->value);
+		report_cell_str(out, STYLE_PLAIN, ru->min);
+		report_cell_str(out, STYLE_PLAIN, ru->covers);
+		report_cell_str(out, STYLE_PLAIN, ru->max);
+		report_cell_strv(out, STYLE_PLAIN, ru->one_of, ru->n_one_of);
+		report_cell_bool(out, STYLE_PLAIN, ru->optional);
+		report_cell_str(out, STYLE_PLAIN, ru->profile);
+		report_cell_str(out, STYLE_DIM, src);
+		report_cell_alt(out, STYLE_PLAIN, ru->note, ru->note ? ru->note : "");
+		free(shown);
+		free(src);
+		free(desc);
+	}
+	report_table_end(out);
 }
 
 int cmd_show(const struct opts *o, int argc, char **argv)
@@ -170,50 +159,17 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 	r = ctx_load_profiles(o, &c, names, n, &p);
 	if (r != EXIT_OK)
 		goto out;
-	if (o->format == FMT_JSON) {
-		json_t *doc = json_object(), *a = json_array(), *keys = json_array();
-		for (size_t i = 0; i < p.n_names; i++)
-			json_array_append_new(a, jstr(p.names[i]));
-		json_object_set_new(doc, "profiles", a);
-		json_object_set_new(doc, "description", jstr(p.description));
-		a = json_array();
-		for (size_t i = 0; i < p.n_files; i++)
-			json_array_append_new(a, jstr(p.files[i]));
-		json_object_set_new(doc, "files", a);
-		json_object_set_new(doc, "allow_uncatalogued", json_boolean(p.n_allow_uncatalogued > 0));
-		a = json_array();
-		for (size_t i = 0; i < p.n_allow_uncatalogued; i++)
-			json_array_append_new(a, jstr(p.allow_uncatalogued[i]));
-		json_object_set_new(doc, "allow_uncatalogued_in", a);
-		for (size_t i = 0; i < p.n_rules; i++)
-			json_array_append_new(keys, rule_json(&p.rules[i]));
-		json_object_set_new(doc, "keys", keys);
-		output_json(stdout, doc);
-	} else {
-		static const char *const head[] = { "KEY", "RULE", "FROM", "NOTE" };
-		struct table *t = table_new(4, head);
-		for (size_t i = 0; i < p.n_rules; i++) {
-			const struct rule *ru = &p.rules[i];
-			char *desc = rule_describe(ru);
-			table_cell(t, STYLE_PLAIN, ru->key);
-			table_cellf(t, STYLE_PLAIN, "%s%s", desc, ru->optional ? " (optional)" : "");
-			table_cellf(t, STYLE_DIM, "%s:%u", ru->file, ru->line);
-			table_cell(t, STYLE_PLAIN, ru->note ? ru->note : "");
-			free(desc);
-		}
-		if (p.description) {
-			char *d = output_escape(p.description);
-			printf("# %s\n", d);
-			free(d);
-		}
-		for (size_t i = 0; i < p.n_allow_uncatalogued; i++) {
-			char *d = output_escape(p.allow_uncatalogued[i]);
-			printf("# allow_uncatalogued = true (%s): may set keys outside the network scope\n", d);
-			free(d);
-		}
-		table_print(t, stdout, o->color);
-		table_free(t);
-	}
+	report_strv(o->out, "profiles", p.names, p.n_names);
+	report_str(o->out, "description", NULL, p.description);
+	if (p.description)
+		report_text(o->out, STYLE_PLAIN, "# %s", p.description);
+	report_strv(o->out, "files", p.files, p.n_files);
+	report_bool(o->out, "allow_uncatalogued", NULL, p.n_allow_uncatalogued > 0);
+	report_strv(o->out, "allow_uncatalogued_in", p.allow_uncatalogued, p.n_allow_uncatalogued);
+	for (size_t i = 0; i < p.n_allow_uncatalogued; i++)
+		report_text(o->out, STYLE_PLAIN, "# allow_uncatalogued = true (%s): may set keys outside the network scope",
+			    p.allow_uncatalogued[i]);
+	show_rules(o->out, &p);
 out:
 	profile_free(&p);
 	ctx_close(&c);
@@ -221,6 +177,32 @@ out:
 }
 
 static int profiles_none(const struct opts *o, const struct profile_path *pp);
+
+static void profiles_table(struct report *out, const struct profile_info *v, size_t n)
+{
+	static const struct report_col cols[] = {
+		{ "NAME", "name", NULL, REPORT_STRING, 0 },
+		{ "DESCRIPTION", "description", NULL, REPORT_STRING, REPORT_WRAP },
+		{ "INHERITS", "inherits", NULL, REPORT_STRING, REPORT_WRAP },
+		{ "FILE", "file", NULL, REPORT_PATH, 0 },
+		{ NULL, "shadowed", NULL, REPORT_BOOL, 0 },
+	};
+
+	report_table_begin(out, "profiles", cols, sizeof(cols) / sizeof(cols[0]));
+	report_table_text(out, n > 0);
+	for (size_t i = 0; i < n; i++) {
+		char *file = xasprintf("%s%s", v[i].file, v[i].shadowed ? " (shadowed)" : "");
+
+		report_row(out, 0, false);
+		report_cell_str(out, v[i].shadowed ? STYLE_DIM : STYLE_BOLD, v[i].name);
+		report_cell_str(out, STYLE_PLAIN, v[i].description);
+		report_cell_alt(out, STYLE_PLAIN, v[i].inherits, v[i].inherits ? v[i].inherits : "");
+		report_cell_alt(out, STYLE_DIM, v[i].file, file);
+		report_cell_bool(out, STYLE_PLAIN, v[i].shadowed);
+		free(file);
+	}
+	report_table_end(out);
+}
 
 int cmd_profiles(const struct opts *o, int argc, char **argv)
 {
@@ -239,34 +221,8 @@ int cmd_profiles(const struct opts *o, int argc, char **argv)
 		return r;
 	(void)profile_list(&c.pp, &v, &n, &warnings);
 	tt_print_msgs(o, &warnings, true);
-	if (o->format == FMT_JSON) {
-		json_t *doc = json_object(), *a = json_array(), *dirs = json_array();
-		for (size_t i = 0; i < c.pp.n; i++)
-			json_array_append_new(dirs, jstr(c.pp.dirs[i]));
-		for (size_t i = 0; i < n; i++) {
-			json_t *e = json_object();
-			json_object_set_new(e, "name", jstr(v[i].name));
-			json_object_set_new(e, "file", jstr(v[i].file));
-			json_object_set_new(e, "description", jstr(v[i].description));
-			json_object_set_new(e, "inherits", jstr(v[i].inherits));
-			json_object_set_new(e, "shadowed", json_boolean(v[i].shadowed));
-			json_array_append_new(a, e);
-		}
-		json_object_set_new(doc, "path", dirs);
-		json_object_set_new(doc, "profiles", a);
-		output_json(stdout, doc);
-	} else if (n) {
-		static const char *const head[] = { "NAME", "DESCRIPTION", "INHERITS", "FILE" };
-		struct table *t = table_new(4, head);
-		for (size_t i = 0; i < n; i++) {
-			table_cell(t, v[i].shadowed ? STYLE_DIM : STYLE_BOLD, v[i].name);
-			table_cell(t, STYLE_PLAIN, v[i].description);
-			table_cell(t, STYLE_PLAIN, v[i].inherits ? v[i].inherits : "");
-			table_cellf(t, STYLE_DIM, "%s%s", v[i].file, v[i].shadowed ? " (shadowed)" : "");
-		}
-		table_print(t, stdout, o->color);
-		table_free(t);
-	}
+	report_strv(o->out, "path", c.pp.dirs, c.pp.n);
+	profiles_table(o->out, v, n);
 	if (!n)
 		r = profiles_none(o, &c.pp);
 	profile_info_free(v, n);
@@ -288,11 +244,12 @@ static int profiles_none(const struct opts *o, const struct profile_path *pp)
 	return EXIT_FINDINGS;
 }
 
-/* One key for explain: the catalogue facts plus what this host says. */
+/* One key for explain: the catalogue facts plus what this host says, as a key/value block. */
 static int explain_one(const struct opts *o, struct ctx *c, const struct bootview *bv,
-		       const char *arg, json_t *keys)
+		       const char *arg, bool first)
 {
-	char *key = NULL, *live = NULL;
+	struct report *out = o->out;
+	char *key = NULL, *live = NULL, *src = NULL;
 	const struct catentry *e;
 	const struct sysctl_assign *boot;
 	int err;
@@ -318,62 +275,47 @@ static int explain_one(const struct opts *o, struct ctx *c, const struct bootvie
 		return EXIT_USAGE;
 	}
 	boot = sysctld_find(bv, key);
-	json_t *k = json_object();
-	json_object_set_new(k, "key", jstr(key));
-	json_object_set_new(k, "catalogued", json_boolean(e != NULL));
+	if (!first)
+		report_text(out, STYLE_PLAIN, "%s", "");
+	report_kv_begin(out, NULL, STYLE_BOLD, key, 8);
+	report_str(out, "key", NULL, key);
+	report_bool(out, "catalogued", NULL, e != NULL);
+	if (!e)
+		report_text(out, STYLE_PLAIN, "  (not in the catalogue: compared as a list of tokens)");
 	if (e) {
-		json_object_set_new(k, "type", jstr(catalogue_type_name(e->type)));
-		json_object_set_new(k, "arity", json_integer(e->arity));
+		char *range = e->type != CAT_STR ? xasprintf("%s, %lld..%lld%s", catalogue_type_name(e->type),
+							     e->min, e->max, e->arity > 1 ? " each" : "") :
+						    xstrdup(catalogue_type_name(e->type));
+
+		report_str(out, "meaning", "meaning", e->meaning);
+		report_str(out, "type", NULL, catalogue_type_name(e->type));
+		report_str(out, NULL, "type", range);
+		report_int(out, "arity", NULL, e->arity);
 		if (e->type != CAT_STR) {
-			json_object_set_new(k, "min", json_integer(e->min));
-			json_object_set_new(k, "max", json_integer(e->max));
+			report_int(out, "min", NULL, e->min);
+			report_int(out, "max", NULL, e->max);
 		}
-		json_object_set_new(k, "default", jstr(e->dflt));
-		json_object_set_new(k, "default_note", jstr(e->dflt_note));
-		json_object_set_new(k, "scope", jstr(catalogue_scope_name(e->scope)));
-		json_object_set_new(k, "since", jstr(e->since));
-		json_object_set_new(k, "meaning", jstr(e->meaning));
-		json_object_set_new(k, "caveat", jstr(e->caveat));
-		json_object_set_new(k, "source", jstr(e->source));
+		report_str(out, "default", "default", e->dflt);
+		report_str(out, "default_note", "default", e->dflt_note);
+		report_str(out, "scope", "scope", catalogue_scope_name(e->scope));
+		report_str(out, "since", "since", e->since);
+		free(range);
 	}
-	json_object_set_new(k, "live", err ? json_null() : jstr(live));
-	json_object_set_new(k, "live_error", err ? jstr(strerror(-err)) : json_null());
-	json_object_set_new(k, "boot", boot ? jstr(boot->value) : json_null());
-	json_object_set_new(k, "boot_source",
-			    boot ? json_sprintf("%s:%u", boot->file, boot->line) : json_null());
-	json_array_append_new(keys, k);
+	report_str(out, "live", "live", err ? NULL : live);
+	report_str(out, "live_error", "live", err ? strerror(-err) : NULL);
+	if (boot)
+		src = xasprintf("%s:%u", boot->file, boot->line);
+	report_str(out, "boot", "boot", boot ? boot->value : NULL);
+	report_str(out, "boot_source", "set by", src);
+	if (e) {
+		report_str(out, "caveat", "caveat", e->caveat);
+		report_str(out, "source", "source", e->source);
+	}
+	report_kv_end(out);
+	free(src);
 	free(live);
 	free(key);
 	return EXIT_OK;
-}
-
-static void explain_print(const struct opts *o, json_t *k)
-{
-	static const char *const fields[][2] = {
-		{ "meaning", "meaning" }, { "type", "type" }, { "default", "default" },
-		{ "default_note", "default" }, { "scope", "scope" }, { "since", "since" },
-		{ "live", "live" }, { "live_error", "live" }, { "boot", "boot" },
-		{ "boot_source", "set by" }, { "caveat", "caveat" }, { "source", "source" },
-	};
-	json_t *mn = json_object_get(k, "min");
-
-	printf("%s%s%s\n", output_style_on(STYLE_BOLD, o->color),
-	       json_string_value(json_object_get(k, "key")), output_style_off(o->color));
-	if (!json_is_true(json_object_get(k, "catalogued")))
-		puts("  (not in the catalogue: compared as a list of tokens)");
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		json_t *v = json_object_get(k, fields[i][0]);
-		if (!json_is_string(v))
-			continue;
-		char *e = output_escape(json_string_value(v));
-		if (!strcmp(fields[i][0], "type") && mn)
-			printf("  %-8s %s, %lld..%lld%s\n", fields[i][1], e, (long long)json_integer_value(mn),
-			       (long long)json_integer_value(json_object_get(k, "max")),
-			       json_integer_value(json_object_get(k, "arity")) > 1 ? " each" : "");
-		else
-			printf("  %-8s %s\n", fields[i][1], e);
-		free(e);
-	}
 }
 
 int cmd_explain(const struct opts *o, int argc, char **argv)
@@ -382,38 +324,30 @@ int cmd_explain(const struct opts *o, int argc, char **argv)
 	struct bootview bv = { 0 };
 	size_t n;
 	char **args = operands(argc, argv, &n);
-	json_t *keys = json_array();
 	int r = reject_options(o, argc, argv), worst = EXIT_OK;
+	bool first = true;
 
 	if (r == EXIT_OK && !n) {
 		tt_error(o, "explain: no KEY given");
 		r = EXIT_USAGE;
 	}
-	if (r != EXIT_OK || (r = ctx_open(o, &c)) != EXIT_OK) {
-		json_decref(keys);
+	if (r != EXIT_OK || (r = ctx_open(o, &c)) != EXIT_OK)
 		return r;
-	}
 	r = sysctld_load(c.rootfd, NULL, NULL, &bv);
 	if (r < 0)
 		tt_warn(o, "reading sysctl.d: %s", strerror(-r));
 	msgs_free(&bv.warnings);
-	for (size_t i = 0; i < n; i++)
-		if (explain_one(o, &c, &bv, args[i], keys) != EXIT_OK)
+	report_array_begin(o->out, "keys");
+	for (size_t i = 0; i < n; i++) {
+		if (explain_one(o, &c, &bv, args[i], first) != EXIT_OK)
 			worst = EXIT_USAGE;
-	if (o->format == FMT_JSON) {
-		json_t *doc = json_object();
-		json_object_set_new(doc, "keys", keys);
-		if (worst != EXIT_OK)
-			output_json_add_error(doc, tt_first_error(), worst);
-		output_json(stdout, doc);
-	} else {
-		for (size_t i = 0; i < json_array_size(keys); i++) {
-			if (i)
-				putchar('\n');
-			explain_print(o, json_array_get(keys, i));
-		}
-		json_decref(keys);
+		else
+			first = false;
+		(void)report_flush(o->out);
 	}
+	report_array_end(o->out);
+	if (worst != EXIT_OK)
+		report_exit(o->out, worst, tt_first_error());
 	sysctld_free(&bv);
 	ctx_close(&c);
 	return worst;

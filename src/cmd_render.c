@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "output.h"
+#include "report.h"
 #include "render.h"
 #include "tcptune.h"
 
@@ -47,20 +47,9 @@ int cmd_render_as(const struct opts *o, int argc, char **argv)
 		tt_error(o, "render: out of memory");
 		r = EXIT_RESTORED;
 	} else if (r == EXIT_OK) {
-		if (o->format == FMT_JSON) {
-			json_t *doc = json_object();
-
-			json_object_set_new(doc, "as", json_string(render_as_name(as)));
-			json_object_set_new(doc, "text", output_json_text(text));
-			(void)output_json(stdout, doc);
-		} else {
-			fputs(text, stdout);
-		}
+		report_str(o->out, "as", NULL, render_as_name(as));
+		report_verbatim(o->out, "text", text);
 		free(text);
-		if (fflush(stdout) != 0 || ferror(stdout)) {
-			tt_error(o, "render: writing the output: %s", strerror(errno));
-			r = EXIT_RESTORED;
-		}
 	}
 	profile_free(&p);
 	ctx_close(&c);

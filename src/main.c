@@ -9,30 +9,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "output.h"
+#include "report.h"
 #include "tcptune.h"
+
+/* The formats a command writes, declared here and enforced before it runs. */
+enum { F_TABLE = 1 << FMT_TABLE, F_JSON = 1 << FMT_JSON, F_PROM = 1 << FMT_PROMETHEUS };
 
 struct command {
 	const char *name;
 	int (*fn)(const struct opts *o, int argc, char **argv);
 	const char *args;
 	const char *summary;
+	unsigned formats;
+	bool transaction;	/* its result stands even when the report is lost */
 };
 
 static const struct command commands[] = {
-	{ "audit",    cmd_audit,    "[--all-netns] [PROFILE...]", "live and boot values against the profile(s)" },
-	{ "apply",    cmd_apply,    "[-n | --check] [--keep-stale] [--wait SECS] PROFILE...",   "persist and set live, all or nothing" },
-	{ "plan",     cmd_plan,     "[--keep-stale] PROFILE...",   "what apply would change" },
-	{ "rollback", cmd_rollback, "[-n | --forget] [--force] [--wait SECS]",           "undo the last apply (fragment and live values)" },
-	{ "render",   cmd_render,   "[--as sysctl.d|kubernetes|docker] PROFILE...",   "the profile as a sysctl.d fragment, pod sysctls or docker flags" },
-	{ "profiles", cmd_profiles, "",             "list profiles on the search path" },
-	{ "show",     cmd_show,     "PROFILE...",   "the merged profile after inheritance" },
-	{ "validate", cmd_validate, "FILE...",      "check profile files without touching the system" },
-	{ "explain",  cmd_explain,  "KEY...",       "meaning, range, default, scope and live value of keys" },
-	{ "sockets",  cmd_sockets,  "[-46] [--by KEY] [--state S] [--top N] [--watch SECS] [--exact] [--source SRC]",             "TCP sockets by state, owner, remote or local port" },
-	{ "doctor",   cmd_doctor,   "[--interval SECS | --once] [--source SRC] [PROFILE...]", "sockets and settings turned into a diagnosis" },
+	{ "audit",    cmd_audit,    "[--all-netns] [--raw] [PROFILE...]", "live and boot values against the profile(s)",
+	  F_TABLE | F_JSON | F_PROM, false },
+	{ "apply",    cmd_apply,    "[-n | --check] [--keep-stale] [--wait SECS] PROFILE...",   "persist and set live, all or nothing",
+	  F_TABLE | F_JSON, true },
+	{ "plan",     cmd_plan,     "[--keep-stale] PROFILE...",   "what apply would change",
+	  F_TABLE | F_JSON, false },
+	{ "rollback", cmd_rollback, "[-n | --forget] [--force] [--wait SECS]",           "undo the last apply (fragment and live values)",
+	  F_TABLE | F_JSON, true },
+	{ "render",   cmd_render,   "[--as sysctl.d|kubernetes|docker] PROFILE...",   "the profile as a sysctl.d fragment, pod sysctls or docker flags",
+	  F_TABLE | F_JSON, false },
+	{ "profiles", cmd_profiles, "",             "list profiles on the search path",
+	  F_TABLE | F_JSON, false },
+	{ "show",     cmd_show,     "PROFILE...",   "the merged profile after inheritance",
+	  F_TABLE | F_JSON, false },
+	{ "validate", cmd_validate, "FILE...",      "check profile files without touching the system",
+	  F_TABLE | F_JSON, false },
+	{ "explain",  cmd_explain,  "KEY...",       "meaning, range, default, scope and live value of keys",
+	  F_TABLE | F_JSON, false },
+	{ "sockets",  cmd_sockets,  "[-46] [--by KEY] [--state S] [--top N] [--watch SECS] [--exact] [--source SRC]",             "TCP sockets by state, owner, remote or local port",
+	  F_TABLE | F_JSON | F_PROM, false },
+	{ "doctor",   cmd_doctor,   "[--interval SECS | --once] [--source SRC] [PROFILE...]", "sockets and settings turned into a diagnosis",
+	  F_TABLE | F_JSON | F_PROM, false },
 };
 
 static void usage_options(FILE *f, const char *heading)
@@ -40,7 +58,8 @@ static void usage_options(FILE *f, const char *heading)
 	fprintf(f, "\n%s:\n", heading);
 	fputs("  --root DIR            take /proc, /etc, /run and /var/lib below DIR\n"
 	      "  --netns NAME|PATH|PID work inside that network namespace\n"
-	      "  --fragment PATH       the sysctl.d file apply writes (" TT_FRAGMENT_DEFAULT ")\n"
+	      "  --fragment PATH       the sysctl.d file apply writes\n"
+	      "                        (default " TT_FRAGMENT_DEFAULT ")\n"
 	      "  --profile-dir DIR     look for profiles in DIR first (repeatable)\n"
 	      "  -o, --format FORMAT   table, json or prometheus\n"
 	      "  --output FILE         write to FILE atomically (for the textfile collector)\n"
@@ -62,10 +81,16 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		char *head = xasprintf("%s %s", c->name, c->args);
+
+		/* --help fits 80 columns: long usage lines wrap, a long summary gets its own line */
 		if (strlen(head) > 22)
-			fprintf(f, "  %s\n  %-22s %s\n", head, "", c->summary);
+			cmd_help_wrap(f, "  ", head, 3 + strlen(c->name));
 		else
-			fprintf(f, "  %-22s %s\n", head, c->summary);
+			fprintf(f, "  %-22s ", head);
+		if (strlen(head) > 22 && 25 + strlen(c->summary) > 80)
+			fprintf(f, "    %s\n", c->summary);
+		else
+			fprintf(f, "%s%s\n", strlen(head) > 22 ? "                         " : "", c->summary);
 		free(head);
 	}
 	usage_options(f, "options");
@@ -267,7 +292,8 @@ static int take_globals(int *argc, char **argv, bool *help)
 	return 0;
 }
 
-static bool want_color(void)
+/* Colour for one stream: --color, then NO_COLOR, TERM=dumb, and whether that stream is a terminal. */
+static bool want_color(int fd)
 {
 	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
 
@@ -278,30 +304,23 @@ static bool want_color(void)
 	/* a terminal that says it cannot do escapes gets none (as ls and grep do) */
 	if (!term || !*term || !strcmp(term, "dumb"))
 		return false;
-	return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+	return isatty(fd);
 }
 
-/*
- * --output FILE: stdout goes to a temp file beside FILE, renamed over it
- * only when the command succeeded (exit 0 or 1), so that a collector
- * reading FILE never sees half of it.
- */
-static char *output_begin(void)
+/* The columns to fit on a terminal (COLUMNS, else the tty's); 0 when stdout is not one. */
+static unsigned term_width(void)
 {
-	char *tmp = xasprintf("%s.XXXXXX", output_file);
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	const char *cols = getenv("COLUMNS");
+	struct winsize ws;
+	long long v;
 
-	if (fd < 0 || fchmod(fd, 0644) < 0 || dup2(fd, STDOUT_FILENO) < 0) {
-		tt_error(&opts, "--output %s: %s", output_file, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			(void)unlink(tmp);
-		}
-		free(tmp);
-		return NULL;
-	}
-	close(fd);
-	return tmp;
+	if (output_file || !isatty(STDOUT_FILENO))
+		return 0;
+	if (cols && parse_ll(cols, &v) == 0 && v >= 20 && v <= 10000)
+		return (unsigned)v;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
 }
 
 /*
@@ -309,32 +328,14 @@ static char *output_begin(void)
  * its result), but not a transaction: what apply or rollback did to the
  * system does not depend on where the report goes.
  */
-static int output_failed(int r, bool transaction)
+static int report_failed(const char *where, int err, int r, bool transaction)
 {
-	if (!transaction)
+	fprintf(stderr, "tcptune: writing %s: %s", where, strerror(-err));
+	if (!transaction) {
+		fputc('\n', stderr);
 		return EXIT_RESTORED;
-	fprintf(stderr, "tcptune: --output %s: the report is lost; the command's own result "
-		"stands (exit %d)\n", output_file, r);
-	return r;
-}
-
-static int output_end(char *tmp, int r, bool transaction)
-{
-	bool ok = r == EXIT_OK || r == EXIT_FINDINGS;
-
-	if (fflush(stdout) != 0 || fsync(STDOUT_FILENO) < 0) {
-		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
-		ok = false;
-		r = output_failed(r, transaction);
 	}
-	if (ok && rename(tmp, output_file) < 0) {
-		fprintf(stderr, "tcptune: --output %s: %s\n", output_file, strerror(errno));
-		r = output_failed(r, transaction);
-		ok = false;
-	}
-	if (!ok)
-		(void)unlink(tmp);
-	free(tmp);
+	fprintf(stderr, "; the report is lost; the command's own result stands (exit %d)\n", r);
 	return r;
 }
 
@@ -412,9 +413,61 @@ static bool json_asked(int argc, char **argv)
 static int finish(bool json, int r)
 {
 	if (json && r != EXIT_OK && output_json_count() == 0) {
-		(void)output_json_error(stdout, tt_first_error(), r);
-		(void)fflush(stdout);
+		struct report_cfg cfg = { .format = FMT_JSON };
+		struct report *rep = report_new(stdout, &cfg);
+
+		report_exit(rep, r, tt_first_error());
+		(void)report_finish(rep, true);
 	}
+	return r;
+}
+
+/* One message before the command runs: the formats it has. */
+static bool format_refused(const struct command *cmd)
+{
+	const char *have[3];
+	size_t n = 0;
+
+	if (cmd->formats & (1u << opts.format))
+		return false;
+	for (int f = FMT_TABLE; f <= FMT_PROMETHEUS; f++)
+		if (cmd->formats & (1u << f))
+			have[n++] = formats[f];
+	tt_error(&opts, "%s: -o %s is not available; %s writes %s%s%s%s%s", cmd->name, formats[opts.format],
+		 cmd->name, have[0], n > 1 ? (n > 2 ? ", " : " or ") : "", n > 1 ? have[1] : "",
+		 n > 2 ? " or " : "", n > 2 ? have[2] : "");
+	return true;
+}
+
+/* Run the command with the writer on stdout; the writer's last check decides a lost report. */
+static int run(const struct command *cmd, int argc, char **argv)
+{
+	struct report_cfg cfg = { .format = opts.format, .output = output_file };
+	struct report *rep;
+	const char *where;
+	int r, err;
+
+	opts.color = want_color(STDOUT_FILENO);
+	opts.color_err = want_color(STDERR_FILENO);
+	cfg.color = opts.color && opts.format == FMT_TABLE;
+	cfg.width = term_width();
+	if (format_refused(cmd))
+		return finish(opts.format == FMT_JSON, EXIT_USAGE);
+	rep = report_new(stdout, &cfg);
+	if (!rep) {
+		tt_error(&opts, "--output %s: %s", output_file, strerror(errno));
+		return finish(opts.format == FMT_JSON, EXIT_USAGE);
+	}
+	where = report_where(rep);
+	opts.out = rep;
+	optind = 1;
+	r = cmd->fn(&opts, argc, argv);
+	if (opts.format == FMT_JSON && r != EXIT_OK && !report_used(rep) && output_json_count() == 0)
+		report_exit(rep, r, tt_first_error());
+	err = report_finish(rep, r == EXIT_OK || r == EXIT_FINDINGS);
+	opts.out = NULL;
+	if (err < 0)
+		r = report_failed(where, err, r, cmd->transaction);
 	return r;
 }
 
@@ -442,6 +495,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	opts.color_err = want_color(STDERR_FILENO);
 	if (argc < 1) {
 		usage(stderr);
 		tt_error(&opts, "no command given; see tcptune --help");
@@ -458,14 +512,8 @@ int main(int argc, char **argv)
 			return finish(json, EXIT_USAGE);
 		if (help)
 			return command_help(cmd);
-		char *tmp = NULL;
-		if (output_file && !(tmp = output_begin()))
-			return finish(json, EXIT_USAGE);
-		opts.color = want_color();
-		optind = 1;
-		int r = finish(opts.format == FMT_JSON, cmd->fn(&opts, argc, argv));
-		if (tmp)
-			r = output_end(tmp, r, cmd->fn == cmd_apply || cmd->fn == cmd_rollback);
+		int r = run(cmd, argc, argv);
+
 		free(opts.profile_dirs);
 		return r;
 	}

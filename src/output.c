@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* output.c: tables, JSON and Prometheus text from the same data; escaping. */
+/* output.c: the older table and JSON helpers that `sockets` still uses (report.c is the writer). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,73 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "output.h"
+#include "report.h"
 #include "util.h"
 
-/* Length of the valid UTF-8 sequence at s, or 0; C1 controls count as invalid unless c1_ok. */
-static size_t utf8_len_c1(const unsigned char *s, bool c1_ok)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond Unicode, and C1 controls */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (!c1_ok && cp >= 0x80 && cp < 0xa0))
-		return 0;
-	return n;
-}
-
-static size_t utf8_len(const unsigned char *s)
-{
-	return utf8_len_c1(s, false);
-}
-
+/* The writer's escaping (report.c): one implementation for every view. */
 char *output_escape(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	char *out = xmalloc(strlen((const char *)p) * 4 + 1), *q = out;
-
-	while (*p) {
-		size_t n = utf8_len(p);
-		if (*p == '\\') {
-			q = stpcpy(q, "\\\\");
-			p++;
-		} else if (n == 1 && *p >= 0x20 && *p != 0x7f) {
-			*q++ = (char)*p++;
-		} else if (n > 1) {
-			memcpy(q, p, n);
-			q += n;
-			p += n;
-		} else {
-			q += sprintf(q, "\\x%02x", *p++);
-		}
-	}
-	*q = '\0';
-	return out;
-}
-
-/* Display width: one column per code point (no wide characters in our tables). */
-static size_t width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xc0) != 0x80;
-	return w;
+	return report_escape_text(s);
 }
 
 struct cell {
@@ -130,14 +70,14 @@ void table_print(const struct table *t, FILE *f, bool color)
 	size_t *w = xcalloc(t->ncols, sizeof(*w));
 
 	for (size_t i = 0; i < t->ncols; i++)
-		w[i] = width(t->headers[i]);
+		w[i] = report_width(t->headers[i]);
 	for (size_t i = 0; i < t->ncells; i++)
-		if (width(t->cells[i].text) > w[i % t->ncols])
-			w[i % t->ncols] = width(t->cells[i].text);
+		if (report_width(t->cells[i].text) > w[i % t->ncols])
+			w[i % t->ncols] = report_width(t->cells[i].text);
 	for (size_t i = 0; i < t->ncols; i++)
 		fprintf(f, "%s%s%s%*s", output_style_on(STYLE_BOLD, color), t->headers[i],
 			output_style_off(color),
-			i + 1 < t->ncols ? (int)(w[i] - width(t->headers[i]) + 2) : 0, "");
+			i + 1 < t->ncols ? (int)(w[i] - report_width(t->headers[i]) + 2) : 0, "");
 	fputc('\n', f);
 	for (size_t i = 0; i < t->ncells; i++) {
 		const struct cell *c = &t->cells[i];
@@ -150,7 +90,7 @@ void table_print(const struct table *t, FILE *f, bool color)
 		if (last)
 			fputc('\n', f);
 		else
-			fprintf(f, "%*s", (int)(w[col] - width(c->text) + 2), "");
+			fprintf(f, "%*s", (int)(w[col] - report_width(c->text) + 2), "");
 	}
 	free(w);
 }
@@ -168,27 +108,14 @@ void table_free(struct table *t)
 
 json_t *output_json_text(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char *out, *q;
+	char *e;
 	json_t *j;
 
 	if (!s)
 		return json_null();
-	out = q = xmalloc(strlen(s) * 4 + 1);
-	while (*p) {
-		size_t n = utf8_len_c1(p, true);
-
-		if (n) {
-			memcpy(q, p, n);
-			q += n;
-			p += n;
-		} else {
-			q += sprintf(q, "\\x%02x", *p++);
-		}
-	}
-	*q = '\0';
-	j = json_string(out);
-	free(out);
+	e = report_escape_json(s);
+	j = json_string(e);
+	free(e);
 	return j;
 }
 
@@ -197,57 +124,6 @@ static size_t json_docs;
 size_t output_json_count(void)
 {
 	return json_docs;
-}
-
-/*
- * "file:line: key: text", "file:line: text", "key: text" or "text": the
- * shape of tcptune's error messages, taken apart for the JSON error object.
- */
-static json_t *error_object(const char *msg)
-{
-	json_t *e = json_object();
-	const char *p = msg, *colon;
-	char *file = NULL, *key = NULL;
-	long line = 0;
-
-	colon = strstr(p, ": ");
-	if (colon && colon > p) {
-		const char *c2 = colon;
-		while (c2 > p && c2[-1] >= '0' && c2[-1] <= '9')
-			c2--;
-		if (c2 < colon && c2 > p && c2[-1] == ':' && (p[0] == '/' || p[0] == '.')) {
-			file = strndup(p, (size_t)(c2 - 1 - p));
-			line = strtol(c2, NULL, 10);
-			p = colon + 2;
-			colon = strstr(p, ": ");
-		}
-	}
-	if (colon && colon > p && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == (size_t)(colon - p) &&
-	    memchr(p, '.', (size_t)(colon - p)))
-		key = strndup(p, (size_t)(colon - p));
-	json_object_set_new(e, "message", output_json_text(msg));
-	json_object_set_new(e, "file", file ? output_json_text(file) : json_null());
-	json_object_set_new(e, "line", line ? json_integer(line) : json_null());
-	json_object_set_new(e, "key", key ? json_string(key) : json_null());
-	free(file);
-	free(key);
-	return e;
-}
-
-int output_json_error(FILE *f, const char *message, int exit_code)
-{
-	json_t *doc = json_object();
-
-	json_object_set_new(doc, "error", error_object(message ? message : "failed"));
-	json_object_set_new(doc, "exit", json_integer(exit_code));
-	return output_json(f, doc);
-}
-
-void output_json_add_error(json_t *doc, const char *message, int exit_code)
-{
-	if (message)
-		json_object_set_new(doc, "error", error_object(message));
-	json_object_set_new(doc, "exit", json_integer(exit_code));
 }
 
 int output_json(FILE *f, json_t *doc)
@@ -267,29 +143,7 @@ int output_json(FILE *f, json_t *doc)
 
 char *output_prom_label(const char *s)
 {
-	char *out = xmalloc(strlen(s) * 5 + 1), *q = out;
-
-	while (*s) {
-		size_t n = utf8_len_c1((const unsigned char *)s, true);
-
-		if (*s == '\\' || *s == '"') {
-			*q++ = '\\';
-			*q++ = *s++;
-		} else if (*s == '\n') {
-			q = stpcpy(q, "\\n");
-			s++;
-		} else if (n == 0) {
-			/* the format is UTF-8 only (a collector drops the file): an invalid byte
-			 * becomes the text \xHH, its backslash escaped as the format wants */
-			q += sprintf(q, "\\\\x%02x", (unsigned char)*s++);
-		} else {
-			memcpy(q, s, n);
-			q += n;
-			s += n;
-		}
-	}
-	*q = '\0';
-	return out;
+	return report_escape_prom(s);
 }
 
 void output_prom_header(FILE *f, const char *name, const char *type, const char *help)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* output.h: tables, JSON and Prometheus text from the same data; escaping. */
+/* output.h: the older table and JSON helpers that `sockets` still uses (report.h is the writer). */
 #pragma once
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,10 +30,6 @@ void table_free(struct table *t);
 int output_json(FILE *f, json_t *doc);
 /* How many documents output_json() printed (the front door adds an error document when none). */
 size_t output_json_count(void);
-/* { "tcptune", "error": { "message", "file", "line", "key" }, "exit": N } */
-int output_json_error(FILE *f, const char *message, int exit_code);
-/* The same "error" (when message is not NULL) and "exit" fields, into doc. */
-void output_json_add_error(json_t *doc, const char *message, int exit_code);
 /*
  * A JSON string for untrusted text (file contents, paths, process names):
  * jansson refuses invalid UTF-8, so each invalid byte becomes the four

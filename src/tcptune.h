@@ -14,7 +14,9 @@ struct opts {
 	char **profile_dirs;       /* --profile-dir, in order */
 	size_t n_profile_dirs;
 	enum format format;
-	bool color;                /* resolved from --color, NO_COLOR and isatty */
+	bool color;                /* stdout: resolved from --color, NO_COLOR, TERM and isatty */
+	bool color_err;            /* the same for messages on stderr */
+	struct report *out;        /* the one writer of stdout (report.h) */
 	bool quiet;
 	int verbose;
 	const char *progname;
@@ -48,6 +50,8 @@ int cmd_doctor(const struct opts *o, int argc, char **argv);
 /* cmd_help.c: a command's usage line, options with their values, an example; -1 if unknown. */
 #include <stdio.h>
 int cmd_help_print(FILE *f, const char *name, const char *args, const char *summary);
+/* lead, then text broken at spaces outside [...] to fit 80 columns; later lines indented. */
+void cmd_help_wrap(FILE *f, const char *lead, const char *text, size_t indent);
 
 /*
  * What every command needs, opened once from the options (cmd_common.c):

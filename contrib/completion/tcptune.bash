@@ -151,7 +151,7 @@ _tcptune()
 	if [[ $cur == -* ]]; then
 		local opts="$_tcptune_global_arg $_tcptune_global_flag"
 		case $cmd in
-		audit) opts+=" --all-netns" ;;
+		audit) opts+=" --all-netns --raw" ;;
 		apply) opts+=" --dry-run -n --check --keep-stale --wait" ;;
 		plan) opts+=" --keep-stale" ;;
 		rollback) opts+=" --dry-run -n --check --forget --force --wait" ;;

@@ -9,11 +9,11 @@ tt() { "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" "$@"; }
 
 expect_exit 0 "$TCPTUNE" --help
 grep_out '^usage: tcptune '
-grep_out '^  audit \[--all-netns\] \[PROFILE\.\.\.\]'
+grep_out '^  audit \[--all-netns\] \[--raw\] \[PROFILE\.\.\.\]'
 expect_exit 0 "$TCPTUNE" -V
 grep_out '^tcptune [0-9]+\.[0-9]+\.[0-9]+$'
 expect_exit 0 "$TCPTUNE" audit --help
-grep_out '^usage: tcptune \[GLOBAL\] audit \[--all-netns\] \[PROFILE\.\.\.\]'
+grep_out '^usage: tcptune \[GLOBAL\] audit \[--all-netns\] \[--raw\] \[PROFILE\.\.\.\]'
 
 # Usage errors: exit 2 and a message that says what is wrong.
 expect_exit 2 "$TCPTUNE"

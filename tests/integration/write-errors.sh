@@ -1,0 +1,19 @@
+#!/bin/sh
+# A result that cannot be written is a failure: stdout on a full device
+# exits 3 and says so, for every format; --output FILE keeps its old content.
+. "$SRCDIR/tests/integration/lib.sh"
+unset TCPTUNE_PROFILE_PATH
+R=$(tt_root root-basic)
+tt() { "$TCPTUNE" --root "$R" --profile-dir "$PROFILES" "$@"; }
+[ -w /dev/full ] || fail "/dev/full is not writable here"
+
+for args in "-o json show crawler" "show crawler" "-o json render crawler" "render crawler" \
+	"-o json audit crawler" "audit crawler" "-o prometheus audit crawler" "-o json plan crawler" \
+	"explain net.ipv4.tcp_rmem" "-o json profiles" "-o json validate $PROFILES/crawler.conf"; do
+	# shellcheck disable=SC2086
+	tt $args >/dev/full 2>"$T/err"
+	rc=$?
+	[ "$rc" = 3 ] || { cat "$T/err" >&2; fail "'$args' >/dev/full exited $rc, wanted 3"; }
+	grep -q 'writing stdout: No space left on device' "$T/err" || { cat "$T/err" >&2; fail "'$args': the failed write is not named"; }
+done
+exit 0
