@@ -106,19 +106,6 @@ void table_free(struct table *t)
 	free(t);
 }
 
-json_t *output_json_text(const char *s)
-{
-	char *e;
-	json_t *j;
-
-	if (!s)
-		return json_null();
-	e = report_escape_json(s);
-	j = json_string(e);
-	free(e);
-	return j;
-}
-
 static size_t json_docs;
 
 size_t output_json_count(void)

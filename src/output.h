@@ -35,7 +35,6 @@ size_t output_json_count(void);
  * jansson refuses invalid UTF-8, so each invalid byte becomes the four
  * characters \xHH, as output_escape() writes it. NULL gives null.
  */
-json_t *output_json_text(const char *s);
 
 /* Prometheus exposition: escape a label value (\\, \", \n). Caller frees. */
 char *output_prom_label(const char *s);
