@@ -574,7 +574,8 @@ static void remotes_stream(json_t *d, const struct census *c, size_t n, const st
 	static const char key[] = "\n  \"by_remote\": []";
 	char *buf = NULL, *mark = NULL;
 	size_t len = 0, i;
-	FILE *m = open_memstream(&buf, &len);
+	/* one line a document: nothing to splice into */
+	FILE *m = output_json_lines_on() ? NULL : open_memstream(&buf, &len);
 
 	if (!m) {
 		/* the whole document in memory, then */
@@ -895,6 +896,7 @@ int cmd_sockets(const struct opts *o, int argc, char **argv)
 	if (r != EXIT_OK)
 		return r;
 	if (so.watch) {
+		output_json_lines(o->format == FMT_JSON);
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;      /* no SA_RESTART: the sleep must end */
 		(void)sigaction(SIGINT, &sa, NULL);
@@ -941,6 +943,8 @@ int cmd_sockets(const struct opts *o, int argc, char **argv)
 			census_free(&prev);
 		prev = cur;
 		have_prev = true;
+		/* a frame is seen when it is drawn, also through a pipe */
+		(void)fflush(stdout);
 		if (!so.watch || !nap(so.watch))
 			break;
 	}

@@ -107,6 +107,17 @@ void table_free(struct table *t)
 }
 
 static size_t json_docs;
+static bool json_lines;
+
+void output_json_lines(bool on)
+{
+	json_lines = on;
+}
+
+bool output_json_lines_on(void)
+{
+	return json_lines;
+}
 
 size_t output_json_count(void)
 {
@@ -122,9 +133,12 @@ int output_json(FILE *f, json_t *doc)
 	json_object_set_new(out, "tcptune", json_string(PACKAGE_VERSION));
 	json_object_update(out, doc);
 	json_decref(doc);
-	r = json_dumpf(out, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	r = json_dumpf(out, f, (json_lines ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(out);
+	/* a reader of the lines gets each one as it is written */
+	if (json_lines && fflush(f) != 0)
+		r = -1;
 	return r;
 }
 

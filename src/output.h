@@ -30,6 +30,9 @@ void table_free(struct table *t);
 int output_json(FILE *f, json_t *doc);
 /* How many documents output_json() printed (the front door adds an error document when none). */
 size_t output_json_count(void);
+/* --watch: one compact document a line, flushed (a stream a script reads line by line). */
+void output_json_lines(bool on);
+bool output_json_lines_on(void);
 /*
  * A JSON string for untrusted text (file contents, paths, process names):
  * jansson refuses invalid UTF-8, so each invalid byte becomes the four

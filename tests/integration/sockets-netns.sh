@@ -33,7 +33,10 @@ TCPTUNE_DIAG_FILE=$W/rec.nl "$TCPTUNE" -o json sockets --by owner > $W/replayed.
 echo keep > $W/rec-target && ln -s $W/rec-target $W/rec-link && mkfifo $W/rec-fifo
 TCPTUNE_DIAG_RECORD=$W/rec-link "$TCPTUNE" -o json sockets > /dev/null 2>&1; echo $? > $W/rec-link.rc
 TCPTUNE_DIAG_RECORD=$W/rec-fifo timeout 20 "$TCPTUNE" -o json sockets > /dev/null 2>&1; echo $? > $W/rec-fifo.rc
-timeout --foreground --preserve-status -k 10 -s INT 2.5 "$TCPTUNE" sockets --watch 1 > $W/watch.txt; echo $? > $W/watch.rc
+timeout --foreground --preserve-status -k 10 -s INT 3.5 "$TCPTUNE" sockets --watch 1 > $W/watch.txt; echo $? > $W/watch.rc
+# piped JSON: one document a line, each there while the watch still runs
+timeout --foreground --preserve-status -k 10 -s INT 3.5 "$TCPTUNE" -o json sockets --by remote --watch 1 > $W/watch.jsonl &
+WP=$!; sleep 2.5; cp $W/watch.jsonl $W/watch-early.jsonl; wait $WP
 timeout --foreground --preserve-status -k 10 -s TERM 1.5 "$TCPTUNE" sockets --by owner --watch 1 > /dev/null; echo $? > $W/watch-term.rc
 kill $P
 ' || fail "sandbox script failed: $(cat "$T/err")"
@@ -89,4 +92,14 @@ grep_out "^tcptune_close_wait_by_process\\{comm=\"\\\\\\\\x1b\\[31mleaker\",pid=
 [ "$(grep -Ec '^STATE +SOCKETS +CHANGE' "$W/watch.txt")" -ge 2 ] ||
 	{ cat "$W/watch.txt" >&2; fail "--watch printed fewer than two frames"; }
 grep_out '^CLOSE_WAIT +6 +0$' "$W/watch.txt"
+python3 - "$W/watch.jsonl" "$W/watch-early.jsonl" <<'EOP' || fail "--watch -o json: not one document a line"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) >= 2, lines
+for l in lines:
+    d = json.loads(l)
+    assert d["states"]["CLOSE_WAIT"] == 6 and d["by_remote"], d
+early = open(sys.argv[2]).read().splitlines()
+assert len(early) >= 1 and json.loads(early[0]), "nothing written while the watch ran"
+EOP
 exit 0
