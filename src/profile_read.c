@@ -221,13 +221,29 @@ const char *profile_read_where(const struct composed *c, int n, unsigned *ret_li
 static int compose(struct composed *c, const char *text, unsigned file, const char *dir,
 		   unsigned depth, size_t *total, struct msgs *m);
 
+/* A file's bytes can be a profile: no NUL byte, every string closed. */
+static int text_ok(const char *buf, size_t len, const char *path, struct msgs *m)
+{
+	unsigned bad_line, open_line;
+
+	if (memchr(buf, '\0', len)) {
+		msgs_add(m, "%s: contains a NUL byte: not a profile", path);
+		return -EINVAL;
+	}
+	free(widen_ints(buf, &bad_line, &open_line));
+	if (open_line) {
+		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* One @include NAME at line `line` of c->files[from]: open it once, check it, read it, compose it. */
 static int include_one(struct composed *c, unsigned from, unsigned line, const char *dir,
 		       const char *name, unsigned depth, size_t *total, struct msgs *m)
 {
 	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
 	const char *file = c->files[from];
-	unsigned bad_line, open_line;
 	struct stat st;
 	size_t len;
 	int fd, r = 0;
@@ -271,17 +287,9 @@ static int include_one(struct composed *c, unsigned from, unsigned line, const c
 	if (r < 0)
 		goto out;
 	*total += len;
-	if (memchr(buf, '\0', len)) {
-		msgs_add(m, "%s: contains a NUL byte: not a profile", path);
-		r = -EINVAL;
+	r = text_ok(buf, len, path, m);
+	if (r < 0)
 		goto out;
-	}
-	free(widen_ints(buf, &bad_line, &open_line));
-	if (open_line) {
-		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
-		r = -EINVAL;
-		goto out;
-	}
 	c->files = xreallocarray(c->files, c->n_files + 1, sizeof(*c->files));
 	c->files[c->n_files++] = path;
 	path = NULL;
@@ -474,17 +482,9 @@ int profile_read_parse(int fd, const char *path, config_t *c, struct composed *r
 		msgs_add(m, "%s: %s", path, strerror(-r));
 	if (r < 0)
 		goto out;
-	if (memchr(buf, '\0', len)) {
-		msgs_add(m, "%s: contains a NUL byte: not a profile", path);
-		r = -EINVAL;
+	r = text_ok(buf, len, path, m);
+	if (r < 0)
 		goto out;
-	}
-	free(widen_ints(buf, &bad_line, &open_line));
-	if (open_line) {
-		msgs_add(m, "%s:%u: string not closed before the end of the file", path, open_line);
-		r = -EINVAL;
-		goto out;
-	}
 	dir = profile_path_dir(path);
 	total = len;
 	ret_comp->files = xcalloc(1, sizeof(*ret_comp->files));
