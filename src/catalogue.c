@@ -513,13 +513,13 @@ static const char *last_component(const char *key)
 static const char *nearest(const char *key, bool last_only)
 {
 	const char *best = NULL, *k = last_only ? last_component(key) : key;
-	size_t best_d = (size_t)-1, len = strlen(k);
+	size_t best_d = (size_t)-1;
 
 	for (size_t i = 0; i < N_ENTRIES; i++) {
 		const char *c = last_only ? last_component(entries[i].key) : entries[i].key;
-		size_t d = edit_distance(k, c);
+		size_t d = edit_near(k, c);
 
-		if (edit_close(d, len) && d < best_d) {
+		if (d < best_d) {
 			best = entries[i].key;
 			best_d = d;
 		}

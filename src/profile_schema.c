@@ -231,18 +231,17 @@ static char *suggest_sibling(const struct procsys *ps, const char *key)
 {
 	const char *dot = strrchr(key, '.'), *leaf;
 	char *parent, **names = NULL, *best = NULL;
-	size_t n = 0, best_d = (size_t)-1, len;
+	size_t n = 0, best_d = (size_t)-1;
 
 	if (!ps || !dot)
 		return NULL;
 	parent = xstrndup(key, (size_t)(dot - key));
 	leaf = dot + 1;
-	len = strlen(leaf);
 	if (procsys_list(ps, parent, &names, &n) == 0) {
 		for (size_t i = 0; i < n; i++) {
-			size_t d = edit_distance(leaf, names[i]);
+			size_t d = edit_near(leaf, names[i]);
 
-			if (d <= 3 && d * 2 < len && d < best_d) {
+			if (d < best_d) {
 				best_d = d;
 				free(best);
 				best = xasprintf("%s.%s", parent, names[i]);

@@ -159,16 +159,20 @@ int parse_ll(const char *s, long long *ret)
 	return 0;
 }
 
-size_t edit_distance(const char *a, const char *b)
+size_t edit_distance_max(const char *a, const char *b, size_t max)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *row = xcalloc(lb + 1, sizeof(*row));
+	size_t la = strlen(a), lb = strlen(b), small[64], *row, d;
 
+	/* each extra character costs one edit: no table needed */
+	if ((la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	row = lb < sizeof(small) / sizeof(small[0]) ? small : xcalloc(lb + 1, sizeof(*row));
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
+		size_t diag = row[0], low;
+
+		row[0] = low = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t up = row[j];
 			size_t best = diag + (a[i - 1] != b[j - 1]);
@@ -178,11 +182,36 @@ size_t edit_distance(const char *a, const char *b)
 				best = row[j - 1] + 1;
 			row[j] = best;
 			diag = up;
+			if (best < low)
+				low = best;
+		}
+		/* a row never gets cheaper further down: past max, it stays past */
+		if (low > max) {
+			row[lb] = max + 1;
+			break;
 		}
 	}
-	size_t d = row[lb];
-	free(row);
+	d = row[lb] > max ? max + 1 : row[lb];
+	if (row != small)
+		free(row);
 	return d;
+}
+
+size_t edit_distance(const char *a, const char *b)
+{
+	return edit_distance_max(a, b, (size_t)-2);
+}
+
+size_t edit_near(const char *word, const char *cand)
+{
+	size_t len = strlen(word), max, d;
+
+	/* edit_close(): at most 3 edits and well under half the word */
+	if (len == 0)
+		return (size_t)-1;
+	max = (len - 1) / 2 < 3 ? (len - 1) / 2 : 3;
+	d = edit_distance_max(word, cand, max);
+	return d <= max ? d : (size_t)-1;
 }
 
 int read_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
@@ -231,7 +260,7 @@ bool edit_close(size_t d, size_t len)
 const char *suggest_word(const char *word, const char *const *cands, size_t n)
 {
 	const char *best = NULL;
-	size_t best_d = (size_t)-1, len = strlen(word);
+	size_t best_d = (size_t)-1;
 	char *lw = xstrdup(word);
 
 	for (char *q = lw; *q; q++)
@@ -242,9 +271,9 @@ const char *suggest_word(const char *word, const char *const *cands, size_t n)
 
 		for (char *q = lc; *q; q++)
 			*q = (char)tolower((unsigned char)*q);
-		d = edit_distance(lw, lc);
+		d = edit_near(lw, lc);
 		free(lc);
-		if (edit_close(d, len) && d < best_d) {
+		if (d < best_d) {
 			best = cands[i];
 			best_d = d;
 		}

@@ -46,6 +46,13 @@ int read_all(int fd, size_t max, char **ret_buf, size_t *ret_len);
 
 /* Damerau-less Levenshtein distance, for "did you mean". */
 size_t edit_distance(const char *a, const char *b);
+/* The same when it is at most max, else max + 1: far cheaper on far words. */
+size_t edit_distance_max(const char *a, const char *b, size_t max);
+/*
+ * edit_distance(word, cand) when edit_close() to word's length, else
+ * (size_t)-1: the one test every "did you mean" makes, bounded.
+ */
+size_t edit_near(const char *word, const char *cand);
 /* Close means a few edits, and well under half the word: "foo" is not "ecn". */
 bool edit_close(size_t d, size_t len);
 /*

@@ -84,6 +84,33 @@ static void test_edit_distance(void **state)
 	assert_int_equal(edit_distance("abc", "abc"), 0);
 	assert_int_equal(edit_distance("", "abc"), 3);
 	assert_int_equal(edit_distance("kitten", "sitting"), 3);
+	/* bounded: exact up to max, max + 1 past it, whatever the lengths */
+	assert_int_equal(edit_distance_max("kitten", "sitting", 3), 3);
+	assert_int_equal(edit_distance_max("kitten", "sitting", 2), 3);
+	assert_int_equal(edit_distance_max("a", "abcdefgh", 3), 4);
+	assert_int_equal(edit_distance_max("tcp_rmem", "tcp_wmem", 0), 1);
+	/* a row below max early, above it later: the cut-off must not fire early */
+	assert_int_equal(edit_distance_max("abcdef", "abcxyz", 3), 3);
+	assert_int_equal(edit_distance_max("abcdefg", "abcxyzw", 3), 4);
+	{
+		/* longer than the stack row */
+		char a[201], b[201];
+
+		memset(a, 'x', 200);
+		memset(b, 'x', 200);
+		a[200] = b[200] = '\0';
+		b[100] = 'y';
+		assert_int_equal(edit_distance_max(a, b, 3), 1);
+		assert_int_equal(edit_distance(a, b), 1);
+	}
+	/* edit_near() is edit_close() on the exact distance */
+	assert_int_equal(edit_near("adit", "audit"), 1);
+	assert_int_equal(edit_near("pid", "sid"), 1);
+	assert_int_equal(edit_near("pid", "owner"), (size_t)-1);
+	assert_int_equal(edit_near("abcd", "abxy"), (size_t)-1);
+	assert_int_equal(edit_near("tcp_fin_timeout", "tcp_fin_timeot"), 1);
+	assert_int_equal(edit_near("tcp_keepalive_tmie", "tcp_keepalive_time"), 2);
+	assert_int_equal(edit_near("", ""), (size_t)-1);
 }
 
 static void test_suggest_word(void **state)
