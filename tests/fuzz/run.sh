@@ -5,6 +5,8 @@
 # SECONDS have passed, restarting after each crash so one finding does not
 # end the run. Crash inputs land in WORKDIR/artifacts, new inputs in
 # WORKDIR/corpus; the total count of executions is printed at the end.
+# JOBS=N runs N fuzzers of the one target side by side (one a core), each
+# with RUNS/N executions, sharing WORKDIR/corpus (libFuzzer rereads it).
 set -u
 fz=${1:?usage: run.sh FUZZDIR TARGET RUNS SECONDS [WORKDIR]}
 t=${2:?target}
@@ -12,6 +14,7 @@ runs=${3:?runs}
 secs=${4:?seconds}
 here=$(cd "$(dirname "$0")" && pwd)
 w=${5:-$fz/work-$t}
+jobs=${JOBS:-1}
 mkdir -p "$w/corpus" "$w/artifacts"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
@@ -29,20 +32,38 @@ dirs=
 for d in "$here/corpus/$t" "$here/regressions/$t"; do
 	[ -d "$d" ] && dirs="$dirs $d"
 done
-total=0
 end=$(($(date +%s) + secs))
-i=0
-while [ "$total" -lt "$runs" ] && [ "$(date +%s)" -lt "$end" ]; do
-	i=$((i + 1))
-	left=$((end - $(date +%s)))
-	# shellcheck disable=SC2086
-	"$fz/fuzz_$t" -runs=$((runs - total)) -max_total_time="$left" -timeout=10 \
-		-rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-$maxlen}" -print_final_stats=1 \
-		-artifact_prefix="$w/artifacts/" "$w/corpus" $dirs >"$w/log.$i" 2>&1
-	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$w/log.$i")
-	total=$((total + ${n:-0}))
-	# no executions at all: the run cannot start, and looping would hide it
-	[ -n "$n" ] || { echo "$t: no run in $w/log.$i" >&2; tail -n 3 "$w/log.$i" >&2; break; }
-	grep -q '^SUMMARY\|^==.*ERROR' "$w/log.$i" && echo "$t: finding in $w/log.$i" >&2
+
+# one fuzzer, restarted after each finding: prints its executions and runs
+fuzz_loop() {
+	j=$1 want=$2 total=0 i=0
+	while [ "$total" -lt "$want" ] && [ "$(date +%s)" -lt "$end" ]; do
+		i=$((i + 1))
+		log=$w/log.$j.$i
+		left=$((end - $(date +%s)))
+		# shellcheck disable=SC2086
+		"$fz/fuzz_$t" -runs=$((want - total)) -max_total_time="$left" -timeout=10 \
+			-rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-$maxlen}" -print_final_stats=1 \
+			-artifact_prefix="$w/artifacts/" "$w/corpus" $dirs >"$log" 2>&1
+		n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+		total=$((total + ${n:-0}))
+		# no executions at all: the run cannot start, and looping would hide it
+		[ -n "$n" ] || { echo "$t: no run in $log" >&2; tail -n 3 "$log" >&2; break; }
+		grep -q '^SUMMARY\|^==.*ERROR' "$log" && echo "$t: finding in $log" >&2
+	done
+	echo "$total $i"
+}
+
+pids=
+for j in $(seq 1 "$jobs"); do
+	fuzz_loop "$j" $(((runs + jobs - j) / jobs)) >"$w/count.$j" &
+	pids="$pids $!"
 done
-echo "$t: $total executions in $i run(s)"
+# shellcheck disable=SC2086
+wait $pids
+total=0 n=0
+for j in $(seq 1 "$jobs"); do
+	read -r c k <"$w/count.$j" || { c=0 k=0; }
+	total=$((total + c)) n=$((n + k))
+done
+echo "$t: $total executions in $n run(s)"
