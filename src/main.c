@@ -340,6 +340,17 @@ static int report_failed(const char *where, int err, int r, bool transaction)
 }
 
 /*
+ * Help and --version are the output they were asked for: one that could
+ * not be written is a failure too, as for every command's report.
+ */
+static int text_done(int r)
+{
+	int err = fflush(stdout) == 0 && !ferror(stdout) ? 0 : -(errno ? errno : EIO);
+
+	return err < 0 ? report_failed("stdout", err, r, false) : r;
+}
+
+/*
  * How hints name the program: "tcptune" when it was found on $PATH, else
  * the absolute path it was run by (./tcptune in a build tree is not on
  * $PATH, and a hint must paste from anywhere).
@@ -359,7 +370,7 @@ static int command_help(const struct command *cmd)
 	if (cmd_help_print(stdout, cmd->name, cmd->args, cmd->summary) < 0)
 		printf("usage: tcptune [GLOBAL] %s %s\n  %s\n", cmd->name, cmd->args, cmd->summary);
 	usage_options(stdout, "global options (before or after the command)");
-	return EXIT_OK;
+	return text_done(EXIT_OK);
 }
 
 static int not_a_command(const char *name)
@@ -382,7 +393,7 @@ static int help_command(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stdout);
-		return EXIT_OK;
+		return text_done(EXIT_OK);
 	}
 	if (argc > 2) {
 		fputs("tcptune: help takes one COMMAND; see tcptune --help\n", stderr);
@@ -480,11 +491,11 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+o:qvhV", global_options, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
-			return EXIT_OK;
+			return text_done(EXIT_OK);
 		}
 		if (c == 'V') {
 			printf("tcptune %s\n", PACKAGE_VERSION);
-			return EXIT_OK;
+			return text_done(EXIT_OK);
 		}
 		if (c == '?' || set_option(c, optarg) < 0) {
 			if (c == '?')

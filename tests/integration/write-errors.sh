@@ -16,4 +16,12 @@ for args in "-o json show crawler" "show crawler" "-o json render crawler" "rend
 	[ "$rc" = 3 ] || { cat "$T/err" >&2; fail "'$args' >/dev/full exited $rc, wanted 3"; }
 	grep -q 'writing stdout: No space left on device' "$T/err" || { cat "$T/err" >&2; fail "'$args': the failed write is not named"; }
 done
+# help and the version are output asked for: the same
+for args in "--help" "-h" "--version" "help" "help apply" "apply --help" "sockets -h"; do
+	# shellcheck disable=SC2086
+	tt $args >/dev/full 2>"$T/err"
+	rc=$?
+	[ "$rc" = 3 ] || { cat "$T/err" >&2; fail "'$args' >/dev/full exited $rc, wanted 3"; }
+	grep -q 'writing stdout: No space left on device' "$T/err" || { cat "$T/err" >&2; fail "'$args': the failed write is not named"; }
+done
 exit 0
