@@ -46,6 +46,17 @@ tt --fragment "$G" rollback >"$W/p.rollback" 2>&1; echo "path-rollback=$?"
 echo "path-keepalive=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"
 rm -f "$J"
 
+# a profile path that is not UTF-8: the journal keeps it, so a bare audit checks every key it set
+P=$(printf "$W/caf\351.conf")
+cp "$PROFILES/crawler.conf" "$P" && chmod 644 "$P" || exit 99
+tt apply "$P" >"$W/pp.apply" 2>&1; echo "pprof-apply=$?"
+tt -o json audit "$P" >"$W/pp.named" 2>&1
+tt -o json audit >"$W/pp.bare" 2>&1; echo "pprof-audit=$?"
+n1=$(grep -c "\"key\": " "$W/pp.named"); n2=$(grep -c "\"key\": " "$W/pp.bare")
+[ "$n1" -gt 0 ] && [ "$n1" = "$n2" ] && echo "pprof-keys=same"
+tt rollback >"$W/pp.rollback" 2>&1; echo "pprof-rollback=$?"
+rm -f "$J"
+
 # --- namespaces: an apply killed in one is never recovered into another
 command -v ip >/dev/null || { echo "no-ip"; exit 0; }
 snap() {
@@ -137,7 +148,7 @@ true
 rc=$?
 cat "$T/out" >"$T/result"
 [ "$rc" -eq 0 ] || { cat "$T/out" "$T/err" >&2; fail "sandbox script failed ($rc)"; }
-want() { grep -qx "$1" "$T/result" || { cat "$T/result" "$T/err" "$W"/b.* "$W"/p.* "$W"/out.err >&2; fail "expected '$1'"; }; }
+want() { grep -qx "$1" "$T/result" || { cat "$T/result" "$T/err" "$W"/b.* "$W"/p.* "$W"/pp.* "$W"/out.err >&2; fail "expected '$1'"; }; }
 for n in 1 2; do
 	for w in apply=0 journal-mode=600 audit=0 again=0 rollback=0 fragment=same mode=600 fin=60; do
 		want "bytes$n-$w"
@@ -148,6 +159,10 @@ want path-written=yes
 want path-rollback=0
 want path-removed=yes
 want path-keepalive=7200
+want pprof-apply=0
+want pprof-audit=0
+want pprof-keys=same
+want pprof-rollback=0
 grep -qx no-ip "$T/result" && skip "no ip(8) for the namespace part"
 grep -qx ns-crash=137 "$T/result" || skip "tcptune built without --enable-test-hooks"
 for w in ns-kid-half=yes ns-host-apply=2 ns-host-untouched=yes ns-journal-kept=yes ns-host-rollback=2 \
