@@ -259,6 +259,37 @@ int fileio_unlink_at(int dirfd, const char *name)
 	return fsync_dir(dirfd);
 }
 
+int fileio_set_aside_at(int dirfd, const char *name, const char *aside)
+{
+	struct stat st;
+	int r;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (renameat(dirfd, name, dirfd, aside) < 0) {
+		/*
+		 * The older copy set aside goes when it is in the way: a file
+		 * (a directory cannot replace it) or an empty directory. One
+		 * with entries stays: -EEXIST, the caller says to remove it.
+		 */
+		if (errno == ENOTDIR)
+			r = unlinkat(dirfd, aside, 0);
+		else if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
+			r = unlinkat(dirfd, aside, AT_REMOVEDIR);
+		else
+			return -errno;
+		if (r < 0)
+			return errno == ENOTEMPTY || errno == EEXIST ? -EEXIST : -errno;
+		if (renameat(dirfd, name, dirfd, aside) < 0)
+			return -errno;
+	}
+	/* what was readable by others (a journal of 0644 days) is no longer */
+	if (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmodat(dirfd, aside, 0600, 0) < 0)
+		return -errno;
+	r = fsync_dir(dirfd);
+	return r < 0 ? r : 1;
+}
+
 /*
  * Who holds the lock, asked of the kernel: the POSIX record lock that every
  * holder takes before its flock carries the holder's PID, with no window in

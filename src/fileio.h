@@ -54,6 +54,14 @@ int fileio_remove_temps(int dirfd, const char *name);
  * Absent is success. A symlink in its place is refused (-ELOOP).
  */
 int fileio_unlink_at(int dirfd, const char *name);
+/*
+ * Rename `name` below dirfd to `aside`, whatever it is (a file, a symlink,
+ * a directory: it is not opened or read), replacing an older `aside` that
+ * is a file, a symlink or an empty directory; a regular file is left 0600;
+ * the directory is fsynced. 1 when set aside, 0 when absent, -EEXIST when
+ * the older `aside` is a directory with entries, else -errno.
+ */
+int fileio_set_aside_at(int dirfd, const char *name, const char *aside);
 
 /*
  * An exclusive lock: the file `path` below rootfd (created 0600 with its

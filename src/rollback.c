@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "apply.h"
 #include "apply-internal.h"
 #include "fileio.h"
@@ -299,33 +300,46 @@ out:
 int apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx)
 {
 	struct fileio_lock lock = { -1 };
-	char *text = NULL;
-	size_t len = 0;
-	int r;
+	char *name = NULL, *aside = NULL;
+	int dfd, r;
 
 	*tx = (struct apply_tx){ .outcome = APPLY_OK, .fragment = xstrdup(ao->fragment) };
 	r = apply_take_lock(rootfd, ao, &lock, tx);
 	if (r < 0)
 		return r;
-	r = apply_read_file(rootfd, TT_JOURNAL_PATH, &text, &len, NULL);
-	if (r == 0 && !text) {
+	/*
+	 * Renamed, never read: a journal too big, unreadable, a directory or
+	 * a symlink is set aside like a good one, in one atomic step.
+	 */
+	dfd = fileio_open_parent(rootfd, TT_JOURNAL_PATH, false, &name);
+	if (dfd >= 0) {
+		aside = xasprintf("%s%s", name, TT_JOURNAL_FORGOTTEN + strlen(TT_JOURNAL_PATH));
+		r = fileio_set_aside_at(dfd, name, aside);
+		(void)close(dfd);
+	} else {
+		r = dfd == -ENOENT ? 0 : dfd;
+	}
+	if (r == 0) {
 		msgs_add(&tx->notes, "no journal in %s: nothing to forget", TT_JOURNAL_PATH);
 		goto out;
 	}
-	/* copy, then remove: a crash between the two leaves both, and a rerun finishes */
-	if (r == 0)
-		r = apply_put_file(rootfd, TT_JOURNAL_FORGOTTEN, text, len, 0600);
-	if (r == 0)
-		r = apply_put_file(rootfd, TT_JOURNAL_PATH, NULL, 0, 0);
+	if (r == -EEXIST) {
+		msgs_add(&tx->errors, "%s: an older copy set aside, %s, is a directory with files in it: "
+			 "remove it (rm -r), then run this again", TT_JOURNAL_PATH, TT_JOURNAL_FORGOTTEN);
+		tx->outcome = APPLY_FAILED;
+		goto out;
+	}
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s: %s", TT_JOURNAL_PATH, apply_file_error(r));
 		tx->outcome = APPLY_FAILED;
 		goto out;
 	}
+	r = 0;
 	msgs_add(&tx->notes, "%s set aside as %s: nothing else was changed, and the next apply "
 		 "starts without a way back to what it recorded", TT_JOURNAL_PATH, TT_JOURNAL_FORGOTTEN);
 out:
-	free(text);
+	free(name);
+	free(aside);
 	fileio_unlock(&lock);
 	return r;
 }

@@ -154,6 +154,30 @@ grep_err 'tcptune --root [^ ]+ rollback --forget` sets it aside'
 expect_exit 0 tt rollback --forget
 [ "$(cat "$JOURNAL.forgotten")" = '{ garbage' ] || fail "--forget did not keep the journal"
 [ -e "$JOURNAL" ] && fail "--forget left the journal"
+[ "$(stat -c %a "$JOURNAL.forgotten")" = 600 ] || fail "--forget left the copy set aside readable by others"
+expect_exit 0 tt apply crawler
+expect_exit 0 tt rollback
+# whatever stands in the journal's place, --forget sets it aside: a directory
+# (over the older copy), a symlink, a file too big to read
+rm -f "$JOURNAL"
+mkdir "$JOURNAL" && echo x >"$JOURNAL/x"
+expect_exit 3 tt apply crawler
+grep_err 'rollback --forget` sets it aside'
+expect_exit 0 tt rollback --forget
+[ -d "$JOURNAL.forgotten" ] && [ ! -e "$JOURNAL" ] || fail "--forget did not set the directory aside"
+ln -s /etc/passwd "$JOURNAL"
+# the older copy, a directory with files, is not removed for the admin: named instead
+expect_exit 3 tt rollback --forget
+grep_err "last-apply.forgotten, is a directory with files in it: remove it"
+[ -L "$JOURNAL" ] && [ -e "$JOURNAL.forgotten/x" ] || fail "a refused --forget changed something"
+rm -r "$JOURNAL.forgotten"
+expect_exit 0 tt rollback --forget
+[ -L "$JOURNAL.forgotten" ] && [ ! -e "$JOURNAL" ] && [ ! -L "$JOURNAL" ] || fail "--forget did not set the symlink aside"
+head -c 20000000 /dev/zero | tr '\0' ' ' >"$JOURNAL"
+expect_exit 0 tt rollback --forget
+[ ! -e "$JOURNAL" ] && [ "$(stat -c %s "$JOURNAL.forgotten")" = 20000000 ] || fail "--forget did not set a big journal aside"
+expect_exit 0 tt rollback --forget
+grep_err 'nothing to forget'
 expect_exit 0 tt apply crawler
 expect_exit 0 tt rollback
 
