@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "apply.h"
 #include "audit.h"
 #include "netns.h"
 #include "catalogue.h"
@@ -382,11 +383,11 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 	if (n == 0) {
 		char *why;
 
-		ctx_recorded_profiles(o, &c, &recorded, &n, &why);
+		r = ctx_recorded_profiles(o, &c, &recorded, &n, &why);
 		if (!recorded) {
 			tt_error(o, "audit: no PROFILE given and %s", why);
 			free(why);
-			r = EXIT_USAGE;
+			r = r == -EIO ? EXIT_RESTORED : EXIT_USAGE;
 			goto out;
 		}
 		names = recorded;
@@ -406,7 +407,13 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 		goto out;
 	}
 	audit_run(&p, &c.ps, &bv, &a);
-	(void)audit_stale(&a, c.rootfd, &p, &c.ps, &bv);
+	/* keys an earlier apply set are part of the verdict: unreadable, there is none */
+	if (audit_stale(&a, c.rootfd, &p, &c.ps, &bv) == -EIO) {
+		tt_error(o, "%s: %s: the keys earlier applies set cannot be checked", TT_JOURNAL_PATH,
+			 strerror(EIO));
+		r = EXIT_RESTORED;
+		goto out;
+	}
 	{
 		char *frag = remedy_fragment(o, c.rootfd);
 		apply = remedy_audit(o, c.rootfd, &c.ps, &p, frag, &a);

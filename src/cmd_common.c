@@ -182,19 +182,21 @@ static void recorded_files(const struct opts *o, struct ctx *c, const struct app
 	c->shown_for = *ret;
 }
 
-void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *ret_n,
+int ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *ret_n,
 			   char **ret_why)
 {
 	struct apply_last last = { 0 };
 	char err[512];
 	char *advice;
+	int r;
 
 	*ret = NULL;
 	*ret_n = 0;
 	*ret_why = NULL;
-	if (apply_last_read(c->rootfd, &last, err, sizeof(err)) < 0) {
+	r = apply_last_read(c->rootfd, &last, err, sizeof(err));
+	if (r < 0) {
 		*ret_why = xstrdup(err);
-		return;
+		return r == -EIO ? r : 0;
 	}
 	/* the way back from a half-done apply: -q (the boot audit unit) must not hide it */
 	advice = apply_last_advice(&last);
@@ -224,6 +226,7 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 		last.n_profiles = 0;
 	}
 	apply_last_free(&last);
+	return 0;
 }
 
 char *tt_shell_word(const char *s)

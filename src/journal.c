@@ -452,7 +452,8 @@ int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t e
 	r = apply_read_file(rootfd, TT_JOURNAL_PATH, &text, &len, NULL);
 	if (r < 0) {
 		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, apply_file_error(r));
-		return r;
+		/* -EIO alone means the storage failed: -EBADMSG below is a refused journal */
+		return errno_is_io(r) ? -EIO : r;
 	}
 	if (!text)
 		return 0;

@@ -277,13 +277,6 @@ static char *resolve(struct loader *l, const char *name, const char *reldir, con
 	return NULL;
 }
 
-/* A read that failed because of the storage, not because of what the profile says. */
-static bool is_io_error(int r)
-{
-	return r == -EIO || r == -ESTALE || r == -EREMOTEIO || r == -ETIMEDOUT || r == -EBADMSG ||
-	       r == -EUCLEAN || r == -ENOLINK || r == -ENOMEM;
-}
-
 static void load_one(struct loader *l, const char *name, const char *reldir, const char *where,
 		     bool top)
 {
@@ -305,7 +298,7 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 		return;
 	fd = profile_read_open(path, &st, err, sizeof(err));
 	if (fd < 0) {
-		if (is_io_error(fd) && !l->io_error)
+		if (errno_is_io(fd) && !l->io_error)
 			l->io_error = fd;
 		lerr(l, "%s%s", where, err);
 		free(path);
@@ -345,7 +338,7 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	int pr = profile_read_parse(fd, path, &c, &comp, l->errors);
 
 	if (pr < 0) {
-		if (is_io_error(pr) && !l->io_error)
+		if (errno_is_io(pr) && !l->io_error)
 			l->io_error = pr;
 		l->n_errors++;
 		goto out;

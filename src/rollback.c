@@ -190,7 +190,8 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		else
 			msgs_add(&tx->errors, "nothing to roll back: no apply is recorded in %s",
 				 TT_JOURNAL_PATH);
-		tx->outcome = APPLY_INVALID;
+		/* a journal that could not be read is no bad input: the disk failed */
+		tx->outcome = r == -EIO ? APPLY_FAILED : APPLY_INVALID;
 		tx->fragment = xstrdup(ao->fragment);
 		r = r < 0 ? r : -ENOENT;
 		goto out;

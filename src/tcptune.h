@@ -82,8 +82,9 @@ int ctx_load_profiles(const struct opts *o, struct ctx *c, char *const *names, s
  * run without a PROFILE. Warns (once) when an apply or rollback died
  * half-way. *ret is NULL when there are none to use, and *ret_why says
  * why (no journal, rolled back, unreadable); the caller frees both.
+ * -EIO when the journal could not be read for the storage's sake, else 0.
  */
-void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *ret_n,
+int ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size_t *ret_n,
 			   char **ret_why);
 /* argv[1..] are PROFILEs: at least one, and no option. EXIT_OK, or EXIT_USAGE said. */
 int ctx_profile_operands(const struct opts *o, int argc, char **argv);

@@ -159,6 +159,12 @@ int parse_ll(const char *s, long long *ret)
 	return 0;
 }
 
+bool errno_is_io(int r)
+{
+	return r == -EIO || r == -ESTALE || r == -EREMOTEIO || r == -ETIMEDOUT || r == -EBADMSG ||
+	       r == -EUCLEAN || r == -ENOLINK || r == -ENOMEM;
+}
+
 size_t edit_distance_max(const char *a, const char *b, size_t max)
 {
 	size_t la = strlen(a), lb = strlen(b), small[64], *row, d;

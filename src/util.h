@@ -44,6 +44,12 @@ int parse_ll(const char *s, long long *ret);
  */
 int read_all(int fd, size_t max, char **ret_buf, size_t *ret_len);
 
+/*
+ * A read that failed because of the storage (-EIO and kin), not because of
+ * what the file says: exit 3, not 2 ("bad input").
+ */
+bool errno_is_io(int r);
+
 /* Damerau-less Levenshtein distance, for "did you mean". */
 size_t edit_distance(const char *a, const char *b);
 /* The same when it is at most max, else max + 1: far cheaper on far words. */
