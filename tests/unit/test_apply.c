@@ -32,12 +32,16 @@ struct wrule {
 static struct wrule wrules[4];
 static int fail_renameat_nth, renameat_calls, fail_fsync_nth, fsync_calls;
 static bool fail_memstream;
+/* the fclose of the last memstream fails (the stream's flush at its end: ENOMEM) */
+static bool fail_memstream_close;
+static FILE *last_memstream;
 
 static void faults_reset(void)
 {
 	memset(wrules, 0, sizeof(wrules));
 	fail_renameat_nth = renameat_calls = fail_fsync_nth = fsync_calls = 0;
 	fail_memstream = false;
+	fail_memstream_close = false;
 }
 
 static void fail_write(const char *prefix, int nth, const char *store, int err)
@@ -92,7 +96,22 @@ FILE *__wrap_open_memstream(char **ptr, size_t *size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return __real_open_memstream(ptr, size);
+	return last_memstream = __real_open_memstream(ptr, size);
+}
+
+int __real_fclose(FILE *f);
+int __wrap_fclose(FILE *f);
+int __wrap_fclose(FILE *f)
+{
+	if (fail_memstream_close && f && f == last_memstream) {
+		last_memstream = NULL;
+		(void)__real_fclose(f);
+		errno = ENOMEM;
+		return EOF;
+	}
+	if (f == last_memstream)
+		last_memstream = NULL;
+	return __real_fclose(f);
 }
 
 int __real_fsync(int fd);
@@ -328,6 +347,15 @@ static void test_render_fails(void **state)
 	apply_tx_free(&tx);
 	fail_memstream = false;
 	assert_all_old();
+	/* the stream opens, but its last flush (at fclose) fails: no fragment either */
+	fail_memstream_close = true;
+	assert_null(apply_render(&p, &ps));
+	assert_true(run_crawler(&tx) < 0);
+	assert_true(has_msg(&tx.errors, "cannot render the fragment"));
+	apply_tx_free(&tx);
+	fail_memstream_close = false;
+	assert_all_old();
+	assert_null(tl_read(root, FRAG_REL));
 	/* fs.file-max (min 1048576) that cannot be read: no "fs.file-max = 1048576" */
 	path = xasprintf("%s/proc/sys/fs/file-max", root);
 	assert_int_equal(unlink(path), 0);
