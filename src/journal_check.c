@@ -225,12 +225,16 @@ int journal_open_source(const char *path, char *why, size_t whylen)
 		return -EPERM;
 	}
 	if (geteuid() == 0) {
-		refusal = profile_perms_refusal(path, &st);
+		int r = profile_perms_refusal(path, &st, &refusal);
+
 		if (refusal) {
-			(void)snprintf(why, whylen, "refused as root: %s", refusal);
+			if (r < 0)
+				(void)snprintf(why, whylen, "%s", refusal);
+			else
+				(void)snprintf(why, whylen, "refused as root: %s", refusal);
 			free(refusal);
 			(void)close(fd);
-			return -EPERM;
+			return r < 0 ? r : -EPERM;
 		}
 	}
 	return fd;

@@ -313,8 +313,16 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	}
 	pname = profile_path_name(path);
 	if (geteuid() == 0) {
-		char *why = profile_perms_refusal(path, &st);
+		char *why;
+		int pr = profile_perms_refusal(path, &st, &why);
 
+		if (pr < 0) {
+			if (is_io_error(pr) && !l->io_error)
+				l->io_error = pr;
+			lerr(l, "%s%s: %s", where, path, why);
+			free(why);
+			goto out_close;
+		}
 		if (why) {
 			lerr(l, "%s%s: %s: refusing it as root, others could change what tcptune applies",
 			     where, path, why);

@@ -268,8 +268,14 @@ static int include_one(struct composed *c, unsigned from, unsigned line, const c
 		goto out;
 	}
 	if (geteuid() == 0) {
-		char *why = profile_perms_refusal(path, &st);
+		char *why;
 
+		r = profile_perms_refusal(path, &st, &why);
+		if (r < 0) {
+			msgs_add(m, "%s:%u: @include \"%s\": %s: %s", file, line, name, path, why);
+			free(why);
+			goto out;
+		}
 		if (why) {
 			msgs_add(m, "%s:%u: @include \"%s\": %s: %s: refusing it as root, "
 				 "others could change what tcptune applies", file, line, name, path, why);
