@@ -48,6 +48,7 @@ bool apply_file_holds(int rootfd, const char *path, const char *data, size_t len
 char *apply_join(char *const *v, size_t n);
 struct apply_key *apply_add_key(struct apply_tx *tx, const char *key);
 int apply_set_live(const struct procsys *ps, const char *key, const char *value, char **ret_seen);
+int apply_put_back(int rootfd, struct apply_tx *tx, const char *data, size_t len, unsigned mode);
 void apply_note_gone(struct apply_tx *tx, const char *key);
 int apply_take_lock(int rootfd, const struct apply_opts *ao, struct fileio_lock *l, struct apply_tx *tx);
 void journal_put_back(int rootfd, const char *old, size_t old_len, struct apply_tx *tx);

@@ -187,6 +187,13 @@ int apply_set_live(const struct procsys *ps, const char *key, const char *value,
 	int r = procsys_write(ps, key, value), rr;
 
 	rr = procsys_read(ps, key, &seen);
+	/*
+	 * The read only checks the write: one that failed says nothing about
+	 * the value, so ask once more before calling the key not set (a restore
+	 * would otherwise report a value it did put back as lost).
+	 */
+	if (rr < 0 && rr != -ENOENT)
+		rr = procsys_read(ps, key, &seen);
 	if (r == 0 && rr < 0)
 		r = rr;
 	if (r == 0 && !value_equal(seen, value))
@@ -199,6 +206,28 @@ int apply_set_live(const struct procsys *ps, const char *key, const char *value,
 }
 
 /* ---- restore ------------------------------------------------------------ */
+
+/*
+ * Put the fragment back to data (NULL: absent). A replace whose rename
+ * happened but whose directory sync failed has put it back, if not yet
+ * durably: a warning, not a failure. Otherwise the failure is named in
+ * tx->unrestored. 0 or -errno.
+ */
+int apply_put_back(int rootfd, struct apply_tx *tx, const char *data, size_t len, unsigned mode)
+{
+	int r = apply_put_file(rootfd, tx->fragment, data, len, mode);
+
+	if (r < 0 && apply_file_holds(rootfd, tx->fragment, data, len, mode)) {
+		msgs_add(&tx->warnings, "%s: the previous %s is back, but syncing its directory failed "
+			 "(%s): a power cut may still undo that", tx->fragment,
+			 data ? "file" : "absence of the file", apply_file_error(r));
+		return 0;
+	}
+	if (r < 0)
+		msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
+			 data ? "file" : "absence of the file", apply_file_error(r));
+	return r;
+}
 
 /* A key that no longer exists holds nothing to put back: say so, it is not a failure. */
 void apply_note_gone(struct apply_tx *tx, const char *key)
@@ -238,19 +267,16 @@ int apply_undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool f
 		}
 		if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: is %s, was %s (%s)", k->key, seen ? seen : "unreadable",
-				 k->before, r == -EIO ? "read back differs" : strerror(-r));
+				 k->before, r == -EIO && seen ? "read back differs" : strerror(-r));
 			ret = r;
 		}
 		free(seen);
 	}
 	/* a replace that failed before its rename left the old file: nothing to put back */
 	if (frag_touched && !apply_file_holds(rootfd, tx->fragment, tx->frag_old, tx->frag_old_len, tx->frag_old_mode)) {
-		int r = apply_put_file(rootfd, tx->fragment, tx->frag_old, tx->frag_old_len, tx->frag_old_mode);
-		if (r < 0) {
-			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
-				 tx->frag_old ? "file" : "absence of the file", apply_file_error(r));
+		int r = apply_put_back(rootfd, tx, tx->frag_old, tx->frag_old_len, tx->frag_old_mode);
+		if (r < 0)
 			ret = r;
-		}
 	}
 	return ret;
 }

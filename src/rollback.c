@@ -53,10 +53,8 @@ int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
 	if (dry_run)
 		return 0;
 	if (tx->frag_changes) {
-		r = apply_put_file(rootfd, tx->fragment, tx->frag_new, tx->frag_new_len, tx->frag_new_mode);
+		r = apply_put_back(rootfd, tx, tx->frag_new, tx->frag_new_len, tx->frag_new_mode);
 		if (r < 0) {
-			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
-				 tx->frag_new ? "file" : "absence of the file", apply_file_error(r));
 			ret = r;
 		} else {
 			tx->changed = true;
@@ -85,7 +83,7 @@ int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
 		} else if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: is %s, was %s before the apply (%s)", k->key,
 				 seen ? seen : "unreadable", k->after,
-				 r == -EIO ? "read back differs" : strerror(-r));
+				 r == -EIO && seen ? "read back differs" : strerror(-r));
 			ret = r;
 		} else {
 			tx->changed = true;

@@ -32,12 +32,17 @@ struct wrule {
 static struct wrule wrules[4];
 static int fail_renameat_nth, renameat_calls, fail_fsync_nth, fsync_calls;
 static bool fail_memstream;
+/* after a write() whose data starts with this, the next read() fails with EIO */
+static const char *fail_read_after;
+static bool fail_next_read;
 
 static void faults_reset(void)
 {
 	memset(wrules, 0, sizeof(wrules));
 	fail_renameat_nth = renameat_calls = fail_fsync_nth = fsync_calls = 0;
 	fail_memstream = false;
+	fail_read_after = NULL;
+	fail_next_read = false;
 }
 
 static void fail_write(const char *prefix, int nth, const char *store, int err)
@@ -54,6 +59,11 @@ ssize_t __real_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
+	if (fail_read_after && n >= strlen(fail_read_after) &&
+	    memcmp(buf, fail_read_after, strlen(fail_read_after)) == 0) {
+		fail_read_after = NULL;
+		fail_next_read = true;
+	}
 	for (size_t i = 0; i < 4; i++) {
 		struct wrule *w = &wrules[i];
 		size_t pl = w->prefix ? strlen(w->prefix) : 0;
@@ -71,6 +81,18 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n)
 		return (ssize_t)n;
 	}
 	return __real_write(fd, buf, n);
+}
+
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+	if (fail_next_read) {
+		fail_next_read = false;
+		errno = EIO;
+		return -1;
+	}
+	return __real_read(fd, buf, n);
 }
 
 int __real_renameat(int a, const char *b, int c, const char *d);
@@ -976,6 +998,50 @@ static void test_fault_restore_fails(void **state)
 	assert_all_old();
 }
 
+/*
+ * A restore whose write succeeds but whose read-back fails once: the value
+ * is back, and the outcome says so (failed and restored, exit 3), not
+ * "could not restore" (exit 4). Once in an apply's undo, once in a rollback
+ * of an interrupted apply.
+ */
+static void test_restore_readback_fails(void **state)
+{
+	struct apply_tx tx;
+
+	(void)state;
+	/* keepalive_time refused; putting tcp_fin_timeout back, its read-back fails */
+	fail_write("200\n", 1, NULL, EINVAL);
+	fail_read_after = "60\n";
+	assert_true(run_crawler(&tx) < 0);
+	assert_null(fail_read_after);
+	for (size_t i = 0; i < tx.unrestored.n; i++)
+		print_error("unrestored: %s\n", tx.unrestored.v[i]);
+	assert_int_equal(tx.outcome, APPLY_FAILED);
+	assert_int_equal(tx.unrestored.n, 0);
+	apply_tx_free(&tx);
+	faults_reset();
+	assert_all_old();
+
+	/* an interrupted apply (the port range could not be put back), then rollback */
+	fail_write("200\n", 1, NULL, EINVAL);
+	fail_write("32768 60999\n", 1, NULL, EPERM);
+	assert_true(run_crawler(&tx) < 0);
+	assert_int_equal(tx.outcome, APPLY_BROKEN);
+	apply_tx_free(&tx);
+	faults_reset();
+	assert_int_equal(journal_state(), APPLY_STATE_INCOMPLETE);
+	fail_read_after = "32768 60999\n";
+	assert_int_equal(rollback(&tx), 0);
+	assert_null(fail_read_after);
+	for (size_t i = 0; i < tx.unrestored.n; i++)
+		print_error("unrestored: %s\n", tx.unrestored.v[i]);
+	assert_int_equal(tx.outcome, APPLY_OK);
+	apply_tx_free(&tx);
+	faults_reset();
+	assert_all_old();
+	assert_int_equal(journal_state(), APPLY_STATE_ROLLED_BACK);
+}
+
 static void test_rollback_fault(void **state)
 {
 	struct apply_tx tx;
@@ -1184,6 +1250,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fault_silent_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_mark_complete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_restore_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_readback_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
 #ifdef TCPTUNE_TEST_HOOKS	/* the crash points exist only in test builds */
