@@ -217,8 +217,8 @@ static bool counts_against(const struct finding *f)
 	}
 }
 
-int audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
-	      struct audit *ret)
+void audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
+	       struct audit *ret)
 {
 	*ret = (struct audit){ .compliant = true, .child_netns = procsys_in_child_netns(ps) };
 	ret->f = xcalloc(p->n_rules, sizeof(*ret->f));
@@ -238,7 +238,6 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 		if (!f->compliant)
 			ret->compliant = false;
 	}
-	return 0;
 }
 
 static bool rule_named(const struct profile *p, const char *key)
