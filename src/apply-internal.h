@@ -73,5 +73,5 @@ void constraints_ports(int rootfd, const struct procsys *ps, struct apply_tx *tx
 /* rollback.c: restore the state a journal recorded (rollback, and apply's recovery) */
 int apply_fragment_ok(const struct journal *j, const struct apply_opts *ao, struct apply_tx *tx);
 int apply_undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool frag_touched);
-int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j, struct apply_tx *tx,
-		     bool dry_run);
+enum apply_outcome rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
+				    struct apply_tx *tx, bool dry_run);

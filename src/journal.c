@@ -592,7 +592,6 @@ int journal_check_netns(const struct journal *j, const struct apply_opts *ao, co
 	free(then);
 	free(now);
 	free(names);
-	tx->outcome = APPLY_INVALID;
 	return -EXDEV;
 }
 
