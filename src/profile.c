@@ -287,13 +287,14 @@ static bool is_io_error(int r)
 static void load_one(struct loader *l, const char *name, const char *reldir, const char *where,
 		     bool top)
 {
-	char err[PATH_MAX + 128], *path, *pname, *desc = NULL, *dir;
+	char *path, *pname, *desc = NULL, *dir;
 	struct parent *parents = NULL;
 	size_t n_parents = 0, at, done_i;
 	bool allow = false;
 	struct composed comp;
 	struct stat st;
 	config_t c;
+	struct msgs m = { 0 };
 	int fd;
 
 	if (l->n_stack >= INHERIT_MAX_DEPTH) {
@@ -303,11 +304,12 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	path = resolve(l, name, reldir, where);
 	if (!path)
 		return;
-	fd = profile_read_open(path, &st, err, sizeof(err));
+	fd = profile_read_open(path, &st, &m);
 	if (fd < 0) {
 		if (is_io_error(fd) && !l->io_error)
 			l->io_error = fd;
-		lerr(l, "%s%s", where, err);
+		lerr(l, "%s%s", where, msgs_last(&m));
+		msgs_free(&m);
 		free(path);
 		return;
 	}

@@ -116,25 +116,26 @@ static char *widen_ints(const char *text, unsigned *ret_bad_line, unsigned *ret_
 
 /*
  * Open a profile file. O_NONBLOCK so that a FIFO given by mistake cannot
- * hang us before fstat() says it is not a regular file.
+ * hang us before fstat() says it is not a regular file. The fd, or -errno
+ * with one message in m.
  */
-int profile_read_open(const char *path, struct stat *st, char *err, size_t errlen)
+int profile_read_open(const char *path, struct stat *st, struct msgs *m)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0) {
 		int e = errno;
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(e));
+		msgs_add(m, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	if (fstat(fd, st) < 0) {
 		int e = errno;
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(e));
+		msgs_add(m, "%s: %s", path, strerror(e));
 		(void)close(fd);
 		return -e;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		(void)snprintf(err, errlen, "%s: not a regular file", path);
+		msgs_add(m, "%s: not a regular file", path);
 		(void)close(fd);
 		return -EINVAL;
 	}
