@@ -56,7 +56,8 @@ void journal_put_back(int rootfd, const char *old, size_t old_len, struct apply_
 /* journal.c */
 void journal_free(struct journal *j);
 bool journal_interrupted(enum apply_state s);
-int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t errlen);
+/* 0 (*found false: no journal), or -errno (-EBADMSG: refused) with one message in m */
+int journal_load(int rootfd, struct journal *j, bool *found, struct msgs *m);
 int journal_store(int rootfd, const struct journal *j);
 void journal_origs_free(struct apply_orig *v, size_t n);
 void journal_origs_add(struct apply_orig **v, size_t *n, const char *key, const char *value);

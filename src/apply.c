@@ -389,15 +389,16 @@ static enum apply_outcome recover(int rootfd, const struct procsys *ps, const st
 {
 	struct apply_tx rtx = { .recovered = true };
 	enum apply_outcome oc = APPLY_OK;
+	struct msgs m = { 0 };
 	struct journal j;
-	char err[512];
 	bool found;
 	int r;
 
-	r = journal_load(rootfd, &j, &found, err, sizeof(err));
+	r = journal_load(rootfd, &j, &found, &m);
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s; if it is not needed for a rollback, `tcptune rollback "
-			 "--forget` sets it aside as %s", err, TT_JOURNAL_FORGOTTEN);
+			 "--forget` sets it aside as %s", msgs_last(&m), TT_JOURNAL_FORGOTTEN);
+		msgs_free(&m);
 		return r == -EBADMSG ? APPLY_INVALID : APPLY_FAILED;
 	}
 	if (!found || !journal_interrupted(j.state)) {
@@ -447,10 +448,9 @@ static enum apply_outcome recover(int rootfd, const struct procsys *ps, const st
 static void record_noop(int rootfd, struct apply_tx *tx, const struct apply_opts *ao)
 {
 	struct journal old, j;
-	char err[512];
 	bool found;
 
-	if (journal_load(rootfd, &old, &found, err, sizeof(err)) < 0 || !found)
+	if (journal_load(rootfd, &old, &found, NULL) < 0 || !found)
 		return;
 	if (old.state == APPLY_STATE_ROLLED_BACK && journal_same_netns(&old, ao)) {
 		journal_from_tx(&j, tx, ao);

@@ -168,8 +168,8 @@ struct apply_last {
 	bool here;                 /* made in the network namespace we are in now */
 };
 
-/* 0 (state NONE when there is no journal), or -errno with a message in err. */
-int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen);
+/* 0 (state NONE when there is no journal), or -errno with one message in m (may be NULL). */
+int apply_last_read(int rootfd, struct apply_last *ret, struct msgs *m);
 void apply_last_free(struct apply_last *l);
 const char *apply_state_name(enum apply_state s);
 /*

@@ -327,12 +327,12 @@ int audit_stale(struct audit *a, int rootfd, const struct profile *p, const stru
 		const struct bootview *bv)
 {
 	struct apply_last last = { 0 };
-	char err[256], *when;
+	char *when;
 	struct finding *add;
 	size_t n = 0;
 	int r;
 
-	r = apply_last_read(rootfd, &last, err, sizeof(err));
+	r = apply_last_read(rootfd, &last, NULL);
 	if (r < 0 || a->stale_rules || !last.here ||
 	    (last.state != APPLY_STATE_COMPLETE && last.state != APPLY_STATE_ROLLED_BACK) ||
 	    !last.n_originals) {

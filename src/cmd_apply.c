@@ -400,9 +400,8 @@ static int run_apply(const struct opts *o, int argc, char **argv, enum mode mode
 		goto out;
 	if (dry_run) {
 		struct apply_last last;
-		char err[512];
 
-		if (apply_last_read(c.rootfd, &last, err, sizeof(err)) == 0) {
+		if (apply_last_read(c.rootfd, &last, NULL) == 0) {
 			char *advice = apply_last_advice(&last);
 			if (advice)
 				tt_warn(o, "%s", advice);

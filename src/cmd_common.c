@@ -186,14 +186,15 @@ void ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, siz
 			   char **ret_why)
 {
 	struct apply_last last = { 0 };
-	char err[512];
+	struct msgs m = { 0 };
 	char *advice;
 
 	*ret = NULL;
 	*ret_n = 0;
 	*ret_why = NULL;
-	if (apply_last_read(c->rootfd, &last, err, sizeof(err)) < 0) {
-		*ret_why = xstrdup(err);
+	if (apply_last_read(c->rootfd, &last, &m) < 0) {
+		*ret_why = xstrdup(msgs_last(&m));
+		msgs_free(&m);
 		return;
 	}
 	/* the way back from a half-done apply: -q (the boot audit unit) must not hide it */

@@ -128,16 +128,17 @@ static bool named(const struct apply_tx *tx, const char *key)
 static int plan_stale(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		      struct apply_tx *tx)
 {
+	struct msgs m = { 0 };
 	struct journal j;
-	char err[512];
 	bool found;
-	int r = journal_load(rootfd, &j, &found, err, sizeof(err));
+	int r = journal_load(rootfd, &j, &found, &m);
 
 	/* a journal that cannot be read now (EIO) would drop the stale keys and the originals */
-	if (r < 0 && r != -EINVAL) {
-		msgs_add(&tx->errors, "%s", err);
+	if (r < 0 && r != -EINVAL)
+		msgs_add(&tx->errors, "%s", msgs_last(&m));
+	msgs_free(&m);
+	if (r < 0 && r != -EINVAL)
 		return r;
-	}
 	if (r == 0 && found && journal_same_netns(&j, ao)) {
 		/* originals carried over keep the opt-in they were set under */
 		tx->allow_uncatalogued = tx->allow_uncatalogued || j.allow_uncatalogued;

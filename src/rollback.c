@@ -172,7 +172,8 @@ enum apply_outcome apply_rollback(int rootfd, const struct procsys *ps, const st
 	struct fileio_lock lock = { -1 };
 	struct journal j = { 0 };
 	enum apply_outcome oc = APPLY_OK;
-	char err[512], *old = NULL;     /* the journal before "rolling-back" */
+	struct msgs m = { 0 };
+	char *old = NULL;               /* the journal before "rolling-back" */
 	size_t old_len = 0;
 	bool found;
 	int r;
@@ -183,14 +184,15 @@ enum apply_outcome apply_rollback(int rootfd, const struct procsys *ps, const st
 			return APPLY_FAILED;
 		apply_remove_temps(rootfd, TT_JOURNAL_PATH);
 	}
-	r = journal_load(rootfd, &j, &found, err, sizeof(err));
+	r = journal_load(rootfd, &j, &found, &m);
 	if (r < 0 || !found) {
 		if (r < 0)
 			msgs_add(&tx->errors, "%s; if it is not needed, `tcptune rollback --forget` sets "
-				 "it aside as %s", err, TT_JOURNAL_FORGOTTEN);
+				 "it aside as %s", msgs_last(&m), TT_JOURNAL_FORGOTTEN);
 		else
 			msgs_add(&tx->errors, "nothing to roll back: no apply is recorded in %s",
 				 TT_JOURNAL_PATH);
+		msgs_free(&m);
 		oc = APPLY_INVALID;
 		tx->fragment = xstrdup(ao->fragment);
 		goto out;
