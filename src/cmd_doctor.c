@@ -30,7 +30,7 @@ static int gather(const struct opts *o, const struct ctx *cx, enum sockets_sourc
 		  struct sample *ret_first, struct sample *ret_last)
 {
 	struct sockets_query q;
-	char err[512] = "";
+	struct msgs m = { 0 };
 	struct timespec ts;
 	int r;
 
@@ -42,21 +42,22 @@ static int gather(const struct opts *o, const struct ctx *cx, enum sockets_sourc
 		tt_error(o, "doctor: TCPTUNE_SOCKETS_SOURCE wants auto, netlink or proc");
 		return EXIT_USAGE;
 	}
-	r = sample_take(cx->rootfd, &q, interval > 0 ? ret_first : ret_last, err, sizeof(err));
+	r = sample_take(cx->rootfd, &q, interval > 0 ? ret_first : ret_last, &m);
 	if (r == 0 && interval > 0) {
 		ts.tv_sec = (time_t)interval;
 		ts.tv_nsec = (long)((interval - (double)ts.tv_sec) * 1e9);
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
-		r = sample_take(cx->rootfd, &q, ret_last, err, sizeof(err));
+		r = sample_take(cx->rootfd, &q, ret_last, &m);
 		if (r < 0)
 			sample_free(ret_first);
 	}
 	if (r < 0) {
-		char *esc = output_escape(err);
+		char *esc = output_escape(msgs_last(&m));
 
 		tt_error(o, "doctor: %s", esc);
 		free(esc);
+		msgs_free(&m);
 		return q.replay || strcmp(o->root, "/") ? EXIT_USAGE : EXIT_RESTORED;
 	}
 	return EXIT_OK;
