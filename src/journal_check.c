@@ -205,22 +205,21 @@ char *journal_check_file(int rootfd, const char *path)
 	return why;
 }
 
-int journal_open_source(const char *path, char *why, size_t whylen)
+int journal_open_source(const char *path, struct msgs *m)
 {
 	struct stat st;
 	char *refusal;
 	int fd;
 
-	why[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0) {
 		int r = -errno;
 
-		(void)snprintf(why, whylen, "%s", r == -ELOOP ? "a symbolic link" : strerror(-r));
+		msgs_add(m, "%s", r == -ELOOP ? "a symbolic link" : strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		(void)snprintf(why, whylen, "not a regular file");
+		msgs_add(m, "not a regular file");
 		(void)close(fd);
 		return -EPERM;
 	}
@@ -229,9 +228,9 @@ int journal_open_source(const char *path, char *why, size_t whylen)
 
 		if (refusal) {
 			if (r < 0)
-				(void)snprintf(why, whylen, "%s", refusal);
+				msgs_add(m, "%s", refusal);
 			else
-				(void)snprintf(why, whylen, "refused as root: %s", refusal);
+				msgs_add(m, "refused as root: %s", refusal);
 			free(refusal);
 			(void)close(fd);
 			return r < 0 ? r : -EPERM;
