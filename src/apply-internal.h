@@ -48,6 +48,7 @@ bool apply_file_holds(int rootfd, const char *path, const char *data, size_t len
 char *apply_join(char *const *v, size_t n);
 struct apply_key *apply_add_key(struct apply_tx *tx, const char *key);
 int apply_set_live(const struct procsys *ps, const char *key, const char *value, char **ret_seen);
+int apply_put_back(int rootfd, struct apply_tx *tx, const char *data, size_t len, unsigned mode);
 void apply_note_gone(struct apply_tx *tx, const char *key);
 int apply_take_lock(int rootfd, const struct apply_opts *ao, struct fileio_lock *l, struct apply_tx *tx);
 void journal_put_back(int rootfd, const char *old, size_t old_len, struct apply_tx *tx);
@@ -55,7 +56,8 @@ void journal_put_back(int rootfd, const char *old, size_t old_len, struct apply_
 /* journal.c */
 void journal_free(struct journal *j);
 bool journal_interrupted(enum apply_state s);
-int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t errlen);
+/* 0 (*found false: no journal), or -errno (-EBADMSG: refused) with one message in m */
+int journal_load(int rootfd, struct journal *j, bool *found, struct msgs *m);
 int journal_store(int rootfd, const struct journal *j);
 void journal_origs_free(struct apply_orig *v, size_t n);
 void journal_origs_add(struct apply_orig **v, size_t *n, const char *key, const char *value);
@@ -72,5 +74,5 @@ void constraints_ports(int rootfd, const struct procsys *ps, struct apply_tx *tx
 /* rollback.c: restore the state a journal recorded (rollback, and apply's recovery) */
 int apply_fragment_ok(const struct journal *j, const struct apply_opts *ao, struct apply_tx *tx);
 int apply_undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool frag_touched);
-int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j, struct apply_tx *tx,
-		     bool dry_run);
+enum apply_outcome rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
+				    struct apply_tx *tx, bool dry_run);

@@ -187,6 +187,13 @@ int apply_set_live(const struct procsys *ps, const char *key, const char *value,
 	int r = procsys_write(ps, key, value), rr;
 
 	rr = procsys_read(ps, key, &seen);
+	/*
+	 * The read only checks the write: one that failed says nothing about
+	 * the value, so ask once more before calling the key not set (a restore
+	 * would otherwise report a value it did put back as lost).
+	 */
+	if (rr < 0 && rr != -ENOENT)
+		rr = procsys_read(ps, key, &seen);
 	if (r == 0 && rr < 0)
 		r = rr;
 	if (r == 0 && !value_equal(seen, value))
@@ -199,6 +206,28 @@ int apply_set_live(const struct procsys *ps, const char *key, const char *value,
 }
 
 /* ---- restore ------------------------------------------------------------ */
+
+/*
+ * Put the fragment back to data (NULL: absent). A replace whose rename
+ * happened but whose directory sync failed has put it back, if not yet
+ * durably: a warning, not a failure. Otherwise the failure is named in
+ * tx->unrestored. 0 or -errno.
+ */
+int apply_put_back(int rootfd, struct apply_tx *tx, const char *data, size_t len, unsigned mode)
+{
+	int r = apply_put_file(rootfd, tx->fragment, data, len, mode);
+
+	if (r < 0 && apply_file_holds(rootfd, tx->fragment, data, len, mode)) {
+		msgs_add(&tx->warnings, "%s: the previous %s is back, but syncing its directory failed "
+			 "(%s): a power cut may still undo that", tx->fragment,
+			 data ? "file" : "absence of the file", apply_file_error(r));
+		return 0;
+	}
+	if (r < 0)
+		msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
+			 data ? "file" : "absence of the file", apply_file_error(r));
+	return r;
+}
 
 /* A key that no longer exists holds nothing to put back: say so, it is not a failure. */
 void apply_note_gone(struct apply_tx *tx, const char *key)
@@ -238,19 +267,16 @@ int apply_undo(int rootfd, const struct procsys *ps, struct apply_tx *tx, bool f
 		}
 		if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: is %s, was %s (%s)", k->key, seen ? seen : "unreadable",
-				 k->before, r == -EIO ? "read back differs" : strerror(-r));
+				 k->before, r == -EIO && seen ? "read back differs" : strerror(-r));
 			ret = r;
 		}
 		free(seen);
 	}
 	/* a replace that failed before its rename left the old file: nothing to put back */
 	if (frag_touched && !apply_file_holds(rootfd, tx->fragment, tx->frag_old, tx->frag_old_len, tx->frag_old_mode)) {
-		int r = apply_put_file(rootfd, tx->fragment, tx->frag_old, tx->frag_old_len, tx->frag_old_mode);
-		if (r < 0) {
-			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
-				 tx->frag_old ? "file" : "absence of the file", apply_file_error(r));
+		int r = apply_put_back(rootfd, tx, tx->frag_old, tx->frag_old_len, tx->frag_old_mode);
+		if (r < 0)
 			ret = r;
-		}
 	}
 	return ret;
 }
@@ -293,8 +319,6 @@ int apply_take_lock(int rootfd, const struct apply_opts *ao, struct fileio_lock 
 			 TT_LOCK_PATH, strerror(-r));
 	else if (r < 0)
 		msgs_add(&tx->errors, "%s: %s", TT_LOCK_PATH, apply_file_error(r));
-	if (r < 0)
-		tx->outcome = APPLY_FAILED;
 	return r;
 }
 
@@ -356,47 +380,41 @@ int apply_fragment_ok(const struct journal *j, const struct apply_opts *ao, stru
 		 "`tcptune rollback --forget` sets it aside as %s", TT_JOURNAL_PATH, j->fragment, why,
 		 TT_JOURNAL_FORGOTTEN);
 	free(why);
-	tx->outcome = APPLY_INVALID;
 	return -EBADMSG;
 }
 
 /* Finish an interrupted apply or rollback before anything else (lock held). */
-static int recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
-		   struct apply_tx *tx)
+static enum apply_outcome recover(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+				  struct apply_tx *tx)
 {
 	struct apply_tx rtx = { .recovered = true };
+	enum apply_outcome oc = APPLY_OK;
+	struct msgs m = { 0 };
 	struct journal j;
-	char err[512];
 	bool found;
 	int r;
 
-	r = journal_load(rootfd, &j, &found, err, sizeof(err));
+	r = journal_load(rootfd, &j, &found, &m);
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s; if it is not needed for a rollback, `tcptune rollback "
-			 "--forget` sets it aside as %s", err, TT_JOURNAL_FORGOTTEN);
-		tx->outcome = r == -EBADMSG ? APPLY_INVALID : APPLY_FAILED;
-		return r;
+			 "--forget` sets it aside as %s", msgs_last(&m), TT_JOURNAL_FORGOTTEN);
+		msgs_free(&m);
+		return r == -EBADMSG ? APPLY_INVALID : APPLY_FAILED;
 	}
 	if (!found || !journal_interrupted(j.state)) {
 		journal_free(&j);
-		return 0;
-	}
-	r = apply_fragment_ok(&j, ao, tx);
-	if (r < 0) {
-		journal_free(&j);
-		return r;
+		return APPLY_OK;
 	}
 	/* another namespace's interrupted transaction: neither restore it here nor drop it */
-	r = journal_check_netns(&j, ao, "restore it", tx);
-	if (r < 0) {
+	if (apply_fragment_ok(&j, ao, tx) < 0 || journal_check_netns(&j, ao, "restore it", tx) < 0) {
 		journal_free(&j);
-		return r;
+		return APPLY_INVALID;
 	}
 	char *names = apply_join(j.profiles, j.n_profiles);
 	msgs_add(&tx->warnings, "the %s of %s by pid %lld did not finish: restoring the state "
 		 "before it first", j.state == APPLY_STATE_INCOMPLETE ? "apply" : "rollback", names, j.pid);
 	free(names);
-	r = rollback_restore(rootfd, ps, &j, &rtx, false);
+	r = rollback_restore(rootfd, ps, &j, &rtx, false) == APPLY_OK ? 0 : -1;
 	if (r == 0) {
 		j.state = APPLY_STATE_ROLLED_BACK;
 		r = journal_store(rootfd, &j);
@@ -411,7 +429,7 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 		msgs_add(&tx->errors, "could not finish restoring the interrupted transaction; "
 			 "nothing new was applied");
 		/* broken only when something is left half restored; the journal still says so */
-		tx->outcome = rtx.unrestored.n ? APPLY_BROKEN : APPLY_FAILED;
+		oc = rtx.unrestored.n ? APPLY_BROKEN : APPLY_FAILED;
 	}
 	for (size_t i = 0; i < rtx.notes.n; i++)
 		msgs_add(&tx->notes, "%s", rtx.notes.v[i]);
@@ -419,7 +437,7 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 	tx->changed = rtx.changed;
 	apply_tx_free(&rtx);
 	journal_free(&j);
-	return r;
+	return oc;
 }
 
 /*
@@ -430,10 +448,9 @@ static int recover(int rootfd, const struct procsys *ps, const struct apply_opts
 static void record_noop(int rootfd, struct apply_tx *tx, const struct apply_opts *ao)
 {
 	struct journal old, j;
-	char err[512];
 	bool found;
 
-	if (journal_load(rootfd, &old, &found, err, sizeof(err)) < 0 || !found)
+	if (journal_load(rootfd, &old, &found, NULL) < 0 || !found)
 		return;
 	if (old.state == APPLY_STATE_ROLLED_BACK && journal_same_netns(&old, ao)) {
 		journal_from_tx(&j, tx, ao);
@@ -451,12 +468,13 @@ static const char *why(int r)
 	return r == -EIO ? "read back differs" : strerror(-r);
 }
 
-int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
-	      const struct apply_opts *ao, struct apply_tx *ret)
+enum apply_outcome apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
+			     const struct apply_opts *ao, struct apply_tx *ret)
 {
 	struct fileio_lock lock = { -1 };
 	struct apply_tx pre = { 0 };
 	struct journal j = { 0 };
+	enum apply_outcome oc = APPLY_FAILED;
 	char *old_journal = NULL;
 	size_t old_journal_len = 0, n = 0;
 	unsigned old_journal_mode = 0644;
@@ -464,16 +482,15 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	int r;
 
 	*ret = (struct apply_tx){ 0 };
-	r = apply_take_lock(rootfd, ao, &lock, &pre);
-	if (r < 0)
+	if (apply_take_lock(rootfd, ao, &lock, &pre) < 0)
 		goto fail_pre;
 	apply_test_hook("lock", 0);
 	apply_remove_temps(rootfd, TT_JOURNAL_PATH);
 	apply_remove_temps(rootfd, ao->fragment);
-	r = recover(rootfd, ps, ao, &pre);
-	if (r < 0)
+	oc = recover(rootfd, ps, ao, &pre);
+	if (oc != APPLY_OK)
 		goto fail_pre;
-	r = apply_plan(rootfd, ps, p, ao, ret);
+	oc = apply_plan(rootfd, ps, p, ao, ret);
 	/* carry what recovery said into the result */
 	for (size_t i = 0; i < pre.warnings.n; i++)
 		msgs_add(&ret->warnings, "%s", pre.warnings.v[i]);
@@ -482,7 +499,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	ret->recovered = pre.recovered;
 	ret->changed = pre.changed;
 	apply_tx_free(&pre);
-	if (r < 0)
+	if (oc != APPLY_OK)
 		goto out;
 	if (!ret->frag_changes && ret->n_set == 0) {
 		record_noop(rootfd, ret, ao);
@@ -492,7 +509,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 	r = apply_read_file(rootfd, TT_JOURNAL_PATH, &old_journal, &old_journal_len, &old_journal_mode);
 	if (r < 0) {
 		msgs_add(&ret->errors, "%s: %s", TT_JOURNAL_PATH, apply_file_error(r));
-		ret->outcome = APPLY_FAILED;
+		oc = APPLY_FAILED;
 		goto out;
 	}
 	journal_from_tx(&j, ret, ao);
@@ -503,7 +520,7 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 			 ret->recovered ? "nothing new was applied (the interrupted transaction was "
 					  "restored first)" : "nothing was changed");
 		journal_put_back(rootfd, old_journal, old_journal_len, ret);
-		ret->outcome = APPLY_FAILED;
+		oc = APPLY_FAILED;
 		goto out;
 	}
 	apply_test_hook("journal", 0);
@@ -554,24 +571,21 @@ int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
 undo:
 	if (apply_undo(rootfd, ps, ret, frag_touched) < 0) {
 		/* the journal stays "incomplete": rollback will retry from it */
-		ret->outcome = APPLY_BROKEN;
+		oc = APPLY_BROKEN;
 	} else {
-		ret->outcome = APPLY_FAILED;
+		oc = APPLY_FAILED;
 		ret->changed = ret->recovered;
 		if (apply_put_file(rootfd, TT_JOURNAL_PATH, old_journal, old_journal_len, 0600) < 0)
 			msgs_add(&ret->warnings, "%s: could not put the previous journal back; it now "
 				 "records this failed apply, whose rollback changes nothing",
 				 TT_JOURNAL_PATH);
 	}
-	if (r >= 0)
-		r = -EIO;
 out:
 	free(j.keys);
 	free(old_journal);
 	fileio_unlock(&lock);
-	return r;
+	return oc;
 fail_pre:
-	ret->outcome = pre.outcome;
 	ret->recovered = pre.recovered;
 	ret->changed = pre.changed;
 	ret->fragment = xstrdup(ao->fragment);
@@ -581,6 +595,6 @@ fail_pre:
 	pre.errors = pre.unrestored = pre.warnings = (struct msgs){ 0 };
 	apply_tx_free(&pre);
 	fileio_unlock(&lock);
-	return r;
+	return oc;
 }
 

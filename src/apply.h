@@ -29,8 +29,9 @@ struct apply_key {
 	bool touched;              /* a write was attempted: restore it on failure */
 };
 
+/* What plan, apply, rollback and forget return: their one answer (the why is in tx->errors). */
 enum apply_outcome {
-	APPLY_OK,          /* done (or nothing to do) */
+	APPLY_OK = 0,      /* done (or nothing to do) */
 	APPLY_INVALID,     /* bad input (profile, journal, option): nothing touched */
 	APPLY_FAILED,      /* failed; everything is as before */
 	APPLY_BROKEN,      /* failed; `unrestored` says what is left */
@@ -72,7 +73,6 @@ struct apply_tx {
 	bool allow_uncatalogued;     /* a profile opted in to keys outside the network scope */
 	bool changed;                /* the system was changed (apply/rollback) */
 	bool recovered;              /* an interrupted transaction was completed first */
-	enum apply_outcome outcome;
 	struct msgs errors;          /* why it failed or was refused */
 	struct msgs unrestored;      /* APPLY_BROKEN: "KEY: is X, was Y (why)" */
 	struct msgs warnings;        /* boot overrides, interrupted transactions */
@@ -111,36 +111,38 @@ int apply_render_for(int rootfd, const struct profile *p, const struct procsys *
 
 /*
  * What apply would do, touching nothing: live values, targets, the
- * fragment's old and new bytes, boot overrides. 0, or -EINVAL with
- * tx->errors (a non-optional key the kernel lacks), or another -errno.
+ * fragment's old and new bytes, boot overrides. APPLY_OK; APPLY_INVALID
+ * (a non-optional key the kernel lacks, a value the kernel would refuse)
+ * or APPLY_FAILED (a read failed), with tx->errors saying why.
  */
-int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
-	       const struct apply_opts *ao, struct apply_tx *ret);
+enum apply_outcome apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
+			      const struct apply_opts *ao, struct apply_tx *ret);
 
 /*
  * The transaction (DESIGN.md "Apply"): lock, finish an interrupted one,
  * plan, journal, fragment, each live write read back; on failure restore
- * all in reverse. 0 with outcome APPLY_OK, or -errno with the outcome and
- * tx->errors / tx->unrestored saying why and what is left.
+ * all in reverse. The outcome; unless APPLY_OK, tx->errors and (APPLY_BROKEN)
+ * tx->unrestored say why and what is left, the errno text included.
  */
-int apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
-	      const struct apply_opts *ao, struct apply_tx *ret);
+enum apply_outcome apply_run(int rootfd, const struct procsys *ps, const struct profile *p,
+			     const struct apply_opts *ao, struct apply_tx *ret);
 
 /*
  * Undo the last apply from its journal (also completes an interrupted
  * one). dry_run: plan only, no lock, nothing written. Idempotent: an
- * apply already rolled back changes nothing. -ENOENT with APPLY_INVALID
- * when there is no journal.
+ * apply already rolled back changes nothing. The outcome, as apply_run():
+ * APPLY_INVALID when there is no journal or it cannot be used here,
+ * APPLY_REFUSED for hand edits without --force.
  */
-int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
-		   bool dry_run, struct apply_tx *ret);
+enum apply_outcome apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+				  bool dry_run, struct apply_tx *ret);
 
 /*
  * rollback --forget: set the journal aside (TT_JOURNAL_PATH ".forgotten"),
  * whatever its state or content, touching nothing else. The way out when
  * the journal cannot be used: its namespace is gone, or it is unreadable.
  */
-int apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx);
+enum apply_outcome apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx);
 
 void apply_tx_free(struct apply_tx *tx);
 
@@ -166,8 +168,8 @@ struct apply_last {
 	bool here;                 /* made in the network namespace we are in now */
 };
 
-/* 0 (state NONE when there is no journal), or -errno with a message in err. */
-int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen);
+/* 0 (state NONE when there is no journal), or -errno with one message in m (may be NULL). */
+int apply_last_read(int rootfd, struct apply_last *ret, struct msgs *m);
 void apply_last_free(struct apply_last *l);
 const char *apply_state_name(enum apply_state s);
 /*

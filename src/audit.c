@@ -217,8 +217,8 @@ static bool counts_against(const struct finding *f)
 	}
 }
 
-int audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
-	      struct audit *ret)
+void audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
+	       struct audit *ret)
 {
 	*ret = (struct audit){ .compliant = true, .child_netns = procsys_in_child_netns(ps) };
 	ret->f = xcalloc(p->n_rules, sizeof(*ret->f));
@@ -238,7 +238,6 @@ int audit_run(const struct profile *p, const struct procsys *ps, const struct bo
 		if (!f->compliant)
 			ret->compliant = false;
 	}
-	return 0;
 }
 
 static bool rule_named(const struct profile *p, const char *key)
@@ -328,12 +327,12 @@ int audit_stale(struct audit *a, int rootfd, const struct profile *p, const stru
 		const struct bootview *bv)
 {
 	struct apply_last last = { 0 };
-	char err[256], *when;
+	char *when;
 	struct finding *add;
 	size_t n = 0;
 	int r;
 
-	r = apply_last_read(rootfd, &last, err, sizeof(err));
+	r = apply_last_read(rootfd, &last, NULL);
 	if (r < 0 || a->stale_rules || !last.here ||
 	    (last.state != APPLY_STATE_COMPLETE && last.state != APPLY_STATE_ROLLED_BACK) ||
 	    !last.n_originals) {

@@ -44,8 +44,12 @@ struct audit {
 	size_t n_stale;
 };
 
-int audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
-	      struct audit *ret);
+/*
+ * One finding per rule of p. Nothing here fails: a key that cannot be read
+ * is a finding (unreadable, missing), not an error, so there is no return.
+ */
+void audit_run(const struct profile *p, const struct procsys *ps, const struct bootview *bv,
+	       struct audit *ret);
 /*
  * Keys an earlier apply in this network namespace set (the journal's
  * "originals") that no rule of p names: one more finding, not compliant,

@@ -546,7 +546,7 @@ const char *catalogue_suggest(const char *key)
 }
 
 static int check_int(const struct catentry *e, const char *tok, size_t i, size_t n,
-		     long long *ret, char *err, size_t errlen)
+		     long long *ret, struct msgs *m)
 {
 	long long v;
 	int r = parse_ll(tok, &v);
@@ -556,11 +556,11 @@ static int check_int(const struct catentry *e, const char *tok, size_t i, size_t
 		return 0;
 	}
 	if (n > 1)
-		(void)snprintf(err, errlen, "value %zu of %zu must be an integer in %lld..%lld, not %s",
-			       i + 1, n, e->min, e->max, tok);
+		msgs_add(m, "value %zu of %zu must be an integer in %lld..%lld, not %s",
+			 i + 1, n, e->min, e->max, tok);
 	else
-		(void)snprintf(err, errlen, "must be an integer in %lld..%lld, not %s",
-			       e->min, e->max, tok);
+		msgs_add(m, "must be an integer in %lld..%lld, not %s",
+			 e->min, e->max, tok);
 	return -EINVAL;
 }
 
@@ -582,24 +582,24 @@ static bool is_number(const char *s)
 }
 
 /* One word (or, for the congestion control lists, one or more words). */
-static int check_words(const char *value, bool list, char *err, size_t errlen)
+static int check_words(const char *value, bool list, struct msgs *m)
 {
 	char **tok;
 	size_t n = value_split(value, &tok);
 	int r = -EINVAL;
 
 	if (n == 0)
-		(void)snprintf(err, errlen, "expects a word, got nothing");
+		msgs_add(m, "expects a word, got nothing");
 	else if (is_number(tok[0]))
-		(void)snprintf(err, errlen, "expects a word, got a number%s", n > 1 ? " list" : "");
+		msgs_add(m, "expects a word, got a number%s", n > 1 ? " list" : "");
 	else if (n > 1 && !list)
-		(void)snprintf(err, errlen, "expects one word, got %zu", n);
+		msgs_add(m, "expects one word, got %zu", n);
 	else
 		r = 0;
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (is_number(tok[i]) || !word_valid(tok[i])) {
-			(void)snprintf(err, errlen, "expects %s of [a-z0-9_-], not \"%s\"",
-				       list ? "words" : "a word", tok[i]);
+			msgs_add(m, "expects %s of [a-z0-9_-], not \"%s\"",
+				 list ? "words" : "a word", tok[i]);
 			r = -EINVAL;
 		}
 	strv_free(tok, n);
@@ -626,7 +626,7 @@ static int port_at(const char **p, long long *ret)
  * ip_local_reserved_ports, as proc_do_large_bitmap() takes it: ports and
  * ranges "a-b" (a <= b) joined by commas, no spaces; empty is the empty set.
  */
-static int check_port_list(const char *value, char *err, size_t errlen)
+static int check_port_list(const char *value, struct msgs *m)
 {
 	const char *p = value;
 
@@ -648,9 +648,8 @@ static int check_port_list(const char *value, char *err, size_t errlen)
 	}
 	return 0;
 bad:
-	(void)snprintf(err, errlen,
-		       "expects ports 0..65535 or ranges a-b joined by commas without spaces, not \"%s\"",
-		       value);
+	msgs_add(m, "expects ports 0..65535 or ranges a-b joined by commas without spaces, not \"%s\"",
+		 value);
 	return -EINVAL;
 }
 
@@ -710,7 +709,7 @@ char *catalogue_canonical(const struct catentry *e, const char *value)
  * "9000 100 50" but autotuning then clamps between nonsense, so refuse it.
  */
 static int check_order(const struct catentry *e, const long long *v, size_t n,
-		       char *err, size_t errlen)
+		       struct msgs *m)
 {
 	static const char *const names3[] = { "min", "default", "max" };
 	static const char *const names_mem[] = { "low", "pressure", "high" };
@@ -718,7 +717,7 @@ static int check_order(const struct catentry *e, const long long *v, size_t n,
 
 	if (strcmp(e->key, "net.ipv4.ip_local_port_range") == 0) {
 		if (v[0] > v[1]) {
-			(void)snprintf(err, errlen, "low port %lld is above high port %lld", v[0], v[1]);
+			msgs_add(m, "low port %lld is above high port %lld", v[0], v[1]);
 			return -EINVAL;
 		}
 		return 0;
@@ -727,8 +726,8 @@ static int check_order(const struct catentry *e, const long long *v, size_t n,
 		return 0;
 	for (size_t i = 0; i + 1 < n; i++)
 		if (v[i] > v[i + 1]) {
-			(void)snprintf(err, errlen, "%s %lld is above %s %lld (needs %s <= %s <= %s)",
-				       names[i], v[i], names[i + 1], v[i + 1],
+			msgs_add(m, "%s %lld is above %s %lld (needs %s <= %s <= %s)",
+				 names[i], v[i], names[i + 1], v[i + 1],
 				       names[0], names[1], names[2]);
 			return -EINVAL;
 		}
@@ -738,11 +737,11 @@ static int check_order(const struct catentry *e, const long long *v, size_t n,
 /* include/net/tcp.h TFO_*: client, server, client no cookie, server no cookie, all listeners. */
 #define TFO_KNOWN_BITS 0x607LL
 
-static int check_bits(const struct catentry *e, long long v, char *err, size_t errlen)
+static int check_bits(const struct catentry *e, long long v, struct msgs *m)
 {
 	if (strcmp(e->key, "net.ipv4.tcp_fastopen") == 0 && (v & ~TFO_KNOWN_BITS)) {
-		(void)snprintf(err, errlen, "has unknown bits 0x%llx (known: 0x1 0x2 0x4 0x200 0x400)",
-			       v & ~TFO_KNOWN_BITS);
+		msgs_add(m, "has unknown bits 0x%llx (known: 0x1 0x2 0x4 0x200 0x400)",
+			 v & ~TFO_KNOWN_BITS);
 		return -EINVAL;
 	}
 	return 0;
@@ -754,7 +753,7 @@ static bool is_word_list(const struct catentry *e)
 	       strcmp(e->key, "net.ipv4.tcp_available_congestion_control") == 0;
 }
 
-int catalogue_check(const struct catentry *e, const char *value, char *err, size_t errlen)
+int catalogue_check(const struct catentry *e, const char *value, struct msgs *m)
 {
 	long long v[8];
 	char **tok;
@@ -762,13 +761,13 @@ int catalogue_check(const struct catentry *e, const char *value, char *err, size
 	int r = 0;
 
 	if (!e || !value) {
-		(void)snprintf(err, errlen, "no value");
+		msgs_add(m, "no value");
 		return -EINVAL;
 	}
 	if (strcmp(e->key, "net.ipv4.ip_local_reserved_ports") == 0)
-		return check_port_list(value, err, errlen);
+		return check_port_list(value, m);
 	if (e->type == CAT_STR)
-		return check_words(value, is_word_list(e), err, errlen);
+		return check_words(value, is_word_list(e), m);
 
 	want = e->type == CAT_VEC ? e->arity : 1;
 	n = value_split(value, &tok);
@@ -779,24 +778,24 @@ int catalogue_check(const struct catentry *e, const char *value, char *err, size
 			if (!is_number(tok[i]))
 				word = tok[i];
 		if (word && want > 1)
-			(void)snprintf(err, errlen, "needs %zu integers, got \"%s\"", want, word);
+			msgs_add(m, "needs %zu integers, got \"%s\"", want, word);
 		else if (want == 1)
-			(void)snprintf(err, errlen, "needs one integer in %lld..%lld, got %zu values",
-				       e->min, e->max, n);
+			msgs_add(m, "needs one integer in %lld..%lld, got %zu values",
+				 e->min, e->max, n);
 		else
-			(void)snprintf(err, errlen, "needs %zu integers, got %zu", want, n);
+			msgs_add(m, "needs %zu integers, got %zu", want, n);
 		r = -EINVAL;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = check_int(e, tok[i], i, n, &v[i], err, errlen);
+		r = check_int(e, tok[i], i, n, &v[i], m);
 		if (r == 0)
-			r = check_bits(e, v[i], err, errlen);
+			r = check_bits(e, v[i], m);
 		if (r < 0)
 			goto out;
 	}
 	if (e->type == CAT_VEC)
-		r = check_order(e, v, n, err, errlen);
+		r = check_order(e, v, n, m);
 out:
 	strv_free(tok, n);
 	return r;

@@ -66,4 +66,6 @@ const char *catalogue_removed(const char *key);
  * NULL for any other key or a value that does not parse. Caller frees.
  */
 char *catalogue_canonical(const struct catentry *e, const char *value);
-int catalogue_check(const struct catentry *e, const char *value, char *err, size_t errlen);
+/* Is value one the kernel takes for e? 0, or -EINVAL with why in m (may be NULL). */
+struct msgs;
+int catalogue_check(const struct catentry *e, const char *value, struct msgs *m);

@@ -402,7 +402,7 @@ static bool want_counters(const struct census_query *cq)
  * inuse (v4 + v6) counts hashed full sockets, tw counts timewait
  * mini-sockets including orphaned FIN_WAIT2 ones (timer 3 in the dump).
  */
-static int census_counters(int rootfd, struct cstate *s, char *err, size_t errlen)
+static int census_counters(int rootfd, struct cstate *s, struct msgs *m)
 {
 	struct sockets_query q = s->cq->q;
 	struct census *c = s->c;
@@ -414,7 +414,7 @@ static int census_counters(int rootfd, struct cstate *s, char *err, size_t errle
 		return 1;
 	q.states = TCPS_ALL & ~((1u << TCPS_ESTABLISHED) | (1u << TCPS_TIME_WAIT));
 	q.source = SRC_NETLINK;
-	r = sockets_walk(rootfd, &q, census_visit, s, &c->source, err, errlen);
+	r = sockets_walk(rootfd, &q, census_visit, s, &c->source, m);
 	if (r < 0)
 		return r;
 	est = ss.inuse4 + (ss.inuse6 > 0 ? ss.inuse6 : 0) - (long long)s->full;
@@ -446,15 +446,16 @@ static uint8_t *listening_ports(int rootfd, const struct sockets_query *q)
 	lq.states = 1u << TCPS_LISTEN;
 	lq.info = false;
 	lq.record = NULL;
-	if (sockets_walk(rootfd, &lq, listen_visit, bits, &used, NULL, 0) < 0) {
+	if (sockets_walk(rootfd, &lq, listen_visit, bits, &used, NULL) < 0) {
 		free(bits);
 		return NULL;
 	}
 	return bits;
 }
 
-int census_run(int rootfd, const struct census_query *cq, struct census *ret, char *err, size_t errlen)
+int census_run(int rootfd, const struct census_query *cq, struct census *ret, struct msgs *m)
 {
+	struct msgs cm = { 0 };
 	struct cstate s;
 	int r = 1;
 
@@ -466,20 +467,24 @@ int census_run(int rootfd, const struct census_query *cq, struct census *ret, ch
 	if (cq->remotes)
 		s.listening = listening_ports(rootfd, &cq->q);
 	if (want_counters(cq)) {
-		r = census_counters(rootfd, &s, err, errlen);
+		r = census_counters(rootfd, &s, &cm);
 		/* netlink refused: the fallback below reads /proc/net/tcp */
 		if (r < 0 && cq->q.source == SRC_AUTO) {
 			memset(ret, 0, sizeof(*ret));
 			s.full = s.fw2_tw = 0;
 			r = 1;
+		} else if (r < 0) {
+			for (size_t i = 0; i < cm.n; i++)
+				msgs_add(m, "%s", cm.v[i]);
 		}
+		msgs_free(&cm);
 	}
 	if (r == 1)
-		r = sockets_walk(rootfd, &cq->q, census_visit, &s, &ret->source, err, errlen);
+		r = sockets_walk(rootfd, &cq->q, census_visit, &s, &ret->source, m);
 	if (r == 0 && cq->owners) {
 		r = build_owners(rootfd, &s);
-		if (r < 0 && err && errlen)
-			(void)snprintf(err, errlen, "/proc: %s", strerror(-r));
+		if (r < 0)
+			msgs_add(m, "/proc: %s", strerror(-r));
 	}
 	/* with pairs, build_owners has handed the remotes over */
 	if (r == 0 && cq->remotes && !(cq->pairs && cq->owners))

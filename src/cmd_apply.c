@@ -70,19 +70,20 @@ static void tx_strings(struct report *out, const char *name, const struct msgs *
 }
 
 /* The document's fields in DESIGN's order, and the table where the text view has one. */
-static void tx_report(struct report *out, const struct apply_tx *tx, enum mode mode, bool shown)
+static void tx_report(struct report *out, const struct apply_tx *tx, enum apply_outcome oc,
+		      enum mode mode, bool shown)
 {
 	/*
 	 * A failed apply or rollback that restored everything changed nothing:
 	 * say so, and list what it tried under "planned", not under "keys".
 	 */
-	bool undone = mode != MODE_PLAN && tx->outcome != APPLY_OK;
+	bool undone = mode != MODE_PLAN && oc != APPLY_OK;
 
 	report_bool(out, "changed", NULL, mode == MODE_PLAN ? pending(tx) : tx->changed);
 	report_strv(out, "profiles", tx->profiles, tx->n_profiles);
 	report_str(out, "fragment", NULL, tx->fragment);
 	report_bool(out, "fragment_changed", NULL,
-		    tx->frag_changes && (!undone || tx->outcome == APPLY_BROKEN));
+		    tx->frag_changes && (!undone || oc == APPLY_BROKEN));
 	if (undone) {
 		report_array_begin(out, "keys");
 		report_array_end(out);
@@ -102,9 +103,9 @@ static void tx_report(struct report *out, const struct apply_tx *tx, enum mode m
 	}
 	report_array_end(out);
 	report_bool(out, "recovered", NULL, tx->recovered);
-	if (tx->outcome != APPLY_OK) {
+	if (oc != APPLY_OK) {
 		tx_strings(out, "errors", &tx->errors);
-		report_bool(out, "restored", NULL, tx->outcome != APPLY_BROKEN);
+		report_bool(out, "restored", NULL, oc != APPLY_BROKEN);
 		tx_strings(out, "unrestored", &tx->unrestored);
 	}
 	if (mode == MODE_ROLLBACK || tx->edits.n)
@@ -228,9 +229,9 @@ static void tx_summary(const struct opts *o, const struct apply_tx *tx, enum mod
 	free(names);
 }
 
-static int outcome_exit(const struct apply_tx *tx)
+static int outcome_exit(enum apply_outcome oc)
 {
-	switch (tx->outcome) {
+	switch (oc) {
 	case APPLY_OK:
 		return EXIT_OK;
 	case APPLY_INVALID:
@@ -257,9 +258,10 @@ static void complete_msgs(const struct opts *o, struct msgs *m)
 }
 
 /* Print the result in the chosen format and map it to the exit status. */
-static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, bool dry_run)
+static int report(const struct opts *o, struct apply_tx *tx, enum apply_outcome oc, enum mode mode,
+		  bool dry_run)
 {
-	int code = outcome_exit(tx);
+	int code = outcome_exit(oc);
 
 	complete_msgs(o, &tx->errors);
 	complete_msgs(o, &tx->warnings);
@@ -268,11 +270,11 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 	if (code == EXIT_OK && dry_run && (pending(tx) || tx->conflicts.n || tx->edits.n))
 		code = EXIT_FINDINGS;
 	/* -q: a change that was made is success, and success prints nothing */
-	bool shown = tx->outcome == APPLY_OK && mode != MODE_FORGET &&
+	bool shown = oc == APPLY_OK && mode != MODE_FORGET &&
 		     !(mode == MODE_ROLLBACK && !pending(tx) && !tx->changed) &&
 		     !(o->quiet && mode != MODE_PLAN && !dry_run);
 
-	tx_report(o->out, tx, dry_run ? MODE_PLAN : mode, shown);
+	tx_report(o->out, tx, oc, dry_run ? MODE_PLAN : mode, shown);
 	if (shown)
 		tx_summary(o, tx, mode, dry_run);
 	say_conflicts(o, tx);
@@ -293,13 +295,13 @@ static int report(const struct opts *o, struct apply_tx *tx, enum mode mode, boo
 		tt_error(o, "not restored: %s", e);
 		free(e);
 	}
-	if (tx->outcome == APPLY_FAILED && mode != MODE_PLAN && tx->recovered && tx->changed)
+	if (oc == APPLY_FAILED && mode != MODE_PLAN && tx->recovered && tx->changed)
 		tt_error(o, "apply failed; the interrupted transaction was restored first, and nothing "
 			 "new was applied");
-	else if (tx->outcome == APPLY_FAILED && mode != MODE_PLAN)
+	else if (oc == APPLY_FAILED && mode != MODE_PLAN)
 		tt_error(o, "%s failed; every key and the fragment are as they were before",
 			 mode == MODE_FORGET ? "rollback --forget" : mode == MODE_ROLLBACK ? "rollback" : "apply");
-	else if (tx->outcome == APPLY_BROKEN)
+	else if (oc == APPLY_BROKEN)
 		tt_error(o, "%s failed and could not restore everything (above); `tcptune rollback` "
 			 "retries from %s", mode == MODE_ROLLBACK ? "rollback" : "apply", TT_JOURNAL_PATH);
 	return code;
@@ -373,6 +375,7 @@ static int run_apply(const struct opts *o, int argc, char **argv, enum mode mode
 	struct apply_opts ao = { .fragment = o->fragment, .netns = o->netns };
 	struct apply_tx tx = { 0 };
 	struct profile p = { 0 };
+	enum apply_outcome oc;
 	struct ctx c;
 	bool dry_run;
 	int first, r;
@@ -397,20 +400,19 @@ static int run_apply(const struct opts *o, int argc, char **argv, enum mode mode
 		goto out;
 	if (dry_run) {
 		struct apply_last last;
-		char err[512];
 
-		if (apply_last_read(c.rootfd, &last, err, sizeof(err)) == 0) {
+		if (apply_last_read(c.rootfd, &last, NULL) == 0) {
 			char *advice = apply_last_advice(&last);
 			if (advice)
 				tt_warn(o, "%s", advice);
 			free(advice);
 			apply_last_free(&last);
 		}
-		(void)apply_plan(c.rootfd, &c.ps, &p, &ao, &tx);
+		oc = apply_plan(c.rootfd, &c.ps, &p, &ao, &tx);
 	} else {
-		(void)apply_run(c.rootfd, &c.ps, &p, &ao, &tx);
+		oc = apply_run(c.rootfd, &c.ps, &p, &ao, &tx);
 	}
-	r = report(o, &tx, mode, dry_run);
+	r = report(o, &tx, oc, mode, dry_run);
 out:
 	apply_tx_free(&tx);
 	profile_free(&p);
@@ -450,13 +452,10 @@ int cmd_rollback(const struct opts *o, int argc, char **argv)
 	r = ctx_open(o, &c);
 	if (r != EXIT_OK)
 		return r;
-	if (forget) {
-		(void)apply_forget(c.rootfd, &ao, &tx);
-		r = report(o, &tx, MODE_FORGET, false);
-	} else {
-		(void)apply_rollback(c.rootfd, &c.ps, &ao, dry_run, &tx);
-		r = report(o, &tx, MODE_ROLLBACK, dry_run);
-	}
+	if (forget)
+		r = report(o, &tx, apply_forget(c.rootfd, &ao, &tx), MODE_FORGET, false);
+	else
+		r = report(o, &tx, apply_rollback(c.rootfd, &c.ps, &ao, dry_run, &tx), MODE_ROLLBACK, dry_run);
 	apply_tx_free(&tx);
 	ctx_close(&c);
 	return r;

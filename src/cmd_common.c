@@ -186,16 +186,17 @@ int ctx_recorded_profiles(const struct opts *o, struct ctx *c, char ***ret, size
 			   char **ret_why)
 {
 	struct apply_last last = { 0 };
-	char err[512];
+	struct msgs m = { 0 };
 	char *advice;
 	int r;
 
 	*ret = NULL;
 	*ret_n = 0;
 	*ret_why = NULL;
-	r = apply_last_read(c->rootfd, &last, err, sizeof(err));
+	r = apply_last_read(c->rootfd, &last, &m);
 	if (r < 0) {
-		*ret_why = xstrdup(err);
+		*ret_why = xstrdup(msgs_last(&m));
+		msgs_free(&m);
 		return r == -EIO ? r : 0;
 	}
 	/* the way back from a half-done apply: -q (the boot audit unit) must not hide it */

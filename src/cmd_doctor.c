@@ -30,7 +30,7 @@ static int gather(const struct opts *o, const struct ctx *cx, enum sockets_sourc
 		  struct sample *ret_first, struct sample *ret_last)
 {
 	struct sockets_query q;
-	char err[512] = "";
+	struct msgs m = { 0 };
 	struct timespec ts;
 	int r;
 
@@ -42,21 +42,22 @@ static int gather(const struct opts *o, const struct ctx *cx, enum sockets_sourc
 		tt_error(o, "doctor: TCPTUNE_SOCKETS_SOURCE wants auto, netlink or proc");
 		return EXIT_USAGE;
 	}
-	r = sample_take(cx->rootfd, &q, interval > 0 ? ret_first : ret_last, err, sizeof(err));
+	r = sample_take(cx->rootfd, &q, interval > 0 ? ret_first : ret_last, &m);
 	if (r == 0 && interval > 0) {
 		ts.tv_sec = (time_t)interval;
 		ts.tv_nsec = (long)((interval - (double)ts.tv_sec) * 1e9);
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
-		r = sample_take(cx->rootfd, &q, ret_last, err, sizeof(err));
+		r = sample_take(cx->rootfd, &q, ret_last, &m);
 		if (r < 0)
 			sample_free(ret_first);
 	}
 	if (r < 0) {
-		char *esc = output_escape(err);
+		char *esc = output_escape(msgs_last(&m));
 
 		tt_error(o, "doctor: %s", esc);
 		free(esc);
+		msgs_free(&m);
 		return q.replay || strcmp(o->root, "/") ? EXIT_USAGE : EXIT_RESTORED;
 	}
 	return EXIT_OK;
@@ -100,15 +101,9 @@ static int audit_profiles(const struct opts *o, struct ctx *cx, char **names, si
 		return EXIT_USAGE;
 	}
 	tt_print_msgs(o, &bv.warnings, true);
-	r = audit_run(p, &cx->ps, &bv, a);
-	if (r == 0)
-		(void)audit_stale(a, cx->rootfd, p, &cx->ps, &bv);
+	audit_run(p, &cx->ps, &bv, a);
+	(void)audit_stale(a, cx->rootfd, p, &cx->ps, &bv);
 	sysctld_free(&bv);
-	if (r < 0) {
-		profile_free(p);
-		tt_error(o, "doctor: audit: %s", strerror(-r));
-		return EXIT_RESTORED;
-	}
 	{
 		/* each finding's fix as a full command, boot conflicts named (as audit prints them) */
 		char *frag = remedy_fragment(o, cx->rootfd);

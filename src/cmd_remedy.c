@@ -30,12 +30,11 @@ char *remedy_comment_out(const struct opts *o, const char *file, unsigned line)
 char *remedy_fragment(const struct opts *o, int rootfd)
 {
 	struct apply_last last = { 0 };
-	char err[256];
 	char *ret = NULL;
 
 	if (strcmp(o->fragment, TT_FRAGMENT_DEFAULT))
 		return xstrdup(o->fragment);
-	if (apply_last_read(rootfd, &last, err, sizeof(err)) == 0 &&
+	if (apply_last_read(rootfd, &last, NULL) == 0 &&
 	    last.state == APPLY_STATE_COMPLETE && last.fragment)
 		ret = xstrdup(last.fragment);
 	apply_last_free(&last);

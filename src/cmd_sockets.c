@@ -757,7 +757,7 @@ static int run_census(const struct opts *o, const struct ctx *cx, const struct s
 		      const struct tcpenv *e, uint32_t states, bool owners, struct census *ret)
 {
 	struct census_query cq;
-	char err[512] = "";
+	struct msgs m = { 0 };
 	int r;
 
 	memset(&cq, 0, sizeof(cq));
@@ -775,12 +775,13 @@ static int run_census(const struct opts *o, const struct ctx *cx, const struct s
 		tt_error(o, "sockets: TCPTUNE_SOCKETS_SOURCE wants auto, netlink or proc");
 		return EXIT_USAGE;
 	}
-	r = census_run(cx->rootfd, &cq, ret, err, sizeof(err));
+	r = census_run(cx->rootfd, &cq, ret, &m);
 	if (r < 0) {
-		char *esc = output_escape(err);
+		char *esc = output_escape(msgs_last(&m));
 
 		tt_error(o, "sockets: %s", esc);
 		free(esc);
+		msgs_free(&m);
 		return cq.q.replay || strcmp(o->root, "/") ? EXIT_USAGE : EXIT_RESTORED;
 	}
 	if (o->verbose && ret->from_counters)
@@ -836,7 +837,7 @@ static void doctor_line(const struct opts *o, const struct ctx *cx, const struct
 	struct sockets_query q;
 	struct sample last;
 	struct doctor d;
-	char err[512], *line, *esc;
+	char *line, *esc;
 	size_t more;
 
 	if (c->total > NOTE_LOOK_MAX || !doctor_note_worth(c->states, c->total, e))
@@ -844,7 +845,7 @@ static void doctor_line(const struct opts *o, const struct ctx *cx, const struct
 	memset(&q, 0, sizeof(q));
 	q.family = AF_UNSPEC;
 	q.source = so->source;
-	if (sockets_query_env(&q, o->root) < 0 || sample_take(cx->rootfd, &q, &last, err, sizeof(err)) < 0)
+	if (sockets_query_env(&q, o->root) < 0 || sample_take(cx->rootfd, &q, &last, NULL) < 0)
 		return;
 	doctor_run(NULL, &last, e, NULL, &d);
 	f = doctor_note_pick(&d, &more);

@@ -302,7 +302,7 @@ static char *journal_dump(const struct journal *j)
 	return out;
 }
 
-static int journal_parse(const char *text, size_t len, struct journal *j, char *err, size_t errlen)
+static int journal_parse(const char *text, size_t len, struct journal *j, struct msgs *m)
 {
 	json_error_t je;
 	json_t *o = json_loadb(text, len, JSON_ALLOW_NUL, &je), *v, *keys, *pr;
@@ -312,20 +312,20 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 
 	*j = (struct journal){ 0 };
 	if (!o) {
-		(void)snprintf(err, errlen, "line %d: %s", je.line, je.text);
+		msgs_add(m, "line %d: %s", je.line, je.text);
 		return -EINVAL;
 	}
 	v = json_object_get(o, "format");
 	format = json_is_integer(v) ? json_integer_value(v) : 0;
 	if (format < 1 || format > JOURNAL_FORMAT) {
-		(void)snprintf(err, errlen, "unknown journal format (this tcptune reads formats 1 to %d)",
-			       JOURNAL_FORMAT);
+		msgs_add(m, "unknown journal format (this tcptune reads formats 1 to %d)",
+			 JOURNAL_FORMAT);
 		goto out;
 	}
 	/* what rollback and recovery would act on: keys a profile could set, sane values */
 	char *why = journal_check_json(o);
 	if (why) {
-		(void)snprintf(err, errlen, "%s", why);
+		msgs_add(m, "%s", why);
 		free(why);
 		r = -EBADMSG;	/* refused, not unreadable: apply says exit 2 too */
 		goto out;
@@ -336,7 +336,7 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		if (strcmp(state, state_names[i]) == 0)
 			j->state = (enum apply_state)i;
 	if (j->state == APPLY_STATE_NONE) {
-		(void)snprintf(err, errlen, "no valid \"state\"");
+		msgs_add(m, "no valid \"state\"");
 		goto out;
 	}
 	j->pid = json_integer_value(json_object_get(o, "pid"));
@@ -345,14 +345,14 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		char *s;
 
 		if (jtext_get(json_array_get(pr, i), &s) < 0 || !s) {
-			(void)snprintf(err, errlen, "bad entry %zu in \"profiles\"", i + 1);
+			msgs_add(m, "bad entry %zu in \"profiles\"", i + 1);
 			goto out;
 		}
 		j->profiles = xreallocarray(j->profiles, j->n_profiles + 1, sizeof(char *));
 		j->profiles[j->n_profiles++] = s;
 	}
 	if (jtext_get(json_object_get(o, "netns"), &j->netns) < 0) {
-		(void)snprintf(err, errlen, "bad \"netns\"");
+		msgs_add(m, "bad \"netns\"");
 		goto out;
 	}
 	if (json_is_integer(json_object_get(o, "netns_dev")) &&
@@ -373,7 +373,7 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		if (jtext_get(json_object_get(f, "path"), &pv->path) < 0 || !pv->path ||
 		    pv->path[0] != '/' || !sha || strlen(sha) != 64 || !role) {
 			free(pv->path);
-			(void)snprintf(err, errlen, "bad entry %zu in \"sources\"", i + 1);
+			msgs_add(m, "bad entry %zu in \"sources\"", i + 1);
 			goto out;
 		}
 		memcpy(pv->sha256, sha, 65);
@@ -382,22 +382,22 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 	}
 	if (jtext_get(json_object_get(o, "fragment"), &j->fragment) < 0 || !j->fragment ||
 	    j->fragment[0] != '/') {
-		(void)snprintf(err, errlen, "no absolute \"fragment\" path");
+		msgs_add(m, "no absolute \"fragment\" path");
 		goto out;
 	}
 	if (get_bytes(o, "fragment_before", &j->frag_before, &j->frag_before_len) < 0) {
-		(void)snprintf(err, errlen, "bad \"fragment_before\"");
+		msgs_add(m, "bad \"fragment_before\"");
 		goto out;
 	}
 	j->frag_before_mode = (unsigned)json_integer_value(json_object_get(o, "fragment_before_mode")) & 07777;
 	j->has_after = json_object_get(o, "fragment_after_b64") != NULL;
 	if (get_bytes(o, "fragment_after", &j->frag_after, &j->frag_after_len) < 0) {
-		(void)snprintf(err, errlen, "bad \"fragment_after\"");
+		msgs_add(m, "bad \"fragment_after\"");
 		goto out;
 	}
 	keys = json_object_get(o, "keys");
 	if (!json_is_array(keys)) {
-		(void)snprintf(err, errlen, "no \"keys\" list");
+		msgs_add(m, "no \"keys\" list");
 		goto out;
 	}
 	j->keys = xcalloc(json_array_size(keys) + 1, sizeof(*j->keys));
@@ -408,7 +408,7 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		const char *after = json_string_value(json_object_get(k, "after"));
 
 		if (!key || !key_valid(key) || !before || !after) {
-			(void)snprintf(err, errlen, "bad entry %zu in \"keys\"", i + 1);
+			msgs_add(m, "bad entry %zu in \"keys\"", i + 1);
 			goto out;
 		}
 		j->keys[j->n_keys++] = (struct jkey){ xstrdup(key), value_normalize(before),
@@ -422,7 +422,7 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		char *nv;
 
 		if (!key || !key_valid(key) || !value) {
-			(void)snprintf(err, errlen, "bad entry %zu in \"originals\"", i + 1);
+			msgs_add(m, "bad entry %zu in \"originals\"", i + 1);
 			goto out;
 		}
 		nv = value_normalize(value);
@@ -441,9 +441,10 @@ out:
 }
 
 /* 0 with *found false when there is no journal. */
-int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t errlen)
+int journal_load(int rootfd, struct journal *j, bool *found, struct msgs *m)
 {
-	char *text, sub[256];
+	struct msgs sub = { 0 };
+	char *text;
 	size_t len;
 	int r;
 
@@ -451,7 +452,7 @@ int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t e
 	*j = (struct journal){ 0 };
 	r = apply_read_file(rootfd, TT_JOURNAL_PATH, &text, &len, NULL);
 	if (r < 0) {
-		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, apply_file_error(r));
+		msgs_add(m, "%s: %s", TT_JOURNAL_PATH, apply_file_error(r));
 		/* -EIO alone means the storage failed: -EBADMSG below is a refused journal */
 		return errno_is_io(r) ? -EIO : r;
 	}
@@ -459,15 +460,16 @@ int journal_load(int rootfd, struct journal *j, bool *found, char *err, size_t e
 		return 0;
 	char *why = journal_check_file(rootfd, TT_JOURNAL_PATH);
 	if (why) {
-		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, why);
+		msgs_add(m, "%s: %s", TT_JOURNAL_PATH, why);
 		free(why);
 		free(text);
 		return -EBADMSG;
 	}
-	r = journal_parse(text, len, j, sub, sizeof(sub));
+	r = journal_parse(text, len, j, &sub);
 	free(text);
 	if (r < 0) {
-		(void)snprintf(err, errlen, "%s: %s", TT_JOURNAL_PATH, sub);
+		msgs_add(m, "%s: %s", TT_JOURNAL_PATH, msgs_last(&sub));
+		msgs_free(&sub);
 		return r;
 	}
 	*found = true;
@@ -487,14 +489,14 @@ int journal_store(int rootfd, const struct journal *j)
 	return r;
 }
 
-int apply_last_read(int rootfd, struct apply_last *ret, char *err, size_t errlen)
+int apply_last_read(int rootfd, struct apply_last *ret, struct msgs *m)
 {
 	struct journal j;
 	bool found;
 	int r;
 
 	*ret = (struct apply_last){ .state = APPLY_STATE_NONE };
-	r = journal_load(rootfd, &j, &found, err, errlen);
+	r = journal_load(rootfd, &j, &found, m);
 	if (r < 0 || !found)
 		return r;
 	ret->state = j.state;
@@ -593,7 +595,6 @@ int journal_check_netns(const struct journal *j, const struct apply_opts *ao, co
 	free(then);
 	free(now);
 	free(names);
-	tx->outcome = APPLY_INVALID;
 	return -EXDEV;
 }
 

@@ -205,32 +205,35 @@ char *journal_check_file(int rootfd, const char *path)
 	return why;
 }
 
-int journal_open_source(const char *path, char *why, size_t whylen)
+int journal_open_source(const char *path, struct msgs *m)
 {
 	struct stat st;
 	char *refusal;
 	int fd;
 
-	why[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0) {
 		int r = -errno;
 
-		(void)snprintf(why, whylen, "%s", r == -ELOOP ? "a symbolic link" : strerror(-r));
+		msgs_add(m, "%s", r == -ELOOP ? "a symbolic link" : strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		(void)snprintf(why, whylen, "not a regular file");
+		msgs_add(m, "not a regular file");
 		(void)close(fd);
 		return -EPERM;
 	}
 	if (geteuid() == 0) {
-		refusal = profile_perms_refusal(path, &st);
+		int r = profile_perms_refusal(path, &st, &refusal);
+
 		if (refusal) {
-			(void)snprintf(why, whylen, "refused as root: %s", refusal);
+			if (r < 0)
+				msgs_add(m, "%s", refusal);
+			else
+				msgs_add(m, "refused as root: %s", refusal);
 			free(refusal);
 			(void)close(fd);
-			return -EPERM;
+			return r < 0 ? r : -EPERM;
 		}
 	}
 	return fd;

@@ -55,6 +55,7 @@ char *journal_check_file(int rootfd, const char *path);
  * it: never through a symlink, only a regular file, and as root only one
  * that profiles may be loaded from (profile_perms_refusal(): owned by root,
  * not writable by others, no directory others can write above it). The fd,
- * or -errno with the reason in why (-EPERM: refused).
+ * or -errno with the reason in m (-EPERM: refused).
  */
-int journal_open_source(const char *path, char *why, size_t whylen);
+struct msgs;
+int journal_open_source(const char *path, struct msgs *m);

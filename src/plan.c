@@ -128,16 +128,17 @@ static bool named(const struct apply_tx *tx, const char *key)
 static int plan_stale(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
 		      struct apply_tx *tx)
 {
+	struct msgs m = { 0 };
 	struct journal j;
-	char err[512];
 	bool found;
-	int r = journal_load(rootfd, &j, &found, err, sizeof(err));
+	int r = journal_load(rootfd, &j, &found, &m);
 
 	/* a journal that cannot be read now (EIO) would drop the stale keys and the originals */
-	if (r < 0 && r != -EINVAL) {
-		msgs_add(&tx->errors, "%s", err);
+	if (r < 0 && r != -EINVAL)
+		msgs_add(&tx->errors, "%s", msgs_last(&m));
+	msgs_free(&m);
+	if (r < 0 && r != -EINVAL)
 		return r;
-	}
 	if (r == 0 && found && journal_same_netns(&j, ao)) {
 		/* originals carried over keep the opt-in they were set under */
 		tx->allow_uncatalogued = tx->allow_uncatalogued || j.allow_uncatalogued;
@@ -187,12 +188,12 @@ static int plan_stale(int rootfd, const struct procsys *ps, const struct apply_o
 	return 0;
 }
 
-int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
-	       const struct apply_opts *ao, struct apply_tx *tx)
+enum apply_outcome apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
+			      const struct apply_opts *ao, struct apply_tx *tx)
 {
 	int r;
 
-	*tx = (struct apply_tx){ .outcome = APPLY_OK };
+	*tx = (struct apply_tx){ 0 };
 	tx->allow_uncatalogued = p->n_allow_uncatalogued > 0;
 	tx->profiles = xcalloc(p->n_names + 1, sizeof(*tx->profiles));
 	tx->n_profiles = p->n_names;
@@ -204,15 +205,12 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	r = apply_read_file(rootfd, ao->fragment, &tx->frag_old, &tx->frag_old_len, &tx->frag_old_mode);
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s: %s", ao->fragment, apply_file_error(r));
-		tx->outcome = APPLY_FAILED;
-		return r;
+		return APPLY_FAILED;
 	}
 	/* what audit and doctor use later: the files as read now, not the names as typed */
 	r = provenance_collect(p, &tx->sources, &tx->n_sources, &tx->errors);
-	if (r < 0) {
-		tx->outcome = APPLY_INVALID;
-		return r;
-	}
+	if (r < 0)
+		return APPLY_INVALID;
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct rule *r0 = &p->rules[i];
 		struct apply_key *k = apply_add_key(tx, r0->key);
@@ -258,15 +256,11 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 		constraints_order(tx);
 		constraints_ports(rootfd, ps, tx);
 	}
-	if (r < 0) {
-		tx->outcome = r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
-		return r;
-	}
+	if (r < 0)
+		return r == -EINVAL ? APPLY_INVALID : APPLY_FAILED;
 	r = plan_stale(rootfd, ps, ao, tx);
-	if (r < 0) {
-		tx->outcome = APPLY_FAILED;
-		return r;
-	}
+	if (r < 0)
+		return APPLY_FAILED;
 	if (ao->netns) {
 		/*
 		 * The fragment below our root configures the host at boot, not
@@ -282,13 +276,12 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 			 "this namespace, whose values last as long as it does; to keep them for a "
 			 "container, set them in its runtime (docker run --sysctl, Kubernetes "
 			 "securityContext.sysctls)", ao->fragment);
-		return 0;
+		return APPLY_OK;
 	}
 	r = apply_render_for(rootfd, p, ps, ao->fragment, &tx->frag_new);
 	if (r < 0) {
 		msgs_add(&tx->errors, "cannot render the fragment: %s", strerror(-r));
-		tx->outcome = APPLY_FAILED;
-		return r;
+		return APPLY_FAILED;
 	}
 	tx->frag_new_len = strlen(tx->frag_new);
 	tx->frag_new_mode = 0644;
@@ -296,6 +289,6 @@ int apply_plan(int rootfd, const struct procsys *ps, const struct profile *p,
 	check_boot(rootfd, p, tx);
 	check_volatile(tx);
 	note_scope(tx);
-	return 0;
+	return APPLY_OK;
 }
 

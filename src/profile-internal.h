@@ -74,7 +74,7 @@ char *profile_path_name(const char *path);
 char *profile_path_dir(const char *path);
 
 /* profile_read.c: open a profile file once (fstat in st), then parse it with its @includes */
-int profile_read_open(const char *path, struct stat *st, char *err, size_t errlen);
+int profile_read_open(const char *path, struct stat *st, struct msgs *m);
 int profile_read_parse(int fd, const char *path, config_t *c, struct composed *ret_comp, struct msgs *m);
 void profile_read_free(struct composed *c);
 const char *profile_read_where(const struct composed *c, int n, unsigned *ret_line);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,13 +279,14 @@ static char *resolve(struct loader *l, const char *name, const char *reldir, con
 static void load_one(struct loader *l, const char *name, const char *reldir, const char *where,
 		     bool top)
 {
-	char err[PATH_MAX + 128], *path, *pname, *desc = NULL, *dir;
+	char *path, *pname, *desc = NULL, *dir;
 	struct parent *parents = NULL;
 	size_t n_parents = 0, at, done_i;
 	bool allow = false;
 	struct composed comp;
 	struct stat st;
 	config_t c;
+	struct msgs m = { 0 };
 	int fd;
 
 	if (l->n_stack >= INHERIT_MAX_DEPTH) {
@@ -296,18 +296,27 @@ static void load_one(struct loader *l, const char *name, const char *reldir, con
 	path = resolve(l, name, reldir, where);
 	if (!path)
 		return;
-	fd = profile_read_open(path, &st, err, sizeof(err));
+	fd = profile_read_open(path, &st, &m);
 	if (fd < 0) {
 		if (errno_is_io(fd) && !l->io_error)
 			l->io_error = fd;
-		lerr(l, "%s%s", where, err);
+		lerr(l, "%s%s", where, msgs_last(&m));
+		msgs_free(&m);
 		free(path);
 		return;
 	}
 	pname = profile_path_name(path);
 	if (geteuid() == 0) {
-		char *why = profile_perms_refusal(path, &st);
+		char *why;
+		int pr = profile_perms_refusal(path, &st, &why);
 
+		if (pr < 0) {
+			if (errno_is_io(pr) && !l->io_error)
+				l->io_error = pr;
+			lerr(l, "%s%s: %s", where, path, why);
+			free(why);
+			goto out_close;
+		}
 		if (why) {
 			lerr(l, "%s%s: %s: refusing it as root, others could change what tcptune applies",
 			     where, path, why);

@@ -84,11 +84,12 @@ void profile_info_free(struct profile_info *v, size_t n);
 /*
  * Why root must refuse the profile file `path` (st: its fstat): writable by
  * group or others, not owned by root, or below a directory others can write
- * without the sticky bit or that another user owns. NULL when it is safe.
- * Caller frees.
+ * without the sticky bit or that another user owns. 0 with *ret_why NULL
+ * when it is safe; 0 with the reason; -errno with the read that failed
+ * (/proc/self/uid_map: who owns the file is unknown) in *ret_why. Caller frees.
  */
 struct stat;
-char *profile_perms_refusal(const char *path, const struct stat *st);
+int profile_perms_refusal(const char *path, const struct stat *st, char **ret_why);
 
 /* "200", ">= 4096", "<= 30", "1024..4096", "one of bbr cubic", "covers 10240..65535". Caller frees. */
 char *rule_describe(const struct rule *r);

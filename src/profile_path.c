@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,17 +160,14 @@ static int name_cmp(const void *a, const void *b)
 /* Only the top-level settings matter for a listing; no validation of keys. */
 static void list_read(struct profile_info *pi, struct msgs *warnings)
 {
-	char err[PATH_MAX + 128];
 	struct composed comp;
 	struct stat st;
 	config_t c;
 	const char *s;
-	int fd = profile_read_open(pi->file, &st, err, sizeof(err));
+	int fd = profile_read_open(pi->file, &st, warnings);
 
-	if (fd < 0) {
-		msgs_add(warnings, "%s", err);
+	if (fd < 0)
 		return;
-	}
 	if (profile_read_parse(fd, pi->file, &c, &comp, warnings) < 0)
 		return;
 	profile_read_free(&comp);

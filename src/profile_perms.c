@@ -26,47 +26,82 @@ static uid_t overflow_uid(void)
 	return parse_ll(buf, &v) == 0 && v >= 0 ? (uid_t)v : 65534;
 }
 
-/* Are we in a user namespace other than the initial one (uid_map not the identity)? */
-static bool in_child_userns(void)
+/*
+ * Are we in a user namespace other than the initial one (uid_map not the
+ * identity)? 1 or 0; -errno when uid_map cannot be read: then nobody can
+ * say whether an overflow-uid owner is root, and a guess would be a lie.
+ */
+static int in_child_userns(void)
 {
 	char buf[128] = "";
 	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
 	unsigned long a = 0, b = 0, n = 0;
+	ssize_t k;
 
+	/* a kernel without user namespaces has no uid_map: the initial one */
 	if (fd < 0)
-		return false;
-	ssize_t k = read(fd, buf, sizeof(buf) - 1);
+		return errno == ENOENT ? 0 : -errno;
+	k = read(fd, buf, sizeof(buf) - 1);
+	if (k < 0) {
+		int r = -errno;
+
+		(void)close(fd);
+		return r;
+	}
 	(void)close(fd);
-	buf[k > 0 ? k : 0] = '\0';
+	buf[k] = '\0';
 	if (sscanf(buf, "%lu %lu %lu", &a, &b, &n) != 3)
-		return false;
+		return 0;
 	return !(a == 0 && b == 0 && n == 4294967295UL);
 }
 
 /*
  * An owner root may trust: root, or in a child user namespace the overflow
  * uid, which is how the kernel shows owners outside it (the host's root
- * among them: from inside we cannot tell them apart).
+ * among them: from inside we cannot tell them apart). 1 or 0, or -errno
+ * when /proc/self/uid_map cannot be read.
  */
-static bool owner_trusted(uid_t uid)
+static int owner_trusted(uid_t uid)
 {
-	return uid == 0 || (uid == overflow_uid() && in_child_userns());
+	if (uid == 0)
+		return 1;
+	if (uid != overflow_uid())
+		return 0;
+	return in_child_userns();
+}
+
+/* The refusal for an owner that is not trusted, or the error that left it unknown. */
+static int owner_refusal(uid_t uid, const char *below, char **ret_why)
+{
+	int t = owner_trusted(uid);
+
+	if (t < 0)
+		*ret_why = xasprintf("reading /proc/self/uid_map failed: %s; whether %s%s (uid %u) is "
+				     "root cannot be told", strerror(-t), below ? "the owner of " : "its owner",
+				     below ? below : "", (unsigned)uid);
+	else if (!t && below)
+		*ret_why = xasprintf("below %s, owned by uid %u, not root", below, (unsigned)uid);
+	else if (!t)
+		*ret_why = xasprintf("owned by uid %u, not root", (unsigned)uid);
+	return t < 0 ? t : 0;
 }
 
 /*
  * Why root must not read `path` (fstat in st), as OpenSSH's StrictModes and
  * doas judge: writable by group or others, owned by someone other than root,
  * or below a directory that is (writable by group or others without the
- * sticky bit, or owned by another user). NULL when it is safe. Caller frees.
+ * sticky bit, or owned by another user). 0 with *ret_why NULL when it is
+ * safe, 0 with the reason, or -errno with the read that failed. Caller frees.
  */
-char *profile_perms_refusal(const char *path, const struct stat *st)
+int profile_perms_refusal(const char *path, const struct stat *st, char **ret_why)
 {
 	char *dir = profile_path_dir(path), *real, *why = NULL;
+	int r = 0;
 
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
 		why = xasprintf("writable by %s", st->st_mode & S_IWOTH ? "everyone" : "its group");
-	else if (!owner_trusted(st->st_uid))
-		why = xasprintf("owned by uid %u, not root", (unsigned)st->st_uid);
+	else
+		r = owner_refusal(st->st_uid, NULL, &why);
 	real = why ? NULL : realpath(dir, NULL);
 	if (!why && !real)
 		why = xasprintf("its directory %s: %s", dir, strerror(errno));
@@ -80,8 +115,8 @@ char *profile_perms_refusal(const char *path, const struct stat *st)
 		else if ((ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX))
 			why = xasprintf("below %s, which %s can write (no sticky bit)", real,
 					ds.st_mode & S_IWOTH ? "everyone" : "its group");
-		else if (!owner_trusted(ds.st_uid))
-			why = xasprintf("below %s, owned by uid %u, not root", real, (unsigned)ds.st_uid);
+		else
+			r = owner_refusal(ds.st_uid, real, &why);
 		slash = strrchr(real, '/');
 		if (!slash || (slash == real && real[1] == '\0'))
 			last = true;
@@ -90,7 +125,8 @@ char *profile_perms_refusal(const char *path, const struct stat *st)
 	}
 	free(real);
 	free(dir);
-	return why;
+	*ret_why = why;
+	return r;
 }
 
 /*

@@ -116,25 +116,26 @@ static char *widen_ints(const char *text, unsigned *ret_bad_line, unsigned *ret_
 
 /*
  * Open a profile file. O_NONBLOCK so that a FIFO given by mistake cannot
- * hang us before fstat() says it is not a regular file.
+ * hang us before fstat() says it is not a regular file. The fd, or -errno
+ * with one message in m.
  */
-int profile_read_open(const char *path, struct stat *st, char *err, size_t errlen)
+int profile_read_open(const char *path, struct stat *st, struct msgs *m)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0) {
 		int e = errno;
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(e));
+		msgs_add(m, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	if (fstat(fd, st) < 0) {
 		int e = errno;
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(e));
+		msgs_add(m, "%s: %s", path, strerror(e));
 		(void)close(fd);
 		return -e;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		(void)snprintf(err, errlen, "%s: not a regular file", path);
+		msgs_add(m, "%s: not a regular file", path);
 		(void)close(fd);
 		return -EINVAL;
 	}
@@ -268,8 +269,14 @@ static int include_one(struct composed *c, unsigned from, unsigned line, const c
 		goto out;
 	}
 	if (geteuid() == 0) {
-		char *why = profile_perms_refusal(path, &st);
+		char *why;
 
+		r = profile_perms_refusal(path, &st, &why);
+		if (r < 0) {
+			msgs_add(m, "%s:%u: @include \"%s\": %s: %s", file, line, name, path, why);
+			free(why);
+			goto out;
+		}
 		if (why) {
 			msgs_add(m, "%s:%u: @include \"%s\": %s: %s: refusing it as root, "
 				 "others could change what tcptune applies", file, line, name, path, why);

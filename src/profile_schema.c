@@ -139,13 +139,14 @@ static char *value_of(struct loader *l, const struct site *s, const char *field,
 			     profile_schema_type(v));
 	}
 	if (text && cat) {
-		char err[256];
+		struct msgs m = { 0 };
 
-		if (catalogue_check(cat, text, err, sizeof(err)) < 0) {
-			profile_serr(l, s, field, "%s", err);
+		if (catalogue_check(cat, text, &m) < 0) {
+			profile_serr(l, s, field, "%s", msgs_last(&m));
 			free(text);
 			text = NULL;
 		}
+		msgs_free(&m);
 	}
 	free(want);
 	return text;

@@ -2,7 +2,6 @@
 /* provenance.c: which files an apply read (profiles and their @include files), by absolute path and SHA-256. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,11 +134,12 @@ size_t provenance_check(const struct provenance *v, size_t n, struct msgs *ret)
 	size_t gone = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		char now[65] = "", why[PATH_MAX + 128];
+		struct msgs why = { 0 };
+		char now[65] = "";
 		char *buf = NULL;
 		size_t len = 0;
 		/* a path from the journal: opened as a profile would be, never through a link */
-		int r = journal_open_source(v[i].path, why, sizeof(why));
+		int r = journal_open_source(v[i].path, &why);
 
 		if (r >= 0) {
 			int fd = r;
@@ -151,7 +151,7 @@ size_t provenance_check(const struct provenance *v, size_t n, struct msgs *ret)
 			free(buf);
 		}
 		if (r == -EPERM) {
-			msgs_add(ret, "%s: not read: %s", v[i].path, why);
+			msgs_add(ret, "%s: not read: %s", v[i].path, msgs_last(&why));
 			gone++;
 		} else if (r == -ENOENT) {
 			msgs_add(ret, "%s: vanished since the apply", v[i].path);
@@ -163,6 +163,7 @@ size_t provenance_check(const struct provenance *v, size_t n, struct msgs *ret)
 			msgs_add(ret, "%s: changed since the apply (SHA-256 %.12s... then, %.12s... now)",
 				 v[i].path, v[i].sha256, now);
 		}
+		msgs_free(&why);
 	}
 	return gone;
 }

@@ -8,9 +8,14 @@
 #include "apply-internal.h"
 #include "fileio.h"
 
-/* Restore the state a journal recorded; used by rollback and by apply's recovery. */
-int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
-		     struct apply_tx *tx, bool dry_run)
+/*
+ * Restore the state a journal recorded; used by rollback and by apply's
+ * recovery. APPLY_OK; APPLY_FAILED when the fragment cannot be read
+ * (nothing touched); APPLY_BROKEN with tx->unrestored naming what is not
+ * back.
+ */
+enum apply_outcome rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
+				    struct apply_tx *tx, bool dry_run)
 {
 	const char *step = tx->recovered ? "recover" : "rollback";
 	char step_key[32];
@@ -25,8 +30,7 @@ int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
 	r = apply_read_file(rootfd, j->fragment, &tx->frag_old, &tx->frag_old_len, &tx->frag_old_mode);
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s: %s", j->fragment, apply_file_error(r));
-		tx->outcome = APPLY_FAILED;
-		return r;
+		return APPLY_FAILED;
 	}
 	if (j->frag_before) {
 		tx->frag_new = xmalloc(j->frag_before_len + 1);
@@ -52,12 +56,10 @@ int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
 			tx->n_set++;
 	}
 	if (dry_run)
-		return 0;
+		return APPLY_OK;
 	if (tx->frag_changes) {
-		r = apply_put_file(rootfd, tx->fragment, tx->frag_new, tx->frag_new_len, tx->frag_new_mode);
+		r = apply_put_back(rootfd, tx, tx->frag_new, tx->frag_new_len, tx->frag_new_mode);
 		if (r < 0) {
-			msgs_add(&tx->unrestored, "%s: could not put the previous %s back (%s)", tx->fragment,
-				 tx->frag_new ? "file" : "absence of the file", apply_file_error(r));
 			ret = r;
 		} else {
 			tx->changed = true;
@@ -86,7 +88,7 @@ int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
 		} else if (r < 0) {
 			msgs_add(&tx->unrestored, "%s: is %s, was %s before the apply (%s)", k->key,
 				 seen ? seen : "unreadable", k->after,
-				 r == -EIO ? "read back differs" : strerror(-r));
+				 r == -EIO && seen ? "read back differs" : strerror(-r));
 			ret = r;
 		} else {
 			tx->changed = true;
@@ -94,7 +96,7 @@ int rollback_restore(int rootfd, const struct procsys *ps, struct journal *j,
 		free(seen);
 		apply_test_hook(step_key, ++n);
 	}
-	return ret;
+	return ret < 0 ? APPLY_BROKEN : APPLY_OK;
 }
 
 /* Lines of a that b lacks, up to three, quoted; and how many. */
@@ -165,39 +167,40 @@ static void hand_edits(int rootfd, const struct procsys *ps, const struct journa
 	free(cur);
 }
 
-int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
-		   bool dry_run, struct apply_tx *tx)
+enum apply_outcome apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts *ao,
+				  bool dry_run, struct apply_tx *tx)
 {
 	struct fileio_lock lock = { -1 };
 	struct journal j = { 0 };
-	char err[512], *old = NULL;     /* the journal before "rolling-back" */
+	enum apply_outcome oc = APPLY_OK;
+	struct msgs m = { 0 };
+	char *old = NULL;               /* the journal before "rolling-back" */
 	size_t old_len = 0;
 	bool found;
 	int r;
 
-	*tx = (struct apply_tx){ .outcome = APPLY_OK };
+	*tx = (struct apply_tx){ 0 };
 	if (!dry_run) {
-		r = apply_take_lock(rootfd, ao, &lock, tx);
-		if (r < 0)
-			return r;
+		if (apply_take_lock(rootfd, ao, &lock, tx) < 0)
+			return APPLY_FAILED;
 		apply_remove_temps(rootfd, TT_JOURNAL_PATH);
 	}
-	r = journal_load(rootfd, &j, &found, err, sizeof(err));
+	r = journal_load(rootfd, &j, &found, &m);
 	if (r < 0 || !found) {
 		if (r < 0)
 			msgs_add(&tx->errors, "%s; if it is not needed, `tcptune rollback --forget` sets "
-				 "it aside as %s", err, TT_JOURNAL_FORGOTTEN);
+				 "it aside as %s", msgs_last(&m), TT_JOURNAL_FORGOTTEN);
 		else
 			msgs_add(&tx->errors, "nothing to roll back: no apply is recorded in %s",
 				 TT_JOURNAL_PATH);
+		msgs_free(&m);
 		/* a journal that could not be read is no bad input: the disk failed */
-		tx->outcome = r == -EIO ? APPLY_FAILED : APPLY_INVALID;
+		oc = r == -EIO ? APPLY_FAILED : APPLY_INVALID;
 		tx->fragment = xstrdup(ao->fragment);
-		r = r < 0 ? r : -ENOENT;
 		goto out;
 	}
-	r = journal_check_netns(&j, ao, "roll it back", tx);
-	if (r < 0) {
+	if (journal_check_netns(&j, ao, "roll it back", tx) < 0) {
+		oc = APPLY_INVALID;
 		tx->fragment = xstrdup(j.fragment);
 		goto out;
 	}
@@ -208,12 +211,11 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		tx->fragment = xstrdup(j.fragment);
 		tx->profiles = strv_dup(j.profiles, j.n_profiles);
 		tx->n_profiles = j.n_profiles;
-		r = 0;
 		goto out;
 	}
 	/* before anything reads or writes the file it names (hand_edits() shows its lines) */
-	r = apply_fragment_ok(&j, ao, tx);
-	if (r < 0) {
+	if (apply_fragment_ok(&j, ao, tx) < 0) {
+		oc = APPLY_INVALID;
 		tx->fragment = xstrdup(ao->fragment);
 		goto out;
 	}
@@ -234,9 +236,8 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		msgs_add(&tx->errors, "changed by hand since the apply (above); rollback would undo "
 			 "that too: `tcptune%s%s rollback --force` rolls back anyway", ao->netns ? " --netns " : "",
 			 ao->netns ? ao->netns : "");
-		tx->outcome = APPLY_REFUSED;
+		oc = APPLY_REFUSED;
 		tx->fragment = xstrdup(j.fragment);
-		r = -EBUSY;
 		goto out;
 	}
 	if (!dry_run && j.state == APPLY_STATE_COMPLETE) {
@@ -250,36 +251,33 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 			/* left "complete": the next apply must not take this for a rollback to finish */
 			if (old)
 				journal_put_back(rootfd, old, old_len, tx);
-			tx->outcome = APPLY_FAILED;
+			oc = APPLY_FAILED;
 			tx->fragment = xstrdup(j.fragment);
 			goto out;
 		}
 		apply_test_hook("rollback-journal", 0);
 	}
-	r = rollback_restore(rootfd, ps, &j, tx, dry_run);
+	oc = rollback_restore(rootfd, ps, &j, tx, dry_run);
 	if (dry_run)
 		goto out;
 	/* from "complete": all or nothing, so put back what was restored and the journal */
-	if ((r < 0 || tx->outcome != APPLY_OK) && old) {
-		if (r >= 0)
-			r = -EIO;
+	if (oc != APPLY_OK && old) {
 		if (apply_undo(rootfd, ps, tx, tx->frag_changes) == 0) {
 			/* what failed is the reason, no longer a state to report */
 			for (size_t i = 0; i < tx->unrestored.n; i++)
 				msgs_add(&tx->errors, "%s", tx->unrestored.v[i]);
 			msgs_free(&tx->unrestored);
 			journal_put_back(rootfd, old, old_len, tx);
-			tx->outcome = APPLY_FAILED;
+			oc = APPLY_FAILED;
 			goto out;
 		}
-		tx->outcome = APPLY_OK;
+		oc = APPLY_BROKEN;
 	}
-	if (tx->outcome != APPLY_OK)
+	if (oc == APPLY_FAILED)
 		goto out;
-	if (r < 0) {
+	if (oc == APPLY_BROKEN) {
 		msgs_add(&tx->errors, "rollback incomplete; %s keeps the values to retry with "
 			 "`tcptune rollback`", TT_JOURNAL_PATH);
-		tx->outcome = APPLY_BROKEN;
 		goto out;
 	}
 	j.state = APPLY_STATE_ROLLED_BACK;
@@ -288,26 +286,25 @@ int apply_rollback(int rootfd, const struct procsys *ps, const struct apply_opts
 		/* everything is restored; a rerun only rewrites the same values */
 		msgs_add(&tx->warnings, "%s: could not mark the journal rolled back: %s",
 			 TT_JOURNAL_PATH, strerror(-r));
-		r = 0;
 	}
 	apply_test_hook("rollback-done", 0);
 out:
 	free(old);
 	journal_free(&j);
 	fileio_unlock(&lock);
-	return r;
+	return oc;
 }
 
-int apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx)
+enum apply_outcome apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx)
 {
 	struct fileio_lock lock = { -1 };
+	enum apply_outcome oc = APPLY_OK;
 	char *name = NULL, *aside = NULL;
 	int dfd, r;
 
-	*tx = (struct apply_tx){ .outcome = APPLY_OK, .fragment = xstrdup(ao->fragment) };
-	r = apply_take_lock(rootfd, ao, &lock, tx);
-	if (r < 0)
-		return r;
+	*tx = (struct apply_tx){ .fragment = xstrdup(ao->fragment) };
+	if (apply_take_lock(rootfd, ao, &lock, tx) < 0)
+		return APPLY_FAILED;
 	/*
 	 * Renamed, never read: a journal too big, unreadable, a directory or
 	 * a symlink is set aside like a good one, in one atomic step.
@@ -327,20 +324,19 @@ int apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx)
 	if (r == -EEXIST) {
 		msgs_add(&tx->errors, "%s: an older copy set aside, %s, is a directory with files in it: "
 			 "remove it (rm -r), then run this again", TT_JOURNAL_PATH, TT_JOURNAL_FORGOTTEN);
-		tx->outcome = APPLY_FAILED;
+		oc = APPLY_FAILED;
 		goto out;
 	}
 	if (r < 0) {
 		msgs_add(&tx->errors, "%s: %s", TT_JOURNAL_PATH, apply_file_error(r));
-		tx->outcome = APPLY_FAILED;
+		oc = APPLY_FAILED;
 		goto out;
 	}
-	r = 0;
 	msgs_add(&tx->notes, "%s set aside as %s: nothing else was changed, and the next apply "
 		 "starts without a way back to what it recorded", TT_JOURNAL_PATH, TT_JOURNAL_FORGOTTEN);
 out:
 	free(name);
 	free(aside);
 	fileio_unlock(&lock);
-	return r;
+	return oc;
 }

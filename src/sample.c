@@ -205,7 +205,7 @@ static int find_owners(int rootfd, struct sample *s)
 	return r;
 }
 
-int sample_take(int rootfd, const struct sockets_query *q, struct sample *ret, char *err, size_t errlen)
+int sample_take(int rootfd, const struct sockets_query *q, struct sample *ret, struct msgs *m)
 {
 	struct sockets_query sq = *q;
 	struct timespec ts;
@@ -214,13 +214,13 @@ int sample_take(int rootfd, const struct sockets_query *q, struct sample *ret, c
 	memset(ret, 0, sizeof(*ret));
 	sq.states = 0;
 	sq.info = true;
-	r = sockets_walk(rootfd, &sq, sample_visit, ret, &ret->source, err, errlen);
+	r = sockets_walk(rootfd, &sq, sample_visit, ret, &ret->source, m);
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	ret->t = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 	if (r == 0) {
 		r = find_owners(rootfd, ret);
-		if (r < 0 && err && errlen)
-			(void)snprintf(err, errlen, "/proc: %s", strerror(-r));
+		if (r < 0)
+			msgs_add(m, "/proc: %s", strerror(-r));
 	}
 	if (r == 0 && sockets_read_netstat(rootfd, &ret->ns) < 0)
 		memset(&ret->ns, 0, sizeof(ret->ns));

@@ -43,7 +43,7 @@ struct sample {
  * INET_DIAG_INFO), read the counters, and find the processes behind the
  * CLOSE_WAIT and LISTEN sockets. 0 or -errno with err filled.
  */
-int sample_take(int rootfd, const struct sockets_query *q, struct sample *ret, char *err, size_t errlen);
+int sample_take(int rootfd, const struct sockets_query *q, struct sample *ret, struct msgs *m);
 void sample_free(struct sample *s);
 /* The process pid of s, or NULL. */
 const struct sproc *sample_proc(const struct sample *s, int pid);

@@ -144,11 +144,10 @@ static int filter_visit(const struct sock *sk, void *data)
 	return f->visit(sk, f->data);
 }
 
-/* "what: reason" into the caller's buffer; returns r. */
-static int set_err(char *err, size_t errlen, int r, const char *what)
+/* "what: reason" to the caller's messages; returns r. */
+static int set_err(struct msgs *m, int r, const char *what)
 {
-	if (err && errlen)
-		(void)snprintf(err, errlen, "%s: %s", what, strerror(-r));
+	msgs_add(m, "%s: %s", what, strerror(-r));
 	return r;
 }
 
@@ -156,7 +155,7 @@ static int set_err(char *err, size_t errlen, int r, const char *what)
 #define REPLAY_MAX (1u << 30)
 
 static int walk_replay(const struct sockets_query *q, sockets_visit_fn visit, void *data,
-		       char *err, size_t errlen)
+		       struct msgs *m)
 {
 	struct filter f = { q, visit, data };
 	char *buf = NULL;
@@ -165,7 +164,7 @@ static int walk_replay(const struct sockets_query *q, sockets_visit_fn visit, vo
 
 	fd = open(q->replay, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return set_err(err, errlen, -errno, q->replay);
+		return set_err(m, -errno, q->replay);
 	r = read_all(fd, REPLAY_MAX, &buf, &len);
 	(void)close(fd);
 	if (r == 0) {
@@ -175,7 +174,7 @@ static int walk_replay(const struct sockets_query *q, sockets_visit_fn visit, vo
 	}
 	free(buf);
 	if (r < 0)
-		return set_err(err, errlen, r, q->replay);
+		return set_err(m, r, q->replay);
 	return 0;
 }
 
@@ -270,7 +269,7 @@ static int nl_recv_dump(struct nl *nl, sockets_visit_fn visit, void *data, unsig
 }
 
 static int walk_netlink(const struct sockets_query *q, sockets_visit_fn visit, void *data,
-			char *err, size_t errlen)
+			struct msgs *m)
 {
 	struct nl nl = { NULL, -1, NULL };
 	unsigned long long n = 0;
@@ -278,9 +277,9 @@ static int walk_netlink(const struct sockets_query *q, sockets_visit_fn visit, v
 
 	nl.sock = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
 	if (!nl.sock)
-		return set_err(err, errlen, -errno, "netlink sock_diag");
+		return set_err(m, -errno, "netlink sock_diag");
 	if (mnl_socket_bind(nl.sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = set_err(err, errlen, -errno, "netlink bind");
+		r = set_err(m, -errno, "netlink bind");
 		goto out;
 	}
 	if (q->record) {
@@ -290,11 +289,11 @@ static int walk_netlink(const struct sockets_query *q, sockets_visit_fn visit, v
 		nl.recfd = open(q->record, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
 				0600);
 		if (nl.recfd < 0) {
-			r = set_err(err, errlen, errno == ELOOP ? -ELOOP : -errno, q->record);
+			r = set_err(m, errno == ELOOP ? -ELOOP : -errno, q->record);
 			goto out;
 		}
 		if (fstat(nl.recfd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(nl.recfd, 0) < 0) {
-			r = set_err(err, errlen, S_ISREG(st.st_mode) ? -errno : -EINVAL, q->record);
+			r = set_err(m, S_ISREG(st.st_mode) ? -errno : -EINVAL, q->record);
 			goto out;
 		}
 	}
@@ -328,10 +327,10 @@ static int walk_netlink(const struct sockets_query *q, sockets_visit_fn visit, v
 	}
 done:
 	if (r < 0 && r != -ECANCELED)
-		(void)set_err(err, errlen, r, "netlink sock_diag dump");
+		(void)set_err(m, r, "netlink sock_diag dump");
 out:
 	if (nl.recfd >= 0 && close(nl.recfd) < 0 && r == 0)
-		r = set_err(err, errlen, -errno, q->record);
+		r = set_err(m, -errno, q->record);
 	free(nl.buf);
 	(void)mnl_socket_close(nl.sock);
 	return r;
@@ -351,7 +350,7 @@ FILE *sockets_open_below(int rootfd, const char *rel)
 }
 
 static int walk_proc(int rootfd, const struct sockets_query *q, sockets_visit_fn visit, void *data,
-		     char *err, size_t errlen)
+		     struct msgs *m)
 {
 	static const struct { const char *path; int family; } files[] = {
 		{ "proc/net/tcp", AF_INET }, { "proc/net/tcp6", AF_INET6 },
@@ -371,7 +370,7 @@ static int walk_proc(int rootfd, const struct sockets_query *q, sockets_visit_fn
 			/* no IPv6 in this kernel: no tcp6 */
 			if (errno == ENOENT && files[i].family == AF_INET6)
 				continue;
-			r = set_err(err, errlen, -errno, files[i].path);
+			r = set_err(m, -errno, files[i].path);
 			break;
 		}
 		while (getline(&line, &cap, fp) > 0) {
@@ -390,28 +389,33 @@ static int walk_proc(int rootfd, const struct sockets_query *q, sockets_visit_fn
 }
 
 int sockets_walk(int rootfd, const struct sockets_query *q, sockets_visit_fn visit, void *data,
-		 enum sockets_source *ret_used, char *err, size_t errlen)
+		 enum sockets_source *ret_used, struct msgs *m)
 {
 	enum sockets_source s = q->source;
+	struct msgs nm = { 0 };
 	int r;
 
 	if (s == SRC_REPLAY || (s == SRC_AUTO && q->replay)) {
 		*ret_used = SRC_REPLAY;
-		return walk_replay(q, visit, data, err, errlen);
+		return walk_replay(q, visit, data, m);
 	}
 	if (s == SRC_PROC) {
 		*ret_used = SRC_PROC;
-		return walk_proc(rootfd, q, visit, data, err, errlen);
+		return walk_proc(rootfd, q, visit, data, m);
 	}
 	*ret_used = SRC_NETLINK;
-	r = walk_netlink(q, visit, data, err, errlen);
+	r = walk_netlink(q, visit, data, &nm);
 	/* AUTO: no sock_diag (module missing, seccomp, old kernel) falls back to text */
 	if (s == SRC_AUTO && r < 0 && r != -ECANCELED &&
 	    (r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT || r == -ENOENT || r == -EPERM ||
 	     r == -EACCES || r == -EOPNOTSUPP)) {
+		msgs_free(&nm);
 		*ret_used = SRC_PROC;
-		return walk_proc(rootfd, q, visit, data, err, errlen);
+		return walk_proc(rootfd, q, visit, data, m);
 	}
+	for (size_t i = 0; i < nm.n; i++)
+		msgs_add(m, "%s", nm.v[i]);
+	msgs_free(&nm);
 	return r;
 }
 

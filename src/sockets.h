@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "procsys.h"
+#include "util.h"
 
 /* Kernel TCP states (include/net/tcp_states.h); index 0 is unused. */
 enum {
@@ -62,10 +63,10 @@ struct sockets_query {
 
 /*
  * Walk the sockets matching q; rootfd is used for /proc/net. *ret_used says
- * which source answered. 0 or -errno with err filled.
+ * which source answered. 0 or -errno with a message in m (may be NULL).
  */
 int sockets_walk(int rootfd, const struct sockets_query *q, sockets_visit_fn visit, void *data,
-		 enum sockets_source *ret_used, char *err, size_t errlen);
+		 enum sockets_source *ret_used, struct msgs *m);
 const char *sockets_source_name(enum sockets_source s);
 /*
  * The environment's say, as iproute2's TCPDIAG_FILE: TCPTUNE_DIAG_FILE
@@ -197,7 +198,7 @@ struct census {
  * family and state filter, no groupings and !exact, the netlink path takes
  * ESTABLISHED and TIME_WAIT from /proc/net/sockstat and dumps the rest.
  */
-int census_run(int rootfd, const struct census_query *cq, struct census *ret, char *err, size_t errlen);
+int census_run(int rootfd, const struct census_query *cq, struct census *ret, struct msgs *m);
 void census_free(struct census *c);
 unsigned long long census_owner_total(const struct owner *o);
 /* "orphaned, no process", "in accept queue of PID 12", …: buf at least 64 bytes. */

@@ -110,6 +110,8 @@ void msgs_addv(struct msgs *m, const char *fmt, va_list ap)
 {
 	char *s;
 
+	if (!m)
+		return;
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = oom();
 	m->v = xreallocarray(m->v, m->n + 1, sizeof(*m->v));
@@ -130,6 +132,11 @@ void msgs_free(struct msgs *m)
 	strv_free(m->v, m->n);
 	m->v = NULL;
 	m->n = 0;
+}
+
+const char *msgs_last(const struct msgs *m)
+{
+	return m->n ? m->v[m->n - 1] : "";
 }
 
 bool str_digits(const char *s)

@@ -28,9 +28,12 @@ struct msgs {
 	char **v;
 	size_t n;
 };
+/* m may be NULL: a caller that wants only the -errno. */
 void msgs_add(struct msgs *m, const char *fmt, ...) TT_PRINTF(2, 3);
 void msgs_addv(struct msgs *m, const char *fmt, va_list ap) TT_PRINTF(2, 0);
 void msgs_free(struct msgs *m);
+/* The last message added, or "" when there is none: for a caller that shows one line. */
+const char *msgs_last(const struct msgs *m);
 
 /* A non-empty string of decimal digits (a PID in /proc, say). */
 bool str_digits(const char *s);

@@ -62,13 +62,14 @@ static void check_fragment(const char *path)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct apply_last last;
-	char err[512];
+	struct msgs m = { 0 };
 
 	if (size > 1 << 16)
 		return 0;
 	fuzz_write(dir, TT_JOURNAL_PATH + 1, data, size);
-	if (apply_last_read(rootfd, &last, err, sizeof(err)) < 0) {
-		must(err[0] != '\0', "refused without a message", "");
+	if (apply_last_read(rootfd, &last, &m) < 0) {
+		must(m.n == 1 && m.v[0][0] != '\0', "refused without a message", "");
+		msgs_free(&m);
 		return 0;
 	}
 	if (last.state != APPLY_STATE_NONE) {

@@ -103,14 +103,15 @@ static void check_catalogue(uint8_t sel, const char *value)
 {
 	size_t n;
 	const struct catentry *all = catalogue_all(&n);
-	char err[256], *v = value_normalize(value);
+	char *v = value_normalize(value);
 
 	if (n) {
 		const struct catentry *e = &all[sel % n];
+		struct msgs m = { 0 };
 
-		err[0] = '\0';
-		if (catalogue_check(e, v, err, sizeof(err)) < 0)
-			must(err[0] != '\0', "catalogue_check says why");
+		if (catalogue_check(e, v, &m) < 0)
+			must(m.n == 1 && m.v[0][0] != '\0', "catalogue_check says why");
+		msgs_free(&m);
 		(void)catalogue_scope_name(e->scope);
 		(void)catalogue_type_name(e->type);
 	}

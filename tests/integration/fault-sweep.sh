@@ -212,13 +212,17 @@ while read -r name sys k err want; do
 			*) why="exit $rc after recovering, but the journal says $(jstate)" ;;
 			esac ;;
 		4/*)
-			# an interrupted transaction's restore that failed part way, or could not
-			# check a write (a failed read-back): each value as before or as restored,
-			# the journal still interrupted, exit 4 saying so
+			# an interrupted transaction's restore that failed part way: each value
+			# as before or as restored, the journal still interrupted, exit 4 saying
+			# so; and something really not restored (a read-back that failed once
+			# is no such thing: the value is back)
 			case $name/$(jstate) in
 			recover-*/incomplete|recover-*/rolling-back|rollback-incomplete/incomplete|rollback-incomplete/rolling-back|rollback-rolling-back/rolling-back)
-				between "$W/snap/$name/live" "$W/snap/base/live" ||
-					why="exit 4, and some value is neither as before nor as restored" ;;
+				if ! between "$W/snap/$name/live" "$W/snap/base/live"; then
+					why="exit 4, and some value is neither as before nor as restored"
+				elif cmp -s "$W/now" "$W/snap/base/live"; then
+					why="exit 4 (not all restored), but every value and the fragment are restored"
+				fi ;;
 			*) why="exit 4, the namespace mixed and the journal $(jstate)" ;;
 			esac ;;
 		*) why="exit $rc, and the namespace is $s the command" ;;

@@ -68,7 +68,7 @@ static struct fix *run(bool child)
 	assert_int_equal(profile_load(NULL, NULL, &file, 1, &f->p, &errors), 0);
 	assert_int_equal(errors.n, 0);
 	free(file);
-	assert_int_equal(audit_run(&f->p, &f->ps, &f->bv, &f->a), 0);
+	audit_run(&f->p, &f->ps, &f->bv, &f->a);
 	return f;
 }
 
@@ -185,7 +185,7 @@ static void test_compliance(void **state)
 	assert_int_equal(sysctld_load(rootfd, NULL, NULL, &bv), 0);
 	file = xasprintf("%s/t.conf", root);
 	assert_int_equal(profile_load(NULL, NULL, &file, 1, &p, &errors), 0);
-	assert_int_equal(audit_run(&p, &ps, &bv, &a), 0);
+	audit_run(&p, &ps, &bv, &a);
 	assert_true(a.compliant);
 	assert_int_equal(a.n, 2);
 	assert_string_equal(a.f[0].rule->key, "net.ipv4.tcp_ecn");
@@ -254,7 +254,7 @@ static void test_ranges_and_stale(void **state)
 	assert_int_equal(sysctld_load(rootfd, NULL, NULL, &bv), 0);
 	file = xasprintf("%s/t.conf", root);
 	assert_int_equal(profile_load(NULL, NULL, &file, 1, &p, &errors), 0);
-	assert_int_equal(audit_run(&p, &ps, &bv, &a), 0);
+	audit_run(&p, &ps, &bv, &a);
 	assert_int_equal(a.n, 3);
 
 	/* file-max: the rule's bound lies inside what the formula allows */
@@ -301,7 +301,7 @@ static void test_ranges_and_stale(void **state)
 	text = xasprintf(journal_fmt, " \"netns_dev\": 1, \"netns_ino\": 1,");
 	tl_write(root, "var/lib/tcptune/last-apply", text);
 	free(text);
-	assert_int_equal(audit_run(&p, &ps, &bv, &a), 0);
+	audit_run(&p, &ps, &bv, &a);
 	assert_int_equal(audit_stale(&a, rootfd, &p, &ps, &bv), 0);
 	assert_int_equal(a.n, 3);
 	audit_free(&a);

@@ -17,31 +17,33 @@ static const struct catentry *must_find(const char *key)
 	return e;
 }
 
-/* 0 when accepted; otherwise -EINVAL and the message in err. */
-static int check(const char *key, const char *value, char *err, size_t errlen)
+/* 0 when accepted; otherwise -EINVAL and the message in m. */
+static int check(const char *key, const char *value, struct msgs *m)
 {
-	err[0] = '\0';
-	return catalogue_check(must_find(key), value, err, errlen);
+	return catalogue_check(must_find(key), value, m);
 }
 
 static void assert_ok(const char *key, const char *value)
 {
-	char err[256];
-	int r = check(key, value, err, sizeof(err));
+	struct msgs m = { 0 };
+	int r = check(key, value, &m);
 
 	if (r != 0)
-		fail_msg("%s = \"%s\" refused: %s", key, value, err);
+		fail_msg("%s = \"%s\" refused: %s", key, value, msgs_last(&m));
+	assert_int_equal(m.n, 0);
 }
 
 static void assert_bad(const char *key, const char *value, const char *msg_part)
 {
-	char err[256];
-	int r = check(key, value, err, sizeof(err));
+	struct msgs m = { 0 };
+	int r = check(key, value, &m);
 
 	if (r != -EINVAL)
 		fail_msg("%s = \"%s\" accepted (r=%d)", key, value, r);
-	if (msg_part && !strstr(err, msg_part))
-		fail_msg("%s = \"%s\": message \"%s\" lacks \"%s\"", key, value, err, msg_part);
+	assert_int_equal(m.n, 1);
+	if (msg_part && !strstr(m.v[0], msg_part))
+		fail_msg("%s = \"%s\": message \"%s\" lacks \"%s\"", key, value, m.v[0], msg_part);
+	msgs_free(&m);
 }
 
 static void test_sorted_unique(void **state)
@@ -88,15 +90,15 @@ static void test_defaults_pass_check(void **state)
 {
 	size_t n;
 	const struct catentry *all = catalogue_all(&n);
-	char err[256];
+	struct msgs m = { 0 };
 
 	(void)state;
 	for (size_t i = 0; i < n; i++) {
 		if (!all[i].dflt)
 			continue;
-		if (catalogue_check(&all[i], all[i].dflt, err, sizeof(err)) != 0)
+		if (catalogue_check(&all[i], all[i].dflt, &m) != 0)
 			fail_msg("%s: default \"%s\" fails its own check: %s", all[i].key,
-				 all[i].dflt, err);
+				 all[i].dflt, msgs_last(&m));
 	}
 }
 
@@ -325,18 +327,21 @@ static void test_check_port_list(void **state)
 	assert_bad("net.ipv4.ip_local_reserved_ports", "1-2-3", NULL);
 }
 
-static void test_check_err_truncates(void **state)
+/* One message a refusal, whole; no message wanted (NULL) is fine too. */
+static void test_check_msgs(void **state)
 {
-	char err[8];
+	struct msgs m = { 0 };
 
 	(void)state;
-	memset(err, 'x', sizeof(err));
-	assert_int_equal(catalogue_check(must_find("net.ipv4.tcp_keepalive_time"), "0", err,
-					 sizeof(err)), -EINVAL);
-	assert_int_equal(strlen(err), sizeof(err) - 1);
-	assert_int_equal(catalogue_check(NULL, "1", err, sizeof(err)), -EINVAL);
-	assert_int_equal(catalogue_check(must_find("net.ipv4.tcp_keepalive_time"), NULL, err,
-					 sizeof(err)), -EINVAL);
+	assert_int_equal(catalogue_check(must_find("net.ipv4.tcp_keepalive_time"), "0", &m), -EINVAL);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.v[0], "must be an integer in 1..32767, not 0");
+	assert_int_equal(catalogue_check(NULL, "1", &m), -EINVAL);
+	assert_int_equal(m.n, 2);
+	assert_string_equal(msgs_last(&m), "no value");
+	assert_int_equal(catalogue_check(must_find("net.ipv4.tcp_keepalive_time"), NULL, NULL), -EINVAL);
+	assert_int_equal(catalogue_check(must_find("net.ipv4.tcp_keepalive_time"), "7200", NULL), 0);
+	msgs_free(&m);
 }
 
 static void test_removed(void **state)
@@ -362,7 +367,7 @@ int main(void)
 		cmocka_unit_test(test_check_str),
 		cmocka_unit_test(test_canonical_ports),
 		cmocka_unit_test(test_check_port_list),
-		cmocka_unit_test(test_check_err_truncates),
+		cmocka_unit_test(test_check_msgs),
 		cmocka_unit_test(test_removed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -263,16 +263,16 @@ static void test_walk_proc_matches_netlink(void **state)
 	struct sockets_query q = { 0 };
 	struct tally p = { 0 }, n = { 0 };
 	enum sockets_source used;
-	char err[256];
+	struct msgs m = { 0 };
 	int s;
 
 	(void)state;
 	q.source = SRC_PROC;
-	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, err, sizeof(err)), 0);
+	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, &m), 0);
 	assert_int_equal(used, SRC_PROC);
 	q.source = SRC_REPLAY;
 	q.replay = SRCDIR "/tests/data/sockets-nl/all.nl";
-	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &n, &used, err, sizeof(err)), 0);
+	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &n, &used, &m), 0);
 	assert_int_equal(used, SRC_REPLAY);
 	for (s = 1; s < TCPS_MAX; s++)
 		assert_int_equal(p.st[s], n.st[s]);
@@ -282,24 +282,26 @@ static void test_walk_proc_matches_netlink(void **state)
 	memset(&p, 0, sizeof(p));
 	q.states = 1u << TCPS_CLOSE_WAIT;
 	q.family = AF_INET6;
-	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, err, sizeof(err)), 0);
+	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, &m), 0);
 	assert_int_equal(p.n, 3);
 	memset(&p, 0, sizeof(p));
 	q.source = SRC_PROC;
-	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, err, sizeof(err)), 0);
+	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, &m), 0);
 	assert_int_equal(p.n, 3);
 	/* odd lines are skipped, not fatal */
 	tl_write(root, "proc/net/tcp6", "garbage\n  7: 0100007F:1\n");
 	memset(&p, 0, sizeof(p));
 	q.states = 0;
 	q.family = AF_UNSPEC;
-	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, err, sizeof(err)), 0);
+	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, &m), 0);
 	assert_int_equal(p.n, 19);
 	/* a missing replay file is an error naming it */
 	q.source = SRC_REPLAY;
 	q.replay = "/nonexistent/dump";
-	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, err, sizeof(err)), -ENOENT);
-	assert_non_null(strstr(err, "/nonexistent/dump"));
+	assert_int_equal(sockets_walk(rootfd, &q, tally_visit, &p, &used, &m), -ENOENT);
+	assert_int_equal(m.n, 1);
+	assert_non_null(strstr(m.v[0], "/nonexistent/dump"));
+	msgs_free(&m);
 	close(rootfd);
 	tl_rmroot(root);
 }
@@ -333,14 +335,13 @@ static void test_census_owners(void **state)
 	int rootfd = tl_rootfd(root);
 	struct census_query cq;
 	struct census c;
-	char err[256];
 
 	(void)state;
 	make_fds(root);
 	memset(&cq, 0, sizeof(cq));
 	cq.q.source = SRC_PROC;
 	cq.owners = true;
-	assert_int_equal(census_run(rootfd, &cq, &c, err, sizeof(err)), 0);
+	assert_int_equal(census_run(rootfd, &cq, &c, NULL), 0);
 	assert_int_equal(c.total, 29);
 	assert_int_equal(c.n_owners, 1);
 	assert_int_equal(c.owners[0].pid, 4242);
@@ -358,7 +359,7 @@ static void test_census_owners(void **state)
 
 	/* only the CLOSE_WAIT inodes are looked up */
 	cq.q.states = 1u << TCPS_CLOSE_WAIT;
-	assert_int_equal(census_run(rootfd, &cq, &c, err, sizeof(err)), 0);
+	assert_int_equal(census_run(rootfd, &cq, &c, NULL), 0);
 	assert_int_equal(c.total, SC_CW);
 	assert_int_equal(c.n_owners, 1);
 	assert_int_equal(census_owner_total(&c.owners[0]), SC_CW);
@@ -375,7 +376,7 @@ static void test_census_remotes_lports(void **state)
 	struct census_query cq;
 	struct procsys ps;
 	struct census c;
-	char err[256], a[80];
+	char a[80];
 
 	(void)state;
 	assert_int_equal(procsys_open(rootfd, &ps), 0);
@@ -387,7 +388,7 @@ static void test_census_remotes_lports(void **state)
 	assert_int_equal(cq.range.high, 60099);
 	assert_int_equal(cq.range.reserved, 10);
 	assert_int_equal(cq.range.usable, 90);
-	assert_int_equal(census_run(rootfd, &cq, &c, err, sizeof(err)), 0);
+	assert_int_equal(census_run(rootfd, &cq, &c, NULL), 0);
 	assert_int_equal(c.n_remotes, 1);        /* listeners have no remote */
 	assert_string_equal(sockets_addr_str(c.remotes[0].family, c.remotes[0].addr, c.remotes[0].port, a,
 					     sizeof(a)), "10.0.0.10:3128");
@@ -408,7 +409,7 @@ static void test_census_many_remotes(void **state)
 	char *root = tl_mkroot(NULL);
 	int rootfd = tl_rootfd(root);
 	size_t cap = 1 << 20, len = 0, i;
-	char *text = xmalloc(cap), err[256];
+	char *text = xmalloc(cap);
 	struct census_query cq;
 	struct census c;
 	unsigned long long sum = 0;
@@ -425,7 +426,7 @@ static void test_census_many_remotes(void **state)
 	cq.remotes = true;
 	cq.range.low = 32768;
 	cq.range.high = 60999;
-	assert_int_equal(census_run(rootfd, &cq, &c, err, sizeof(err)), 0);
+	assert_int_equal(census_run(rootfd, &cq, &c, NULL), 0);
 	assert_int_equal(c.total, 3000);
 	assert_int_equal(c.n_remotes, 1500);
 	for (i = 0; i < c.n_remotes; i++)
