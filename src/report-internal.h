@@ -40,11 +40,16 @@ struct report {
 	struct rtable *t;
 	size_t prom_seen_n;
 	char **prom_seen;
+	bool lines;               /* --watch: one compact document a line, written by report_next() */
+	char *stream_key;         /* the top-level array written one element at a time, or NULL */
+	json_t *stream;           /* that array (the document holds it, empty) while it is open */
+	size_t stream_n;          /* its elements written so far */
 };
-
 
 /* report.c: write n bytes to the sink; the first error sticks */
 int report_sink(struct report *r, const char *s, size_t n);
+/* report.c: write what the buffer holds, in every format */
+int report_drain(struct report *r);
 
 /* report_json.c: the document and the containers open in it */
 json_t *report_json_text(const char *s);
@@ -52,6 +57,12 @@ void report_json_add(struct report *r, const char *key, json_t *v);
 void report_json_push(struct report *r, const char *key, json_t *c, bool detached);
 void report_json_pop(struct report *r);
 int report_json_write(struct report *r);
+/* The document as it stands, "tcptune" first: indented, or one line with --watch; NULL on ENOMEM. */
+char *report_json_dump(struct report *r);
+
+/* report_stream.c: the streamed array (report_stream_begin) */
+void report_stream_pop(struct report *r);
+int report_stream_rest(struct report *r, const char *doc);
 
 /* report_text.c: the text view (wrap, units, the table fitted to a terminal) */
 void report_text_put(struct report *r, enum style st, const char *lead, size_t indent, const char *text);

@@ -167,12 +167,10 @@ int report_sink(struct report *r, const char *s, size_t n)
 	return r->err;
 }
 
-int report_flush(struct report *r)
+int report_drain(struct report *r)
 {
 	int ret;
 
-	if (r->cfg.format == FMT_JSON)
-		return 0;
 	if (fflush(r->buf) != 0)
 		return -ENOMEM;
 	ret = report_sink(r, r->mem, r->memlen);
@@ -181,6 +179,43 @@ int report_flush(struct report *r)
 	return ret;
 }
 
+int report_flush(struct report *r)
+{
+	if (r->cfg.format == FMT_JSON)
+		return 0;
+	return report_drain(r);
+}
+
+void report_set_lines(struct report *r, bool on)
+{
+	r->lines = on;
+}
+
+void report_redraw(struct report *r)
+{
+	if (r->cfg.format == FMT_TABLE && r->cfg.width)
+		fputs("\033[H\033[2J", r->buf);
+}
+
+int report_next(struct report *r)
+{
+	int ret;
+
+	if (r->cfg.format != FMT_JSON)
+		return report_flush(r);
+	while (r->depth > 0)
+		report_json_pop(r);
+	ret = report_json_write(r);
+	json_decref(r->doc);
+	r->doc = json_object();
+	r->stack[0] = r->doc;
+	r->oom |= !r->doc;
+	r->used = false;
+	free(r->stream_key);
+	r->stream_key = NULL;
+	r->stream_n = 0;
+	return ret;
+}
 
 int report_finish(struct report *r, bool commit)
 {
@@ -202,6 +237,7 @@ int report_finish(struct report *r, bool commit)
 	}
 	fclose(r->buf);
 	free(r->mem);
+	free(r->stream_key);
 	json_decref(r->doc);
 	free(r);
 	return ret;

@@ -74,6 +74,8 @@ void report_json_pop(struct report *r)
 	if (r->detached[r->depth])
 		json_decref(r->stack[r->depth]);
 	r->detached[r->depth--] = false;
+	if (r->stream)
+		report_stream_pop(r);
 }
 
 void report_object_begin(struct report *r, const char *key)
@@ -146,9 +148,22 @@ void report_exit(struct report *r, int code, const char *message)
 	report_int(r, "exit", NULL, code);
 }
 
+char *report_json_dump(struct report *r)
+{
+	json_t *out = json_pack("{s:s}", "tcptune", PACKAGE_VERSION);
+	char *s;
+
+	if (!out || json_object_update(out, r->doc) < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	s = json_dumps(out, (r->lines ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER);
+	json_decref(out);
+	return s;
+}
+
 int report_json_write(struct report *r)
 {
-	json_t *out;
 	char *s;
 	int ret;
 
@@ -156,16 +171,13 @@ int report_json_write(struct report *r)
 		return 0;
 	if (r->oom)
 		return -ENOMEM;
-	out = json_pack("{s:s}", "tcptune", PACKAGE_VERSION);
-	if (!out || json_object_update(out, r->doc) < 0) {
-		json_decref(out);
-		return -ENOMEM;
-	}
-	s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(out);
+	s = report_json_dump(r);
 	if (!s)
 		return -ENOMEM;
-	ret = report_sink(r, s, strlen(s));
+	if (r->stream_key)
+		ret = report_stream_rest(r, s);
+	else
+		ret = report_sink(r, s, strlen(s));
 	if (ret == 0)
 		ret = report_sink(r, "\n", 1);
 	free(s);

@@ -116,7 +116,7 @@ static void cell(struct report *r, enum style st, json_t *j, char *text, const c
 	if (c->prom && r->cfg.format == FMT_PROMETHEUS) {
 		t->labels = xreallocarray(t->labels, t->nlabels + 2, sizeof(char *));
 		t->labels[t->nlabels++] = xstrdup(c->prom);
-		t->labels[t->nlabels++] = xstrdup(lv ? lv : "");
+		t->labels[t->nlabels++] = c->flags & REPORT_PROM_TEXT ? report_escape_text(lv) : xstrdup(lv ? lv : "");
 	}
 	if (c->flags & REPORT_PROM_VALUE)
 		t->value = v;
