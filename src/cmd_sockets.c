@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "doctor.h"
 #include "output.h"
+#include "report.h"
 #include "sample.h"
 #include "sockets.h"
 #include "tcptune.h"
@@ -162,16 +163,6 @@ static int parse_args(const struct opts *o, int argc, char **argv, struct sopts 
 
 /* --- shared by every format ------------------------------------------------ */
 
-static json_t *states_json(const unsigned long long *states)
-{
-	json_t *o = json_object();
-	int i;
-
-	for (i = 1; i < TCPS_MAX; i++)
-		json_object_set_new(o, sockets_state_name(i), json_integer((json_int_t)states[i]));
-	return o;
-}
-
 /* A remote's or pair's 32-bit counts, widened for the shared cells. */
 static const unsigned long long *wide(const uint32_t *states, unsigned long long *buf)
 {
@@ -210,129 +201,6 @@ static uint32_t columns(const struct sopts *so, const struct census *c)
 	return m;
 }
 
-static void delta_cell(struct table *t, const struct census *prev, bool have, long long now, long long before)
-{
-	if (!prev || !have)
-		table_cell(t, STYLE_DIM, prev ? "new" : "");
-	else if (now == before)
-		table_cell(t, STYLE_DIM, "0");
-	else
-		table_cellf(t, now > before ? STYLE_WARN : STYLE_GOOD, "%+lld", now - before);
-}
-
-/* --- table ----------------------------------------------------------------- */
-
-static void table_states(const struct census *c, const struct census *prev, const struct sopts *so,
-			 const struct opts *o)
-{
-	static const char *h[] = { "STATE", "SOCKETS", "CHANGE" };
-	struct table *t = table_new(prev || so->watch ? 3 : 2, h);
-	int s;
-
-	for (s = 1; s < TCPS_MAX; s++) {
-		bool asked = so->states && so->states != TCPS_ALL && (so->states & (1u << s));
-
-		if (!c->states[s] && !asked && !(prev && prev->states[s]))
-			continue;
-		table_row(t);
-		table_cell(t, s == TCPS_CLOSE_WAIT && c->states[s] ? STYLE_WARN : STYLE_PLAIN,
-			   sockets_state_name(s));
-		table_cellf(t, STYLE_PLAIN, "%llu", c->states[s]);
-		if (prev || so->watch)
-			delta_cell(t, prev, true, (long long)c->states[s], prev ? (long long)prev->states[s] : 0);
-	}
-	table_row(t);
-	table_cell(t, STYLE_BOLD, "total");
-	table_cellf(t, STYLE_BOLD, "%llu", c->total);
-	if (prev || so->watch)
-		delta_cell(t, prev, true, (long long)c->total, prev ? (long long)prev->total : 0);
-	table_print(t, stdout, o->color);
-	table_free(t);
-}
-
-static void limits_lines(const struct census *c, const struct tcpenv *e)
-{
-	if (e->ss.tw >= 0 && e->max_tw_buckets > 0)
-		printf("\ntime-wait buckets: %lld of net.ipv4.tcp_max_tw_buckets %lld (%.1f%%)\n",
-		       e->ss.tw, e->max_tw_buckets, 100.0 * (double)e->ss.tw / (double)e->max_tw_buckets);
-	if (e->ss.orphan >= 0 && e->max_orphans > 0)
-		printf("orphans: %lld of net.ipv4.tcp_max_orphans %lld (%.1f%%)\n", e->ss.orphan,
-		       e->max_orphans, 100.0 * (double)e->ss.orphan / (double)e->max_orphans);
-	else if (e->ss.orphan >= 0)
-		printf("orphans: %lld (net.ipv4.tcp_max_orphans is host-wide, hidden here)\n", e->ss.orphan);
-	if (e->range.usable)
-		printf("ephemeral ports: %u usable (%u-%u, %u reserved); busiest destination: see --by remote\n",
-		       e->range.usable, e->range.low, e->range.high, e->range.reserved);
-	(void)c;
-}
-
-/* Append a header for each state column in m; returns the new count. */
-static size_t state_headers(const char **h, size_t nc, uint32_t m)
-{
-	for (int s = 1; s < TCPS_MAX; s++)
-		if (m & (1u << s))
-			h[nc++] = sockets_state_name(s);
-	return nc;
-}
-
-/* One cell per state column in m; CLOSE_WAIT stands out where warn_cw. */
-static void state_cells(struct table *t, uint32_t m, const unsigned long long *states, bool warn_cw)
-{
-	for (int s = 1; s < TCPS_MAX; s++)
-		if (m & (1u << s))
-			table_cellf(t, warn_cw && s == TCPS_CLOSE_WAIT && states[s] ? STYLE_WARN : STYLE_PLAIN,
-				    "%llu", states[s]);
-}
-
-static void table_owners(const struct census *c, const struct census *prev, const struct sopts *so,
-			 const struct opts *o)
-{
-	uint32_t m = columns(so, c);
-	const char *h[TCPS_MAX + 4] = { "PID", "COMMAND", "TOTAL" };
-	size_t nc = state_headers(h, 3, m), i, j;
-	struct table *t;
-
-	if (so->watch)
-		h[nc++] = "CHANGE";
-	t = table_new(nc, h);
-	for (i = 0; i < limit(so, c->n_owners); i++) {
-		const struct owner *w = &c->owners[i];
-		const struct owner *pw = NULL;
-
-		for (j = 0; prev && j < prev->n_owners; j++)
-			if (prev->owners[j].pid == w->pid)
-				pw = &prev->owners[j];
-		table_row(t);
-		table_cellf(t, STYLE_PLAIN, "%d", w->pid);
-		table_cell(t, STYLE_PLAIN, w->comm);         /* table_cell escapes */
-		table_cellf(t, STYLE_BOLD, "%llu", census_owner_total(w));
-		state_cells(t, m, w->states, true);
-		if (so->watch)
-			delta_cell(t, prev, pw != NULL, (long long)census_owner_total(w),
-				   pw ? (long long)census_owner_total(pw) : 0);
-	}
-	/* the sockets no process holds, as rows of their own */
-	for (i = 0; i < c->n_ownerless; i++) {
-		const struct ownerless *w = &c->ownerless[i];
-		char name[80];
-
-		table_row(t);
-		table_cell(t, STYLE_DIM, "-");
-		table_cellf(t, STYLE_DIM, "(%s)", census_ownerless_name(w, name, sizeof(name)));
-		table_cellf(t, STYLE_BOLD, "%llu", w->total);
-		state_cells(t, m, w->states, false);
-		if (so->watch)
-			table_cell(t, STYLE_DIM, "");
-	}
-	table_print(t, stdout, o->color);
-	table_free(t);
-	if (!o->quiet && c->n_owners == 0 && c->n_ownerless == 0)
-		printf("(no process holds %s)\n", c->total ? "these sockets" : "any matching socket");
-	if (!o->quiet && c->unowned && c->procs_denied)
-		printf("\n%llu socket%s with no readable owner: some processes could not be read, "
-		       "run as root\n", c->unowned, c->unowned == 1 ? "" : "s");
-}
-
 /* "10.0.0.10:3128", or "inbound to :8080" for every client of a listening port. */
 static char *remote_name(const struct remote *r, char *buf, size_t len)
 {
@@ -343,46 +211,6 @@ static char *remote_name(const struct remote *r, char *buf, size_t len)
 	return buf;
 }
 
-static void table_remotes(const struct census *c, const struct census *prev, const struct sopts *so,
-			  const struct tcpenv *e, const struct opts *o)
-{
-	uint32_t m = columns(so, c);
-	const char *h[TCPS_MAX + 5] = { "REMOTE", "TOTAL" };
-	size_t nc = state_headers(h, 2, m), i, j;
-	struct table *t;
-
-	h[nc++] = "EPHEMERAL-PORTS";
-	if (so->watch)
-		h[nc++] = "CHANGE";
-	t = table_new(nc, h);
-	for (i = 0; i < limit(so, c->n_remotes); i++) {
-		const struct remote *r = &c->remotes[i], *pr = NULL;
-		unsigned long long w[TCPS_MAX];
-		char a[80];
-
-		for (j = 0; prev && j < prev->n_remotes; j++)
-			if (prev->remotes[j].port == r->port && !memcmp(prev->remotes[j].addr, r->addr, 16) &&
-			    prev->remotes[j].family == r->family && prev->remotes[j].inbound == r->inbound)
-				pr = &prev->remotes[j];
-		table_row(t);
-		table_cell(t, STYLE_PLAIN, remote_name(r, a, sizeof(a)));
-		table_cellf(t, STYLE_BOLD, "%u", r->total);
-		state_cells(t, m, wide(r->states, w), false);
-		if (e->range.usable && r->ports_used) {
-			double share = (double)r->ports_used / e->range.usable;
-
-			table_cellf(t, share >= 0.8 ? STYLE_BAD : share >= 0.5 ? STYLE_WARN : STYLE_PLAIN,
-				    "%u/%u (%.1f%%)", r->ports_used, e->range.usable, 100 * share);
-		} else {
-			table_cell(t, STYLE_DIM, "-");
-		}
-		if (so->watch)
-			delta_cell(t, prev, pr != NULL, (long long)r->total, pr ? (long long)pr->total : 0);
-	}
-	table_print(t, stdout, o->color);
-	table_free(t);
-}
-
 static const char *owner_comm(const struct census *c, int pid)
 {
 	for (size_t i = 0; i < c->n_owners; i++)
@@ -391,363 +219,546 @@ static const char *owner_comm(const struct census *c, int pid)
 	return "?";
 }
 
-/* --by owner,remote: one row per process and remote, the processes in --by owner's order. */
-static void table_pairs(const struct census *c, const struct sopts *so, const struct opts *o)
+/* --- table ----------------------------------------------------------------- */
+
+/* A table's columns: the leading ones, one per state shown, the trailing ones. */
+struct cols {
+	struct report_col v[TCPS_MAX + 8];
+	size_t n;
+};
+
+static void col(struct cols *k, const char *header, enum report_type type, unsigned flags)
+{
+	k->v[k->n++] = (struct report_col){ header, NULL, NULL, type, flags };
+}
+
+static void state_cols(struct cols *k, uint32_t m)
+{
+	for (int s = 1; s < TCPS_MAX; s++)
+		if (m & (1u << s))
+			col(k, sockets_state_name(s), REPORT_UINT, 0);
+}
+
+/* One cell per state column in m; CLOSE_WAIT stands out where warn_cw. */
+static void state_cells(struct report *out, uint32_t m, const unsigned long long *states, bool warn_cw)
+{
+	for (int s = 1; s < TCPS_MAX; s++)
+		if (m & (1u << s))
+			report_cell_uint(out, warn_cw && s == TCPS_CLOSE_WAIT && states[s] ? STYLE_WARN : STYLE_PLAIN,
+					 states[s]);
+}
+
+static void delta_cell(struct report *out, const struct census *prev, bool have, long long now,
+		       long long before)
+{
+	char d[32];
+
+	if (!prev || !have) {
+		report_cell_str(out, STYLE_DIM, prev ? "new" : "");
+	} else if (now == before) {
+		report_cell_str(out, STYLE_DIM, "0");
+	} else {
+		(void)snprintf(d, sizeof(d), "%+lld", now - before);
+		report_cell_str(out, now > before ? STYLE_WARN : STYLE_GOOD, d);
+	}
+}
+
+static void table_states(struct report *out, const struct census *c, const struct census *prev,
+			 const struct sopts *so)
+{
+	bool change = prev || so->watch;
+	struct cols k = { .n = 0 };
+	int s;
+
+	col(&k, "STATE", REPORT_STRING, 0);
+	col(&k, "SOCKETS", REPORT_UINT, 0);
+	if (change)
+		col(&k, "CHANGE", REPORT_STRING, 0);
+	report_table_begin(out, NULL, k.v, k.n);
+	for (s = 1; s < TCPS_MAX; s++) {
+		bool asked = so->states && so->states != TCPS_ALL && (so->states & (1u << s));
+
+		if (!c->states[s] && !asked && !(prev && prev->states[s]))
+			continue;
+		report_row(out, 0, false);
+		report_cell_str(out, s == TCPS_CLOSE_WAIT && c->states[s] ? STYLE_WARN : STYLE_PLAIN,
+				sockets_state_name(s));
+		report_cell_uint(out, STYLE_PLAIN, c->states[s]);
+		if (change)
+			delta_cell(out, prev, true, (long long)c->states[s], prev ? (long long)prev->states[s] : 0);
+	}
+	report_row(out, 0, false);
+	report_cell_str(out, STYLE_BOLD, "total");
+	report_cell_uint(out, STYLE_BOLD, c->total);
+	if (change)
+		delta_cell(out, prev, true, (long long)c->total, prev ? (long long)prev->total : 0);
+	report_table_end(out);
+}
+
+static void limits_lines(struct report *out, const struct tcpenv *e)
+{
+	if (e->ss.tw >= 0 && e->max_tw_buckets > 0)
+		report_text(out, STYLE_PLAIN, "\ntime-wait buckets: %lld of net.ipv4.tcp_max_tw_buckets %lld (%.1f%%)",
+			    e->ss.tw, e->max_tw_buckets, 100.0 * (double)e->ss.tw / (double)e->max_tw_buckets);
+	if (e->ss.orphan >= 0 && e->max_orphans > 0)
+		report_text(out, STYLE_PLAIN, "orphans: %lld of net.ipv4.tcp_max_orphans %lld (%.1f%%)", e->ss.orphan,
+			    e->max_orphans, 100.0 * (double)e->ss.orphan / (double)e->max_orphans);
+	else if (e->ss.orphan >= 0)
+		report_text(out, STYLE_PLAIN, "orphans: %lld (net.ipv4.tcp_max_orphans is host-wide, hidden here)",
+			    e->ss.orphan);
+	if (e->range.usable)
+		report_text(out, STYLE_PLAIN,
+			    "ephemeral ports: %u usable (%u-%u, %u reserved); busiest destination: see --by remote",
+			    e->range.usable, e->range.low, e->range.high, e->range.reserved);
+}
+
+static void unowned_line(struct report *out, const struct census *c, const struct opts *o)
+{
+	if (!o->quiet && c->unowned && c->procs_denied)
+		report_text(out, STYLE_PLAIN, "\n%llu socket%s with no readable owner: some processes could not be read, "
+			    "run as root", c->unowned, c->unowned == 1 ? "" : "s");
+}
+
+static void table_owners(struct report *out, const struct census *c, const struct census *prev,
+			 const struct sopts *so, const struct opts *o)
 {
 	uint32_t m = columns(so, c);
-	const char *h[TCPS_MAX + 5] = { "PID", "COMMAND", "REMOTE", "TOTAL" };
-	size_t nc = state_headers(h, 4, m), i;
-	struct table *t = table_new(nc, h);
+	struct cols k = { .n = 0 };
+	size_t i, j;
 
+	col(&k, "PID", REPORT_STRING, 0);
+	col(&k, "COMMAND", REPORT_STRING, REPORT_WRAP);
+	col(&k, "TOTAL", REPORT_UINT, 0);
+	state_cols(&k, m);
+	if (so->watch)
+		col(&k, "CHANGE", REPORT_STRING, 0);
+	report_table_begin(out, NULL, k.v, k.n);
+	for (i = 0; i < limit(so, c->n_owners); i++) {
+		const struct owner *w = &c->owners[i];
+		const struct owner *pw = NULL;
+		char pid[16];
+
+		for (j = 0; prev && j < prev->n_owners; j++)
+			if (prev->owners[j].pid == w->pid)
+				pw = &prev->owners[j];
+		(void)snprintf(pid, sizeof(pid), "%d", w->pid);
+		report_row(out, 0, false);
+		report_cell_str(out, STYLE_PLAIN, pid);
+		report_cell_str(out, STYLE_PLAIN, w->comm);
+		report_cell_uint(out, STYLE_BOLD, census_owner_total(w));
+		state_cells(out, m, w->states, true);
+		if (so->watch)
+			delta_cell(out, prev, pw != NULL, (long long)census_owner_total(w),
+				   pw ? (long long)census_owner_total(pw) : 0);
+	}
+	/* the sockets no process holds, as rows of their own */
+	for (i = 0; i < c->n_ownerless; i++) {
+		const struct ownerless *w = &c->ownerless[i];
+		char name[80], shown[84];
+
+		(void)snprintf(shown, sizeof(shown), "(%s)", census_ownerless_name(w, name, sizeof(name)));
+		report_row(out, 0, false);
+		report_cell_str(out, STYLE_DIM, "-");
+		report_cell_str(out, STYLE_DIM, shown);
+		report_cell_uint(out, STYLE_BOLD, w->total);
+		state_cells(out, m, w->states, false);
+		if (so->watch)
+			report_cell_str(out, STYLE_DIM, "");
+	}
+	report_table_end(out);
+	if (!o->quiet && c->n_owners == 0 && c->n_ownerless == 0)
+		report_text(out, STYLE_PLAIN, "(no process holds %s)", c->total ? "these sockets" : "any matching socket");
+	unowned_line(out, c, o);
+}
+
+/* The look of a destination's ephemeral ports: the level is doctor's. */
+static enum style ports_style(unsigned used, unsigned usable)
+{
+	static const enum style st[] = {
+		[SEV_INFO] = STYLE_PLAIN, [SEV_WARNING] = STYLE_WARN, [SEV_CRITICAL] = STYLE_BAD,
+	};
+
+	return st[doctor_note_ports(used, usable)];
+}
+
+static void table_remotes(struct report *out, const struct census *c, const struct census *prev,
+			  const struct sopts *so, const struct tcpenv *e)
+{
+	uint32_t m = columns(so, c);
+	struct cols k = { .n = 0 };
+	size_t i, j;
+
+	col(&k, "REMOTE", REPORT_STRING, REPORT_WRAP);
+	col(&k, "TOTAL", REPORT_UINT, 0);
+	state_cols(&k, m);
+	col(&k, "EPHEMERAL-PORTS", REPORT_STRING, 0);
+	if (so->watch)
+		col(&k, "CHANGE", REPORT_STRING, 0);
+	report_table_begin(out, NULL, k.v, k.n);
+	for (i = 0; i < limit(so, c->n_remotes); i++) {
+		const struct remote *r = &c->remotes[i], *pr = NULL;
+		unsigned long long w[TCPS_MAX];
+		char a[80], ports[64];
+
+		for (j = 0; prev && j < prev->n_remotes; j++)
+			if (prev->remotes[j].port == r->port && !memcmp(prev->remotes[j].addr, r->addr, 16) &&
+			    prev->remotes[j].family == r->family && prev->remotes[j].inbound == r->inbound)
+				pr = &prev->remotes[j];
+		report_row(out, 0, false);
+		report_cell_str(out, STYLE_PLAIN, remote_name(r, a, sizeof(a)));
+		report_cell_uint(out, STYLE_BOLD, r->total);
+		state_cells(out, m, wide(r->states, w), false);
+		if (e->range.usable && r->ports_used) {
+			double share = (double)r->ports_used / e->range.usable;
+
+			(void)snprintf(ports, sizeof(ports), "%u/%u (%.1f%%)", r->ports_used, e->range.usable,
+				       100 * share);
+			report_cell_str(out, ports_style(r->ports_used, e->range.usable), ports);
+		} else {
+			report_cell_str(out, STYLE_DIM, "-");
+		}
+		if (so->watch)
+			delta_cell(out, prev, pr != NULL, (long long)r->total, pr ? (long long)pr->total : 0);
+	}
+	report_table_end(out);
+}
+
+/* --by owner,remote: one row per process and remote, the processes in --by owner's order. */
+static void table_pairs(struct report *out, const struct census *c, const struct sopts *so,
+			const struct opts *o)
+{
+	uint32_t m = columns(so, c);
+	struct cols k = { .n = 0 };
+	size_t i;
+
+	col(&k, "PID", REPORT_STRING, 0);
+	col(&k, "COMMAND", REPORT_STRING, REPORT_WRAP);
+	col(&k, "REMOTE", REPORT_STRING, REPORT_WRAP);
+	col(&k, "TOTAL", REPORT_UINT, 0);
+	state_cols(&k, m);
+	report_table_begin(out, NULL, k.v, k.n);
 	for (i = 0; i < limit(so, c->n_pairs); i++) {
 		const struct opair *p = &c->pairs[i];
 		unsigned long long w[TCPS_MAX];
-		char a[80];
+		char a[80], pid[16];
 
-		table_row(t);
+		report_row(out, 0, false);
 		if (p->pid) {
-			table_cellf(t, STYLE_PLAIN, "%d", p->pid);
-			table_cell(t, STYLE_PLAIN, owner_comm(c, p->pid));     /* table_cell escapes */
+			(void)snprintf(pid, sizeof(pid), "%d", p->pid);
+			report_cell_str(out, STYLE_PLAIN, pid);
+			report_cell_str(out, STYLE_PLAIN, owner_comm(c, p->pid));
 		} else {
-			table_cell(t, STYLE_DIM, "-");
-			table_cell(t, STYLE_DIM, "(no process)");
+			report_cell_str(out, STYLE_DIM, "-");
+			report_cell_str(out, STYLE_DIM, "(no process)");
 		}
-		table_cell(t, STYLE_PLAIN, remote_name(&c->remotes[p->remote], a, sizeof(a)));
-		table_cellf(t, STYLE_BOLD, "%u", p->total);
-		state_cells(t, m, wide(p->states, w), p->pid != 0);
+		report_cell_str(out, STYLE_PLAIN, remote_name(&c->remotes[p->remote], a, sizeof(a)));
+		report_cell_uint(out, STYLE_BOLD, p->total);
+		state_cells(out, m, wide(p->states, w), p->pid != 0);
 	}
-	table_print(t, stdout, o->color);
-	table_free(t);
-	if (!o->quiet && c->unowned && c->procs_denied)
-		printf("\n%llu socket%s with no readable owner: some processes could not be read, "
-		       "run as root\n", c->unowned, c->unowned == 1 ? "" : "s");
+	report_table_end(out);
+	unowned_line(out, c, o);
 }
 
-static void table_lports(const struct census *c, const struct census *prev, const struct sopts *so,
-			 const struct opts *o)
+static void table_lports(struct report *out, const struct census *c, const struct census *prev,
+			 const struct sopts *so)
 {
 	uint32_t m = columns(so, c);
-	const char *h[TCPS_MAX + 4] = { "LOCAL-PORT", "TOTAL" };
-	size_t nc = state_headers(h, 2, m), i, j;
-	struct table *t;
+	struct cols k = { .n = 0 };
+	size_t i, j;
 
+	col(&k, "LOCAL-PORT", REPORT_UINT, 0);
+	col(&k, "TOTAL", REPORT_UINT, 0);
+	state_cols(&k, m);
 	if (so->watch)
-		h[nc++] = "CHANGE";
-	t = table_new(nc, h);
+		col(&k, "CHANGE", REPORT_STRING, 0);
+	report_table_begin(out, NULL, k.v, k.n);
 	for (i = 0; i < limit(so, c->n_lports); i++) {
 		const struct lport *l = &c->lports[i], *pl = NULL;
 
 		for (j = 0; prev && j < prev->n_lports; j++)
 			if (prev->lports[j].port == l->port)
 				pl = &prev->lports[j];
-		table_row(t);
-		table_cellf(t, STYLE_PLAIN, "%u", l->port);
-		table_cellf(t, STYLE_BOLD, "%llu", l->total);
-		state_cells(t, m, l->states, false);
+		report_row(out, 0, false);
+		report_cell_uint(out, STYLE_PLAIN, l->port);
+		report_cell_uint(out, STYLE_BOLD, l->total);
+		state_cells(out, m, l->states, false);
 		if (so->watch)
-			delta_cell(t, prev, pl != NULL, (long long)l->total, pl ? (long long)pl->total : 0);
+			delta_cell(out, prev, pl != NULL, (long long)l->total, pl ? (long long)pl->total : 0);
 	}
-	table_print(t, stdout, o->color);
-	table_free(t);
+	report_table_end(out);
 }
 
-/* --- json and prometheus --------------------------------------------------- */
+/* --- json ------------------------------------------------------------------ */
 
-static json_t *json_escaped(const char *s)
+static void states_member(struct report *out, const unsigned long long *states)
 {
-	char *e = output_escape(s);
-	json_t *j = json_string(e);
-
-	free(e);
-	return j;
+	report_object_begin(out, "states");
+	for (int i = 1; i < TCPS_MAX; i++)
+		report_uint(out, sockets_state_name(i), NULL, states[i]);
+	report_object_end(out);
 }
 
 /* null for a counter the kernel does not show here */
-static json_t *count_json(long long v)
+static void count_member(struct report *out, const char *key, long long v)
 {
-	return v < 0 ? json_null() : json_integer(v);
+	if (v < 0)
+		report_null(out, key, NULL);
+	else
+		report_int(out, key, NULL, v);
 }
 
-static json_t *limits_json(const struct tcpenv *e)
+static void limits_member(struct report *out, const struct tcpenv *e)
 {
-	json_t *l = json_object();
+	static const char *const netstat[] = { "TCPTimeWaitOverflow", "ListenOverflows", "ListenDrops",
+					       "TCPAbortOnTimeout", "TCPAbortOnMemory" };
 
-	json_object_set_new(l, "tw", count_json(e->ss.tw));
-	json_object_set_new(l, "tcp_max_tw_buckets", count_json(e->max_tw_buckets));
-	json_object_set_new(l, "orphans", count_json(e->ss.orphan));
-	json_object_set_new(l, "tcp_max_orphans", count_json(e->max_orphans));
-	json_object_set_new(l, "ephemeral_ports_usable", count_json(e->range.usable));
-	json_object_set_new(l, "TCPTimeWaitOverflow",
-			    count_json(sockets_netstat_get(&e->ns, "TCPTimeWaitOverflow")));
-	json_object_set_new(l, "ListenOverflows", count_json(sockets_netstat_get(&e->ns, "ListenOverflows")));
-	json_object_set_new(l, "ListenDrops", count_json(sockets_netstat_get(&e->ns, "ListenDrops")));
-	json_object_set_new(l, "TCPAbortOnTimeout",
-			    count_json(sockets_netstat_get(&e->ns, "TCPAbortOnTimeout")));
-	json_object_set_new(l, "TCPAbortOnMemory", count_json(sockets_netstat_get(&e->ns, "TCPAbortOnMemory")));
-	return l;
+	report_object_begin(out, "limits");
+	count_member(out, "tw", e->ss.tw);
+	count_member(out, "tcp_max_tw_buckets", e->max_tw_buckets);
+	count_member(out, "orphans", e->ss.orphan);
+	count_member(out, "tcp_max_orphans", e->max_orphans);
+	count_member(out, "ephemeral_ports_usable", e->range.usable);
+	for (size_t i = 0; i < sizeof(netstat) / sizeof(netstat[0]); i++)
+		count_member(out, netstat[i], sockets_netstat_get(&e->ns, netstat[i]));
+	report_object_end(out);
 }
 
-/* { "remote", "inbound"?, "total", "states" } of one owner × remote pair */
-static json_t *pair_json(const struct census *c, const struct opair *p)
+static void owners_member(struct report *out, const struct census *c, const struct sopts *so)
 {
-	const struct remote *r = &c->remotes[p->remote];
+	static const char *const kinds[] = { "accept-queue", "orphaned", "time-wait", "unreadable" };
+	size_t i;
+
+	report_array_begin(out, "by_owner");
+	for (i = 0; i < limit(so, c->n_owners); i++) {
+		report_object_begin(out, NULL);
+		report_int(out, "pid", NULL, c->owners[i].pid);
+		report_str(out, "comm", NULL, c->owners[i].comm);
+		report_uint(out, "total", NULL, census_owner_total(&c->owners[i]));
+		states_member(out, c->owners[i].states);
+		report_object_end(out);
+	}
+	report_array_end(out);
+	report_array_begin(out, "ownerless");
+	for (i = 0; i < c->n_ownerless; i++) {
+		const struct ownerless *x = &c->ownerless[i];
+		char name[80];
+
+		report_object_begin(out, NULL);
+		report_str(out, "kind", NULL, kinds[x->kind]);
+		report_str(out, "owner", NULL, census_ownerless_name(x, name, sizeof(name)));
+		if (x->pid)
+			report_int(out, "listener_pid", NULL, x->pid);
+		report_uint(out, "total", NULL, x->total);
+		states_member(out, x->states);
+		report_object_end(out);
+	}
+	report_array_end(out);
+}
+
+static void procs_members(struct report *out, const struct census *c)
+{
+	report_uint(out, "unowned", NULL, c->unowned);
+	report_uint(out, "processes_denied", NULL, c->procs_denied);
+	report_uint(out, "processes_vanished", NULL, c->procs_vanished);
+}
+
+/* { "remote", "inbound"?, "total", "states" } of a remote, or of one owner × remote pair */
+static void remote_head(struct report *out, const struct remote *r, unsigned long long total,
+			const uint32_t *states)
+{
 	unsigned long long ws[TCPS_MAX];
-	json_t *w = json_object();
 	char s[80];
 
-	json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
+	report_str(out, "remote", NULL, remote_name(r, s, sizeof(s)));
 	if (r->inbound)
-		json_object_set_new(w, "inbound", json_true());
-	json_object_set_new(w, "total", json_integer(p->total));
-	json_object_set_new(w, "states", states_json(wide(p->states, ws)));
-	return w;
+		report_bool(out, "inbound", NULL, true);
+	report_uint(out, "total", NULL, total);
+	states_member(out, wide(states, ws));
 }
 
 /*
  * --by owner,remote: "by_owner" as --by owner gives it, each process with
  * its "remotes"; the sockets no process holds in "ownerless_remotes".
  */
-static void pairs_json(json_t *d, const struct census *c, const struct sopts *so)
+static void pairs_member(struct report *out, const struct census *c, const struct sopts *so)
 {
-	json_t *a = json_array(), *nobody = json_array(), *rem = NULL;
 	size_t i, n = limit(so, c->n_pairs);
 	int pid = -1;
 
+	report_array_begin(out, "by_owner");
 	for (i = 0; i < n; i++) {
 		const struct opair *p = &c->pairs[i];
 
-		if (!p->pid) {
-			json_array_append_new(nobody, pair_json(c, p));
+		if (!p->pid)
 			continue;
-		}
 		if (p->pid != pid) {
-			json_t *w = json_object();
 			size_t k;
 
+			if (pid != -1) {
+				report_array_end(out);
+				report_object_end(out);
+			}
 			for (k = 0; k < c->n_owners && c->owners[k].pid != p->pid; k++)
 				;
 			pid = p->pid;
-			json_object_set_new(w, "pid", json_integer(pid));
-			json_object_set_new(w, "comm", json_escaped(owner_comm(c, pid)));
+			report_object_begin(out, NULL);
+			report_int(out, "pid", NULL, pid);
+			report_str(out, "comm", NULL, owner_comm(c, pid));
 			if (k < c->n_owners) {
-				json_object_set_new(w, "total",
-						    json_integer((json_int_t)census_owner_total(&c->owners[k])));
-				json_object_set_new(w, "states", states_json(c->owners[k].states));
+				report_uint(out, "total", NULL, census_owner_total(&c->owners[k]));
+				states_member(out, c->owners[k].states);
 			}
-			rem = json_array();
-			json_object_set_new(w, "remotes", rem);
-			json_array_append_new(a, w);
+			report_array_begin(out, "remotes");
 		}
-		json_array_append_new(rem, pair_json(c, p));
+		report_object_begin(out, NULL);
+		remote_head(out, &c->remotes[p->remote], p->total, p->states);
+		report_object_end(out);
 	}
-	json_object_set_new(d, "by_owner", a);
-	json_object_set_new(d, "ownerless_remotes", nobody);
-	json_object_set_new(d, "unowned", json_integer((json_int_t)c->unowned));
-	json_object_set_new(d, "processes_denied", json_integer(c->procs_denied));
-	json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));
-}
-
-static json_t *remote_json(const struct remote *r, const struct tcpenv *e)
-{
-	unsigned long long ws[TCPS_MAX];
-	json_t *w = json_object();
-	char s[80];
-
-	json_object_set_new(w, "remote", json_string(remote_name(r, s, sizeof(s))));
-	if (r->inbound)
-		json_object_set_new(w, "inbound", json_true());
-	json_object_set_new(w, "total", json_integer((json_int_t)r->total));
-	json_object_set_new(w, "states", states_json(wide(r->states, ws)));
-	json_object_set_new(w, "ephemeral_ports_used", json_integer((json_int_t)r->ports_used));
-	json_object_set_new(w, "ephemeral_ports_share",
-			    json_real(e->range.usable ? (double)r->ports_used / e->range.usable : 0));
-	return w;
-}
-
-/*
- * d with its empty "by_remote" filled one remote at a time, byte for byte
- * as jansson prints the whole: jansson holds about 2.5 KB per remote's
- * objects, 500 MB for 200k remotes.
- */
-static void remotes_stream(json_t *d, const struct census *c, size_t n, const struct tcpenv *e)
-{
-	static const char key[] = "\n  \"by_remote\": []";
-	char *buf = NULL, *mark = NULL;
-	size_t len = 0, i;
-	/* one line a document: nothing to splice into */
-	FILE *m = output_json_lines_on() ? NULL : open_memstream(&buf, &len);
-
-	if (!m) {
-		/* the whole document in memory, then */
-		json_t *a = json_object_get(d, "by_remote");
-
-		for (i = 0; i < n; i++)
-			json_array_append_new(a, remote_json(&c->remotes[i], e));
-		(void)output_json(stdout, d);
-		return;
+	if (pid != -1) {
+		report_array_end(out);
+		report_object_end(out);
 	}
-	(void)output_json(m, d);
-	if (fclose(m) == 0)
-		mark = strstr(buf, key);
-	if (!mark) {
-		if (buf)
-			fputs(buf, stdout);
-		free(buf);
-		return;
-	}
-	/* up to the '[' */
-	(void)fwrite(buf, 1, (size_t)(mark - buf) + sizeof(key) - 2, stdout);
+	report_array_end(out);
+	report_array_begin(out, "ownerless_remotes");
 	for (i = 0; i < n; i++) {
-		json_t *w = remote_json(&c->remotes[i], e);
-		char *t = json_dumps(w, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *p;
-
-		fputs(i ? ",\n    " : "\n    ", stdout);
-		for (p = t; p && *p; p++) {
-			putchar(*p);
-			if (*p == '\n')
-				fputs("    ", stdout);
-		}
-		free(t);
-		json_decref(w);
+		if (c->pairs[i].pid)
+			continue;
+		report_object_begin(out, NULL);
+		remote_head(out, &c->remotes[c->pairs[i].remote], c->pairs[i].total, c->pairs[i].states);
+		report_object_end(out);
 	}
-	fputs(n ? "\n  ]" : "]", stdout);
-	fputs(mark + sizeof(key) - 1, stdout);
-	free(buf);
+	report_array_end(out);
 }
 
-static void print_json(const struct census *c, const struct sopts *so, const struct tcpenv *e)
+/* Streamed: the document would hold about 2.5 KB per remote, 500 MB for 200k remotes. */
+static void remotes_member(struct report *out, const struct census *c, size_t n, const struct tcpenv *e)
 {
-	json_t *d = json_object(), *a;
-	size_t i;
+	report_stream_begin(out, "by_remote");
+	for (size_t i = 0; i < n; i++) {
+		const struct remote *r = &c->remotes[i];
 
-	json_object_set_new(d, "total", json_integer((json_int_t)c->total));
-	json_object_set_new(d, "states", states_json(c->states));
-	json_object_set_new(d, "source", json_string(sockets_source_name(c->source)));
-	json_object_set_new(d, "from_counters", json_boolean(c->from_counters));
-	if (so->by == BY_OWNER) {
-		a = json_array();
-		for (i = 0; i < limit(so, c->n_owners); i++) {
-			json_t *w = json_object();
-
-			json_object_set_new(w, "pid", json_integer(c->owners[i].pid));
-			json_object_set_new(w, "comm", json_escaped(c->owners[i].comm));
-			json_object_set_new(w, "total", json_integer((json_int_t)census_owner_total(&c->owners[i])));
-			json_object_set_new(w, "states", states_json(c->owners[i].states));
-			json_array_append_new(a, w);
-		}
-		json_object_set_new(d, "by_owner", a);
-		a = json_array();
-		for (i = 0; i < c->n_ownerless; i++) {
-			static const char *const kinds[] = { "accept-queue", "orphaned", "time-wait",
-							      "unreadable" };
-			const struct ownerless *x = &c->ownerless[i];
-			json_t *w = json_object();
-			char name[80];
-
-			json_object_set_new(w, "kind", json_string(kinds[x->kind]));
-			json_object_set_new(w, "owner", json_string(census_ownerless_name(x, name, sizeof(name))));
-			if (x->pid)
-				json_object_set_new(w, "listener_pid", json_integer(x->pid));
-			json_object_set_new(w, "total", json_integer((json_int_t)x->total));
-			json_object_set_new(w, "states", states_json(x->states));
-			json_array_append_new(a, w);
-		}
-		json_object_set_new(d, "ownerless", a);
-		json_object_set_new(d, "unowned", json_integer((json_int_t)c->unowned));
-		json_object_set_new(d, "processes_denied", json_integer(c->procs_denied));
-		json_object_set_new(d, "processes_vanished", json_integer(c->procs_vanished));
+		report_object_begin(out, NULL);
+		remote_head(out, r, r->total, r->states);
+		report_uint(out, "ephemeral_ports_used", NULL, r->ports_used);
+		report_real(out, "ephemeral_ports_share", NULL,
+			    e->range.usable ? (double)r->ports_used / e->range.usable : 0);
+		report_object_end(out);
 	}
-	/* filled in by remotes_stream() */
-	if (so->by == BY_REMOTE)
-		json_object_set_new(d, "by_remote", json_array());
-	if (so->by == BY_OWNER_REMOTE)
-		pairs_json(d, c, so);
-	if (so->by == BY_LPORT) {
-		a = json_array();
-		for (i = 0; i < limit(so, c->n_lports); i++) {
-			json_t *w = json_object();
-
-			json_object_set_new(w, "port", json_integer(c->lports[i].port));
-			json_object_set_new(w, "total", json_integer((json_int_t)c->lports[i].total));
-			json_object_set_new(w, "states", states_json(c->lports[i].states));
-			json_array_append_new(a, w);
-		}
-		json_object_set_new(d, "by_local_port", a);
-	}
-	json_object_set_new(d, "limits", limits_json(e));
-	if (so->by == BY_REMOTE)
-		remotes_stream(d, c, limit(so, c->n_remotes), e);
-	else
-		(void)output_json(stdout, d);
+	report_stream_end(out);
 }
+
+static void view_json(struct report *out, const struct census *c, const struct sopts *so,
+		      const struct tcpenv *e)
+{
+	report_uint(out, "total", NULL, c->total);
+	states_member(out, c->states);
+	report_str(out, "source", NULL, sockets_source_name(c->source));
+	report_bool(out, "from_counters", NULL, c->from_counters);
+	if (so->by == BY_OWNER) {
+		owners_member(out, c, so);
+		procs_members(out, c);
+	}
+	if (so->by == BY_REMOTE)
+		remotes_member(out, c, limit(so, c->n_remotes), e);
+	if (so->by == BY_OWNER_REMOTE) {
+		pairs_member(out, c, so);
+		procs_members(out, c);
+	}
+	if (so->by == BY_LPORT) {
+		report_array_begin(out, "by_local_port");
+		for (size_t i = 0; i < limit(so, c->n_lports); i++) {
+			report_object_begin(out, NULL);
+			report_uint(out, "port", NULL, c->lports[i].port);
+			report_uint(out, "total", NULL, c->lports[i].total);
+			states_member(out, c->lports[i].states);
+			report_object_end(out);
+		}
+		report_array_end(out);
+	}
+	limits_member(out, e);
+}
+
+/* --- prometheus ------------------------------------------------------------ */
 
 /*
  * Ports toward one destination against the usable ephemeral range: what a
  * headroom alert divides. One series per busy destination, the top ones only.
  */
-static void prom_ports(const struct census *c, const struct tcpenv *e, size_t top)
+static void prom_ports(struct report *out, const struct census *c, const struct tcpenv *e, size_t top)
 {
 	size_t i, shown = 0;
 	char a[80];
 
 	if (!e->range.low)
 		return;
-	output_prom_header(stdout, "tcptune_ephemeral_ports_usable", "gauge",
-			   "Ports in ip_local_port_range minus ip_local_reserved_ports.");
-	printf("tcptune_ephemeral_ports_usable %u\n", e->range.usable);
+	report_metric(out, "tcptune_ephemeral_ports_usable", "gauge",
+		      "Ports in ip_local_port_range minus ip_local_reserved_ports.");
+	report_sample(out, "tcptune_ephemeral_ports_usable", e->range.usable, NULL);
 	for (i = 0; i < c->n_remotes && shown < top; i++) {
 		const struct remote *r = &c->remotes[i];
 
 		if (!r->ports_used)
 			continue;
 		if (!shown)
-			output_prom_header(stdout, "tcptune_remote_ephemeral_ports_used", "gauge",
-					   "Local ephemeral ports held toward one destination (the top ones).");
-		printf("tcptune_remote_ephemeral_ports_used{remote=\"%s\"} %u\n",
-		       sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)), r->ports_used);
+			report_metric(out, "tcptune_remote_ephemeral_ports_used", "gauge",
+				      "Local ephemeral ports held toward one destination (the top ones).");
+		report_sample(out, "tcptune_remote_ephemeral_ports_used", r->ports_used, "remote",
+			      sockets_addr_str(r->family, r->addr, r->port, a, sizeof(a)), NULL);
 		shown++;
 	}
 }
 
-static void print_prom(const struct census *c, const struct census *cw, const struct sopts *so,
-		       const struct tcpenv *e)
+/* The processes that hold CLOSE_WAIT sockets, the top ones; the family only when it has samples. */
+static void prom_close_wait(struct report *out, const struct census *cw, size_t top)
 {
-	size_t i, shown = 0, top = so->top ? so->top : 10;
-	int s;
+	static const struct report_col k[] = {
+		{ NULL, NULL, "comm", REPORT_STRING, REPORT_PROM_TEXT },
+		{ NULL, NULL, "pid", REPORT_INT, 0 },
+		{ NULL, NULL, NULL, REPORT_UINT, REPORT_PROM_VALUE },
+	};
+	size_t i, shown = 0;
 
-	output_prom_header(stdout, "tcptune_sockets", "gauge", "TCP sockets by state.");
-	for (s = 1; s < TCPS_MAX; s++)
-		printf("tcptune_sockets{state=\"%s\"} %llu\n", sockets_state_name(s), c->states[s]);
 	for (i = 0; cw && i < cw->n_owners && shown < top; i++) {
-		char *esc, *lab;
+		const struct owner *w = &cw->owners[i];
 
-		if (!cw->owners[i].states[TCPS_CLOSE_WAIT])
+		if (!w->states[TCPS_CLOSE_WAIT])
 			continue;
 		/* a family without samples is dropped by node_exporter: no header either */
-		if (!shown)
-			output_prom_header(stdout, "tcptune_close_wait_by_process", "gauge",
-					   "TCP sockets in CLOSE_WAIT held by a process (the top ones).");
-		esc = output_escape(cw->owners[i].comm);
-		lab = output_prom_label(esc);
-		printf("tcptune_close_wait_by_process{comm=\"%s\",pid=\"%d\"} %llu\n", lab,
-		       cw->owners[i].pid, cw->owners[i].states[TCPS_CLOSE_WAIT]);
-		free(lab);
-		free(esc);
-		shown++;
+		if (!shown++) {
+			report_table_begin(out, NULL, k, sizeof(k) / sizeof(k[0]));
+			report_table_metric(out, "tcptune_close_wait_by_process",
+					    "TCP sockets in CLOSE_WAIT held by a process (the top ones).");
+		}
+		report_row(out, 0, false);
+		report_cell_str(out, STYLE_PLAIN, w->comm);
+		report_cell_int(out, STYLE_PLAIN, w->pid);
+		report_cell_uint(out, STYLE_PLAIN, w->states[TCPS_CLOSE_WAIT]);
 	}
-	prom_ports(c, e, top);
+	if (shown)
+		report_table_end(out);
+}
+
+static void view_prom(struct report *out, const struct census *c, const struct census *cw,
+		      const struct sopts *so, const struct tcpenv *e)
+{
+	size_t top = so->top ? so->top : 10;
+
+	report_metric(out, "tcptune_sockets", "gauge", "TCP sockets by state.");
+	for (int s = 1; s < TCPS_MAX; s++)
+		report_sample(out, "tcptune_sockets", (double)c->states[s], "state", sockets_state_name(s), NULL);
+	prom_close_wait(out, cw, top);
+	prom_ports(out, c, e, top);
 	if (e->ss.tw >= 0) {
-		output_prom_header(stdout, "tcptune_time_wait_buckets", "gauge",
-				   "TIME_WAIT mini-sockets (/proc/net/sockstat tw).");
-		printf("tcptune_time_wait_buckets %lld\n", e->ss.tw);
+		report_metric(out, "tcptune_time_wait_buckets", "gauge", "TIME_WAIT mini-sockets (/proc/net/sockstat tw).");
+		report_sample(out, "tcptune_time_wait_buckets", (double)e->ss.tw, NULL);
 	}
 	if (e->max_tw_buckets >= 0) {
-		output_prom_header(stdout, "tcptune_time_wait_buckets_max", "gauge", "net.ipv4.tcp_max_tw_buckets.");
-		printf("tcptune_time_wait_buckets_max %lld\n", e->max_tw_buckets);
+		report_metric(out, "tcptune_time_wait_buckets_max", "gauge", "net.ipv4.tcp_max_tw_buckets.");
+		report_sample(out, "tcptune_time_wait_buckets_max", (double)e->max_tw_buckets, NULL);
 	}
 	if (e->ss.orphan >= 0) {
-		output_prom_header(stdout, "tcptune_orphans", "gauge", "Orphaned TCP sockets (host-wide).");
-		printf("tcptune_orphans %lld\n", e->ss.orphan);
+		report_metric(out, "tcptune_orphans", "gauge", "Orphaned TCP sockets (host-wide).");
+		report_sample(out, "tcptune_orphans", (double)e->ss.orphan, NULL);
 	}
 }
 
@@ -792,10 +803,12 @@ static int run_census(const struct opts *o, const struct ctx *cx, const struct s
 static void render(const struct opts *o, const struct sopts *so, const struct census *c,
 		   const struct census *prev, const struct census *cw, const struct tcpenv *e)
 {
+	struct report *out = o->out;
+
 	if (o->format == FMT_JSON) {
-		print_json(c, so, e);
+		view_json(out, c, so, e);
 	} else if (o->format == FMT_PROMETHEUS) {
-		print_prom(c, cw, so, e);
+		view_prom(out, c, cw, so, e);
 	} else {
 		/* a grouped table shows the top rows unless --top says otherwise; JSON all */
 		struct sopts ts = *so;
@@ -805,21 +818,20 @@ static void render(const struct opts *o, const struct sopts *so, const struct ce
 		if (!so->top_given)
 			ts.top = SOCKETS_TOP;
 		if (so->by == BY_OWNER)
-			table_owners(c, prev, &ts, o);
+			table_owners(out, c, prev, &ts, o);
 		else if (so->by == BY_REMOTE)
-			table_remotes(c, prev, &ts, e, o);
+			table_remotes(out, c, prev, &ts, e);
 		else if (so->by == BY_LPORT)
-			table_lports(c, prev, &ts, o);
+			table_lports(out, c, prev, &ts);
 		else if (so->by == BY_OWNER_REMOTE)
-			table_pairs(c, &ts, o);
+			table_pairs(out, c, &ts, o);
 		else
-			table_states(c, prev, so, o);
+			table_states(out, c, prev, so);
 		if (!o->quiet && ts.top && rows > ts.top)
-			printf("%zu more (--top 0 shows all)\n", rows - ts.top);
+			report_text(out, STYLE_PLAIN, "%zu more (--top 0 shows all)", rows - ts.top);
 		if (so->by == BY_STATE && !o->quiet && (!so->states || so->states == TCPS_ALL))
-			limits_lines(c, e);
+			limits_lines(out, e);
 	}
-	(void)fflush(stdout);
 }
 
 /*
@@ -836,7 +848,7 @@ static void doctor_line(const struct opts *o, const struct ctx *cx, const struct
 	struct sockets_query q;
 	struct sample last;
 	struct doctor d;
-	char err[512], *line, *esc;
+	char err[512], *line;
 	size_t more;
 
 	if (c->total > NOTE_LOOK_MAX || !doctor_note_worth(c->states, c->total, e))
@@ -860,9 +872,8 @@ static void doctor_line(const struct opts *o, const struct ctx *cx, const struct
 	else
 		line = NULL;
 	if (line) {
-		esc = output_escape(line);
-		printf("\nnote: %s%s; run `tcptune doctor`\n", esc, more ? " (and more)" : "");
-		free(esc);
+		/* the writer escapes the line (a process name) */
+		report_text(o->out, STYLE_PLAIN, "\nnote: %s%s; run `tcptune doctor`", line, more ? " (and more)" : "");
 		free(line);
 	}
 	doctor_free(&d);
@@ -877,6 +888,20 @@ static bool nap(long secs)
 	while (!stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 	return !stop_requested;
+}
+
+/* --watch: the frame's heading; on a terminal the frame replaces the last one. */
+static void frame_head(struct report *out, const struct sopts *so, bool have_prev)
+{
+	time_t now = time(NULL);
+	char ts[64];
+
+	if (report_on_tty(out))
+		report_redraw(out);
+	else if (have_prev)
+		report_text(out, STYLE_PLAIN, "%s", "");
+	(void)strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&now));
+	report_text(out, STYLE_PLAIN, "%s  every %lds%s\n", ts, so->watch, have_prev ? ", change since the last" : "");
 }
 
 int cmd_sockets(const struct opts *o, int argc, char **argv)
@@ -896,7 +921,8 @@ int cmd_sockets(const struct opts *o, int argc, char **argv)
 	if (r != EXIT_OK)
 		return r;
 	if (so.watch) {
-		output_json_lines(o->format == FMT_JSON);
+		/* one compact document a line, each written as its sample ends */
+		report_set_lines(o->out, true);
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;      /* no SA_RESTART: the sleep must end */
 		(void)sigaction(SIGINT, &sa, NULL);
@@ -920,17 +946,8 @@ int cmd_sockets(const struct opts *o, int argc, char **argv)
 			doctor_env_free(&e);
 			break;
 		}
-		if (so.watch && o->format == FMT_TABLE && isatty(STDOUT_FILENO))
-			fputs("\033[H\033[2J", stdout);
-		else if (so.watch && have_prev && o->format == FMT_TABLE)
-			putchar('\n');
-		if (so.watch && o->format == FMT_TABLE) {
-			time_t now = time(NULL);
-			char ts[64];
-
-			(void)strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&now));
-			printf("%s  every %lds%s\n\n", ts, so.watch, have_prev ? ", change since the last" : "");
-		}
+		if (so.watch && o->format == FMT_TABLE)
+			frame_head(o->out, &so, have_prev);
 		render(o, &so, &cur, have_prev ? &prev : NULL, have_cw ? &cw : NULL, &e);
 		if (o->format == FMT_TABLE && so.by == BY_STATE && !so.watch && !o->quiet &&
 		    (!so.states || so.states == TCPS_ALL))
@@ -943,9 +960,8 @@ int cmd_sockets(const struct opts *o, int argc, char **argv)
 			census_free(&prev);
 		prev = cur;
 		have_prev = true;
-		/* a frame is seen when it is drawn, also through a pipe */
-		(void)fflush(stdout);
-		if (!so.watch || !nap(so.watch))
+		/* a frame is seen when it is drawn, also through a pipe; a failed write ends the watch */
+		if (!so.watch || report_next(o->out) < 0 || !nap(so.watch))
 			break;
 	}
 	if (have_prev)
