@@ -7,7 +7,7 @@
 . "$SRCDIR/tests/integration/lib.sh"
 
 front_c='main.c cmd_*.c output.c report.c report_*.c'
-front_h='tcptune.h output.h report.h report-internal.h remedy.h'
+front_h='tcptune.h output.h report.h report-internal.h remedy.h cmd_sockets.h'
 
 is_front() {
 	for p in $front_c $front_h; do
