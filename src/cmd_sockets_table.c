@@ -51,6 +51,15 @@ static void state_cols(struct cols *k, uint32_t m)
 			col(k, sockets_state_name(s), REPORT_UINT, 0);
 }
 
+/* The state columns in m, CHANGE under --watch, and the table begun. */
+static void states_begin(struct report *out, struct cols *k, uint32_t m, bool change)
+{
+	state_cols(k, m);
+	if (change)
+		col(k, "CHANGE", REPORT_STRING, 0);
+	report_table_begin(out, NULL, k->v, k->n);
+}
+
 /* One cell per state column in m; CLOSE_WAIT stands out where warn_cw. */
 static void state_cells(struct report *out, uint32_t m, const unsigned long long *states, bool warn_cw)
 {
@@ -141,10 +150,7 @@ static void table_owners(struct report *out, const struct census *c, const struc
 	col(&k, "PID", REPORT_STRING, 0);
 	col(&k, "COMMAND", REPORT_STRING, REPORT_WRAP);
 	col(&k, "TOTAL", REPORT_UINT, 0);
-	state_cols(&k, m);
-	if (so->watch)
-		col(&k, "CHANGE", REPORT_STRING, 0);
-	report_table_begin(out, NULL, k.v, k.n);
+	states_begin(out, &k, m, so->watch);
 	for (i = 0; i < cmd_sockets_limit(so, c->n_owners); i++) {
 		const struct owner *w = &c->owners[i];
 		const struct owner *pw = NULL;
@@ -280,10 +286,7 @@ static void table_lports(struct report *out, const struct census *c, const struc
 
 	col(&k, "LOCAL-PORT", REPORT_UINT, 0);
 	col(&k, "TOTAL", REPORT_UINT, 0);
-	state_cols(&k, m);
-	if (so->watch)
-		col(&k, "CHANGE", REPORT_STRING, 0);
-	report_table_begin(out, NULL, k.v, k.n);
+	states_begin(out, &k, m, so->watch);
 	for (i = 0; i < cmd_sockets_limit(so, c->n_lports); i++) {
 		const struct lport *l = &c->lports[i], *pl = NULL;
 

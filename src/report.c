@@ -224,6 +224,7 @@ int report_finish(struct report *r, bool commit)
 	if (r->t)
 		report_table_end(r);
 	ret = r->cfg.format == FMT_JSON ? report_json_write(r) : report_flush(r);
+	free(r->stream_key);
 	if (ret == 0)
 		ret = report_sink(r, "", 0);
 	if (r->out_tmp) {
@@ -237,7 +238,6 @@ int report_finish(struct report *r, bool commit)
 	}
 	fclose(r->buf);
 	free(r->mem);
-	free(r->stream_key);
 	json_decref(r->doc);
 	free(r);
 	return ret;
