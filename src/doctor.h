@@ -61,3 +61,5 @@ int doctor_worst(const struct doctor *d);
 bool doctor_note_worth(const unsigned long long *states, unsigned long long total, const struct tcpenv *e);
 /* The worst port exhaustion or CLOSE_WAIT leak above info, or NULL; *ret_more counts the others. */
 const struct dfinding *doctor_note_pick(const struct doctor *d, size_t *ret_more);
+/* How full one destination's share of the usable ephemeral ports is: info, warning or critical. */
+enum severity doctor_note_ports(unsigned used, unsigned usable);

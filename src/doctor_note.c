@@ -38,3 +38,12 @@ const struct dfinding *doctor_note_pick(const struct doctor *d, size_t *ret_more
 	}
 	return pick;
 }
+
+enum severity doctor_note_ports(unsigned used, unsigned usable)
+{
+	double share = usable ? (double)used / usable : 0;
+
+	if (share >= PORTS_SHARE_CRIT)
+		return SEV_CRITICAL;
+	return share >= PORTS_SHARE_WARN ? SEV_WARNING : SEV_INFO;
+}

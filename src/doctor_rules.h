@@ -13,6 +13,9 @@
 #define PORTS_HEADROOM_WARN 30.0
 #define PORTS_HEADROOM_CRIT 10.0
 #define PORTS_FULL 0.98
+/* The share of usable ports one destination holds that `tcptune sockets` marks. */
+#define PORTS_SHARE_WARN 0.5
+#define PORTS_SHARE_CRIT 0.8
 #define TW_LEN_S 60
 /* CLOSE_WAIT: growth between looks, a pile that lasts, and its age. */
 #define CW_GROW_MIN 2

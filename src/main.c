@@ -423,7 +423,7 @@ static bool json_asked(int argc, char **argv)
 /* With -o json, every exit path prints one document: an error one when the command printed none. */
 static int finish(bool json, int r)
 {
-	if (json && r != EXIT_OK && output_json_count() == 0) {
+	if (json && r != EXIT_OK) {
 		struct report_cfg cfg = { .format = FMT_JSON };
 		struct report *rep = report_new(stdout, &cfg);
 
@@ -473,7 +473,7 @@ static int run(const struct command *cmd, int argc, char **argv)
 	opts.out = rep;
 	optind = 1;
 	r = cmd->fn(&opts, argc, argv);
-	if (opts.format == FMT_JSON && r != EXIT_OK && !report_used(rep) && output_json_count() == 0)
+	if (opts.format == FMT_JSON && r != EXIT_OK && !report_used(rep))
 		report_exit(rep, r, tt_first_error());
 	err = report_finish(rep, r == EXIT_OK || r == EXIT_FINDINGS);
 	opts.out = NULL;

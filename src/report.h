@@ -28,6 +28,7 @@ enum {
 	REPORT_WRAP = 1,          /* text wraps at word boundaries to fit the terminal */
 	REPORT_OMIT_NULL = 2,     /* JSON: leave the member out when the value is NULL */
 	REPORT_PROM_VALUE = 4,    /* Prometheus: this column is the sample's value */
+	REPORT_PROM_TEXT = 8,     /* Prometheus: the label escaped as the table shows it first (a process name) */
 };
 
 struct report_col {
@@ -57,11 +58,29 @@ bool report_on_tty(const struct report *r);
 /* "stdout" or the --output FILE, for messages. */
 const char *report_where(const struct report *r);
 
+/*
+ * --watch: a sample ends with report_next(), which writes it (the text so
+ * far, or the document as one compact line when lines is set) and starts
+ * the next; report_redraw() makes the text that follows replace the screen
+ * on a terminal.
+ */
+void report_set_lines(struct report *r, bool lines);
+int report_next(struct report *r);
+void report_redraw(struct report *r);
+
 /* JSON structure: a member named key of the open object, or an element of the open array. */
 void report_object_begin(struct report *r, const char *key);
 void report_object_end(struct report *r);
 void report_array_begin(struct report *r, const char *key);
 void report_array_end(struct report *r);
+/*
+ * A member of the top-level object that is an array written as it is
+ * walked: each element goes out when it ends instead of staying in the
+ * document (200,000 remotes). The bytes are those of an ordinary array;
+ * with report_set_lines() it is one.
+ */
+void report_stream_begin(struct report *r, const char *key);
+void report_stream_end(struct report *r);
 
 /*
  * Fields. JSON: member key (an element when the open container is an

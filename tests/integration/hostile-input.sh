@@ -224,7 +224,7 @@ expect_exit 0 "$TCPTUNE" --root "$S2" sockets --by owner
 clean "$T/out" "sockets --by owner"
 grep_out '4242 +a\\x1b\]0;x\\x07b\\xffc\\xc2\\x9bd '
 expect_exit 0 "$TCPTUNE" --root "$S2" -o json sockets --by owner
-json "$T/out" 'assert d["by_owner"][0]["comm"] == "a\\x1b]0;x\\x07b\\xffc\\xc2\\x9bd", d["by_owner"]'
+json "$T/out" 'assert d["by_owner"][0]["comm"] == "a\x1b]0;x\x07b\\xffc\x9bd", d["by_owner"]'
 expect_exit 1 "$TCPTUNE" --root "$S2" doctor
 clean "$T/out" "doctor"
 expect_exit 1 "$TCPTUNE" --root "$S2" -o json doctor

@@ -3,11 +3,11 @@
 # front door's headers nor writes to stdout: it returns results and
 # messages, and the commands print them (DESIGN.md, "Data flows one way").
 # The front door: main.c, the commands (cmd_*.c) and the output writer
-# (output.c, report.c), and their headers.
+# (output.c, report*.c), and their headers.
 . "$SRCDIR/tests/integration/lib.sh"
 
-front_c='main.c cmd_*.c output.c report.c'
-front_h='tcptune.h output.h report.h remedy.h'
+front_c='main.c cmd_*.c output.c report.c report_*.c'
+front_h='tcptune.h output.h report.h report-internal.h remedy.h cmd_sockets.h'
 
 is_front() {
 	for p in $front_c $front_h; do

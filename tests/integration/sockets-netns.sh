@@ -68,7 +68,7 @@ for name in ("owner.json", "owner-proc.json"):
     bo = {x["pid"]: x for x in o["by_owner"]}
     assert pid in bo, (name, o)
     x = bo[pid]
-    assert x["comm"] == "\\x1b[31mleaker", x["comm"]
+    assert x["comm"] == "\x1b[31mleaker", x["comm"]     # JSON's own escaping, once
     assert x["states"]["CLOSE_WAIT"] == 6 and x["states"]["ESTABLISHED"] == 6, x
     assert x["states"]["LISTEN"] == 2 and x["total"] == 14, x
 r = {x["remote"]: x for x in ld("remote.json")["by_remote"]}

@@ -1,12 +1,15 @@
 #!/bin/sh
-# On a terminal: every converted command fits 60 and 100 columns (stdout in
-# a pseudo-terminal of that size, no COLUMNS), colour is decided per stream,
-# NO_COLOR and TERM=dumb turn it off; piped output stays full. Fixture roots.
+# On a terminal: every converted command, sockets' views too, fits 60 and
+# 100 columns (stdout in a pseudo-terminal of that size, no COLUMNS), colour
+# is decided per stream, NO_COLOR and TERM=dumb turn it off; piped output
+# stays full. Fixture roots.
 . "$SRCDIR/tests/integration/lib.sh"
 unset TCPTUNE_PROFILE_PATH NO_COLOR COLUMNS
 tt_want python3 python3 "the pseudo-terminal test" || exit 77
 R=$(tt_root root-basic)
 S=$(tt_root sockets-proc)
+sh "$SRCDIR/tests/data/sockets-proc/mkfds.sh" "$S" || fail "mkfds"
+PORTS=$(tt_root sockets-ports)
 TERM=xterm
 export TERM
 
@@ -50,7 +53,9 @@ n=0
 for cols in 60 100; do
 	for cmd in "audit crawler" "audit --raw crawler" "plan crawler" "show crawler" "profiles" \
 		"validate $PROFILES/crawler.conf" "explain net.ipv4.tcp_rmem fs.file-max" "render crawler" \
-		"--root $S doctor --once crawler"; do
+		"--root $S doctor --once crawler" "--root $S sockets" "--root $S sockets --by remote" \
+		"--root $S sockets --by owner" "--root $S sockets --by owner,remote" "--root $PORTS sockets --by remote" \
+		"--root $PORTS sockets --by owner"; do
 		n=$((n + 1))
 		# shellcheck disable=SC2086
 		ptyrun "$cols" "$T/tty.$n" "$T/tty.$n.err" $BASE $cmd
@@ -61,6 +66,13 @@ for cols in 60 100; do
 		[ "$w" -le "$cols" ] || { cat "$T/tty.$n" >&2; fail "'$cmd' wrote a line of $w columns on a $cols-column terminal"; }
 	done
 done
+# sockets --watch on a terminal: each frame replaces the last one, and fits
+# shellcheck disable=SC2086
+ptyrun 60 "$T/watch" "$T/watch.err" timeout -s INT 2.5 $BASE --root $S sockets --by owner --watch 1 || :
+[ "$(grep -c "$(printf '\033')\[H$(printf '\033')\[2J" "$T/watch")" -ge 2 ] ||
+	{ cat -v "$T/watch" >&2; fail "sockets --watch did not redraw in place twice"; }
+[ "$(widest "$T/watch")" -le 60 ] || { cat "$T/watch" >&2; fail "sockets --watch is wider than 60 columns"; }
+
 # the width the terminal says, or COLUMNS when set
 COLUMNS=60 ptyrun 200 "$T/cols" "$T/cols.err" $BASE show crawler || fail "show with COLUMNS"
 [ "$(widest "$T/cols")" -le 60 ] || fail "COLUMNS=60 not honoured"

@@ -532,6 +532,18 @@ static void test_env_read(void **state)
 	tl_rmroot(root);
 }
 
+/* The mark `tcptune sockets` puts on a destination's ports: half is a warning, four fifths critical. */
+static void test_note_ports(void **state)
+{
+	(void)state;
+	assert_int_equal(doctor_note_ports(0, 0), SEV_INFO);
+	assert_int_equal(doctor_note_ports(44, 90), SEV_INFO);
+	assert_int_equal(doctor_note_ports(45, 90), SEV_WARNING);
+	assert_int_equal(doctor_note_ports(71, 90), SEV_WARNING);
+	assert_int_equal(doctor_note_ports(72, 90), SEV_CRITICAL);
+	assert_int_equal(doctor_note_ports(90, 90), SEV_CRITICAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_audit_joins),
 		cmocka_unit_test(test_env_read),
+		cmocka_unit_test(test_note_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -200,6 +200,122 @@ static void test_error_document(void **state)
 	free(buf);
 }
 
+/* A document with n elements in "rows", before and after members; streamed or held. */
+static char *rows_doc(bool stream, size_t n, long *ret_before_finish)
+{
+	struct report_cfg cfg = { .format = FMT_JSON };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct report *r = report_new(f, &cfg);
+
+	report_uint(r, "total", NULL, n);
+	if (stream)
+		report_stream_begin(r, "rows");
+	else
+		report_array_begin(r, "rows");
+	for (size_t i = 0; i < n; i++) {
+		report_object_begin(r, NULL);
+		report_str(r, "name", NULL, i % 2 ? NASTY : "plain row");
+		report_uint(r, "n", NULL, i);
+		report_object_begin(r, "states");
+		report_uint(r, "ESTABLISHED", NULL, i * 3);
+		report_object_end(r);
+		report_object_end(r);
+	}
+	if (stream)
+		report_stream_end(r);
+	else
+		report_array_end(r);
+	report_str(r, "after", NULL, "the rest");
+	fflush(f);
+	*ret_before_finish = ftell(f);
+	assert_int_equal(report_finish(r, true), 0);
+	fclose(f);
+	return buf;
+}
+
+/* A streamed array: the bytes of the held one, but out before the end (200k remotes). */
+static void test_stream(void **state)
+{
+	long early, held_early;
+
+	(void)state;
+	for (size_t n = 0; n < 3; n++) {
+		char *a = rows_doc(true, n, &early), *b = rows_doc(false, n, &held_early);
+
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+	}
+	{
+		char *a = rows_doc(true, 5000, &early), *b = rows_doc(false, 5000, &held_early);
+
+		assert_string_equal(a, b);
+		assert_int_equal(held_early, 0);
+		/* written as walked: all but the last chunk is out before report_finish() */
+		assert_true(early > (long)strlen(a) - 70000);
+		free(a);
+		free(b);
+	}
+}
+
+/* --watch -o json: each sample one compact document on its own line, written by report_next(). */
+static void test_lines(void **state)
+{
+	struct report_cfg cfg = { .format = FMT_JSON };
+	char *buf = NULL, *nl;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct report *r = report_new(f, &cfg);
+
+	(void)state;
+	report_set_lines(r, true);
+	for (int i = 0; i < 2; i++) {
+		report_stream_begin(r, "rows");
+		report_object_begin(r, NULL);
+		report_int(r, "i", NULL, i);
+		report_object_end(r);
+		report_stream_end(r);
+		assert_int_equal(report_next(r), 0);
+		fflush(f);
+		assert_int_equal(buf[len - 1], '\n');
+	}
+	assert_int_equal(report_finish(r, true), 0);
+	fclose(f);
+	nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	assert_string_equal(nl + 1, "{\"tcptune\":\"" PACKAGE_VERSION "\",\"rows\":[{\"i\":1}]}\n");
+	free(buf);
+}
+
+/* A label that is a process name: its control characters escaped as the table shows them. */
+static void test_prom_text(void **state)
+{
+	static const struct report_col k[] = {
+		{ NULL, NULL, "comm", REPORT_STRING, REPORT_PROM_TEXT },
+		{ NULL, NULL, NULL, REPORT_UINT, REPORT_PROM_VALUE },
+	};
+	struct report_cfg cfg = { .format = FMT_PROMETHEUS };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct report *r = report_new(f, &cfg);
+
+	(void)state;
+	report_table_begin(r, NULL, k, 2);
+	report_table_metric(r, "t_cw", "help.");
+	report_row(r, 0, false);
+	report_cell_str(r, STYLE_PLAIN, "a\033]0;x\007\\\"\xff");
+	report_cell_uint(r, STYLE_PLAIN, 6);
+	report_table_end(r);
+	assert_int_equal(report_finish(r, true), 0);
+	fclose(f);
+	assert_string_equal(buf, "# HELP t_cw help.\n# TYPE t_cw gauge\n"
+				 "t_cw{comm=\"a\\\\x1b]0;x\\\\x07\\\\\\\\\\\"\\\\xff\"} 6\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +325,9 @@ int main(void)
 		cmocka_unit_test(test_full_sink),
 		cmocka_unit_test(test_fit),
 		cmocka_unit_test(test_error_document),
+		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_prom_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
