@@ -243,7 +243,8 @@ static int text_ok(const char *buf, size_t len, const char *path, struct msgs *m
 static int include_one(struct composed *c, unsigned from, unsigned line, const char *dir,
 		       const char *name, unsigned depth, size_t *total, struct msgs *m)
 {
-	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
+	/* as libconfig: a name from / is taken as it is, others below the profile's directory */
+	char *path = name[0] == '/' ? xstrdup(name) : xasprintf("%s/%s", dir, name), *buf = NULL;
 	const char *file = c->files[from];
 	struct stat st;
 	size_t len;

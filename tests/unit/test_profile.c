@@ -1180,6 +1180,52 @@ static void test_check_target(void **state)
 	expect_target(&of, NULL, "bbr");
 }
 
+/*
+ * An @include of an absolute name reads that file, as libconfig does; its
+ * rules name it as written, not the profile's directory joined to it
+ * ("DIR//abs", which the include fuzzer found: a file that does not exist).
+ */
+static void test_include_absolute(void **state)
+{
+	struct fx f = { 0 };
+	char *inc, *text, *want;
+
+	(void)state;
+	f.root = tl_mkroot(NULL);
+	tl_write(f.root, "elsewhere/inc.cfg", "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+	inc = xasprintf("%s/elsewhere/inc.cfg", f.root);
+	text = xasprintf("description = \"x\";\n@include \"%s\"\n", inc);
+	tl_write(f.root, "p/t.conf", text);
+	f.file = xasprintf("%s/p/t.conf", f.root);
+	char *dir = xasprintf("%s/p", f.root);
+	f.pp = path_of(dir);
+	char *names[] = { "t" };
+	f.r = profile_load(&f.pp, NULL, names, 1, &f.p, &f.errors);
+	assert_int_equal(f.r, 0);
+	assert_int_equal(f.p.n_rules, 1);
+	assert_string_equal(f.p.rules[0].file, inc);
+	assert_int_equal(f.p.rules[0].line, 1);
+	fx_free(&f);
+	/* and one that does not exist is named, not looked for below the directory */
+	memset(&f, 0, sizeof(f));
+	f.root = tl_mkroot(NULL);
+	tl_write(f.root, "p/t.conf", "@include \"/nonexistent-tcptune/inc.cfg\"\n");
+	tl_write(f.root, "p/nonexistent-tcptune/inc.cfg", "sysctl = { net = { core = { somaxconn = 4096; }; }; };\n");
+	f.file = xasprintf("%s/p/t.conf", f.root);
+	free(dir);
+	dir = xasprintf("%s/p", f.root);
+	f.pp = path_of(dir);
+	f.r = profile_load(&f.pp, NULL, names, 1, &f.p, &f.errors);
+	assert_int_equal(f.r, -EINVAL);
+	want = xasprintf("%s:1: @include \"/nonexistent-tcptune/inc.cfg\"", f.file);
+	expect_msg_part(&f.errors, want, "No such file");
+	free(want);
+	fx_free(&f);
+	free(dir);
+	free(text);
+	free(inc);
+}
+
 /* Root refuses a profile or @include others could change (StrictModes); others get a warning. */
 static void test_others_can_write(void **state)
 {
@@ -1382,6 +1428,7 @@ int main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_check_target),
+		cmocka_unit_test(test_include_absolute),
 		cmocka_unit_test(test_others_can_write),
 		cmocka_unit_test(test_uncatalogued_scope),
 		cmocka_unit_test(test_include_read_once),
