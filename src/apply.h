@@ -139,8 +139,10 @@ enum apply_outcome apply_rollback(int rootfd, const struct procsys *ps, const st
 
 /*
  * rollback --forget: set the journal aside (TT_JOURNAL_PATH ".forgotten"),
- * whatever its state or content, touching nothing else. The way out when
- * the journal cannot be used: its namespace is gone, or it is unreadable.
+ * whatever its state or content, touching nothing else: renamed, never
+ * read, so a file of any size, a symlink or a directory goes aside too.
+ * The way out when the journal cannot be used: its namespace is gone, or
+ * it is unreadable.
  */
 enum apply_outcome apply_forget(int rootfd, const struct apply_opts *ao, struct apply_tx *tx);
 
