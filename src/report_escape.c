@@ -34,6 +34,21 @@ static size_t utf8_len(const unsigned char *s, bool c1_ok)
 	return n;
 }
 
+/*
+ * The step every format shares: the n bytes of a valid sequence at *p as
+ * they are, or (n == 0) the byte as \xHH (\\xHH when the backslash itself
+ * must be escaped). Returns the end of what was written to q; *p moves
+ * past what was read.
+ */
+static char *put_seq(char *q, const unsigned char **p, size_t n, bool double_backslash)
+{
+	if (n == 0)
+		return q + sprintf(q, double_backslash ? "\\\\x%02x" : "\\x%02x", *(*p)++);
+	memcpy(q, *p, n);
+	*p += n;
+	return q + n;
+}
+
 char *report_escape_text(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -45,14 +60,9 @@ char *report_escape_text(const char *s)
 		if (*p == '\\') {
 			q = stpcpy(q, "\\\\");
 			p++;
-		} else if (n == 1 && *p >= 0x20 && *p != 0x7f) {
-			*q++ = (char)*p++;
-		} else if (n > 1) {
-			memcpy(q, p, n);
-			q += n;
-			p += n;
 		} else {
-			q += sprintf(q, "\\x%02x", *p++);
+			/* a control character (n == 1, below space or DEL) is escaped too */
+			q = put_seq(q, &p, n == 1 && (*p < 0x20 || *p == 0x7f) ? 0 : n, false);
 		}
 	}
 	*q = '\0';
@@ -65,41 +75,27 @@ char *report_escape_json(const char *s)
 	char *out = xmalloc(strlen(s) * 4 + 1), *q = out;
 
 	/* jansson refuses invalid UTF-8 (the field would vanish): each bad byte becomes \xHH */
-	while (*p) {
-		size_t n = utf8_len(p, true);
-
-		if (n) {
-			memcpy(q, p, n);
-			q += n;
-			p += n;
-		} else {
-			q += sprintf(q, "\\x%02x", *p++);
-		}
-	}
+	while (*p)
+		q = put_seq(q, &p, utf8_len(p, true), false);
 	*q = '\0';
 	return out;
 }
 
 char *report_escape_prom(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	char *out = xmalloc(strlen(s) * 5 + 1), *q = out;
 
-	while (*s) {
-		size_t n = utf8_len((const unsigned char *)s, true);
-
-		if (*s == '\\' || *s == '"') {
+	while (*p) {
+		if (*p == '\\' || *p == '"') {
 			*q++ = '\\';
-			*q++ = *s++;
-		} else if (*s == '\n') {
+			*q++ = (char)*p++;
+		} else if (*p == '\n') {
 			q = stpcpy(q, "\\n");
-			s++;
-		} else if (n == 0) {
-			/* the format is UTF-8 only (a collector drops the file) */
-			q += sprintf(q, "\\\\x%02x", (unsigned char)*s++);
+			p++;
 		} else {
-			memcpy(q, s, n);
-			q += n;
-			s += n;
+			/* the format is UTF-8 only (a collector drops the file): a bad byte as \\xHH */
+			q = put_seq(q, &p, utf8_len(p, true), true);
 		}
 	}
 	*q = '\0';
