@@ -292,6 +292,26 @@ static void check_known(struct loader *l, const struct site *s, bool optional)
 	free(sib);
 }
 
+/*
+ * covers is "low high" for any key. The catalogue checks its own range keys;
+ * an uncatalogued one is checked here, or its target ("0 0" from one number)
+ * would fail the rule's own check.
+ */
+static bool covers_ok(struct loader *l, const struct site *s, const char *covers)
+{
+	char **t = NULL;
+	size_t n = value_split(covers, &t);
+	long long lo = 0, hi = 0;
+	bool ok = n == 2 && parse_ll(t[0], &lo) == 0 && parse_ll(t[1], &hi) == 0;
+
+	strv_free(t, n);
+	if (!ok)
+		profile_serr(l, s, "covers", "must be two integers, low and high, not %s", covers);
+	else if (lo > hi)
+		profile_serr(l, s, "covers", "low %lld is above high %lld", lo, hi);
+	return ok && lo <= hi;
+}
+
 static struct rule *rule_new(const struct site *s, const char *profile)
 {
 	struct rule *r = xcalloc(1, sizeof(*r));
@@ -360,6 +380,10 @@ static struct rule *parse_rule_group(struct loader *l, const config_setting_t *g
 			     "such as net.ipv4.ip_local_port_range");
 		else
 			r->covers = value_of(l, &cs, "covers", cov, r->cat);
+		if (r->covers && !covers_ok(l, &cs, r->covers)) {
+			free(r->covers);
+			r->covers = NULL;
+		}
 	}
 	if (v) {
 		struct site vs = profile_site_of(l, v, s->file, s->key);

@@ -552,6 +552,33 @@ static void test_string_key(void **state)
 	free(key);
 }
 
+/*
+ * covers is "low high" for every key, catalogued or not: one number, three,
+ * a string or low > high would give a target its own check calls drift.
+ */
+static void test_covers_shape(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_load(&f, "sysctl = { net = { ipv4 = {\n"
+		    "  tcp_x_range = { covers = 2; };\n"                    /* 2: not catalogued */
+		    "  tcp_y_range = { covers = [ 1, 2, 3 ]; };\n"          /* 3 */
+		    "  tcp_z_range = { covers = \"a b\"; };\n"             /* 4 */
+		    "  tcp_w_range = { covers = [ 9, 1 ]; };\n"             /* 5 */
+		    "  ip_local_port_range = { covers = [ 60000, 1024 ]; };\n" /* 6: catalogued */
+		    "  tcp_v_range = { covers = [ 1, 9 ]; };\n"             /* 7: fine */
+		    "}; }; };\n", NULL);
+	assert_int_equal(f.r, -EINVAL);
+	expect_at(&f, 2, "net.ipv4.tcp_x_range: covers: must be two integers, low and high, not 2");
+	expect_at(&f, 3, "net.ipv4.tcp_y_range: covers: must be two integers, low and high, not 1 2 3");
+	expect_at(&f, 4, "net.ipv4.tcp_z_range: covers: must be two integers, low and high, not a b");
+	expect_at(&f, 5, "net.ipv4.tcp_w_range: covers: low 9 is above high 1");
+	expect_at(&f, 6, "net.ipv4.ip_local_port_range: covers: low port 60000 is above high port 1024");
+	expect_count(&f.errors, 5);
+	fx_free(&f);
+}
+
 static void test_rule_group_shape(void **state)
 {
 	struct fx f;
@@ -1415,6 +1442,7 @@ int main(void)
 		cmocka_unit_test(test_range_and_arity),
 		cmocka_unit_test(test_string_key),
 		cmocka_unit_test(test_rule_group_shape),
+		cmocka_unit_test(test_covers_shape),
 		cmocka_unit_test(test_values_normalized),
 		cmocka_unit_test(test_int_overflow),
 		cmocka_unit_test(test_unknown_keys),
