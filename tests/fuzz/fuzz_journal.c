@@ -23,7 +23,7 @@ static char *dir;
 static int rootfd = -1;
 
 static const char *const files[] = {
-	TT_JOURNAL_PATH + 1, "{}\n",
+	&TT_JOURNAL_PATH[1], "{}\n",
 	NULL,
 };
 
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 1 << 16)
 		return 0;
-	fuzz_write(dir, TT_JOURNAL_PATH + 1, data, size);
+	fuzz_write(dir, &TT_JOURNAL_PATH[1], data, size);
 	if (apply_last_read(rootfd, &last, &m) < 0) {
 		must(m.n == 1 && m.v[0][0] != '\0', "refused without a message", "");
 		msgs_free(&m);
