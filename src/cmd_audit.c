@@ -251,6 +251,13 @@ static void netns_report(struct report *out, const struct netns *ns)
 	free(more);
 }
 
+/* The journal of earlier applies could not be read (EIO): their keys are not checked. */
+static void journal_unreadable(const struct opts *o)
+{
+	tt_error(o, "%s: %s: the keys earlier applies set cannot be checked", TT_JOURNAL_PATH,
+		 strerror(EIO));
+}
+
 /*
  * Audit every network namespace on the host. Namespaces other than ours
  * were made by container runtimes, not booted from this sysctl.d: their
@@ -263,7 +270,7 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 	struct netns *v = NULL;
 	size_t n = 0, hidden = 0;
 	struct bootview none = { 0 };
-	bool compliant = true;
+	bool compliant = true, unread = false;
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), r;
 
 	r = self < 0 ? -errno : netns_list("/proc", "/run/netns", &v, &n, &hidden);
@@ -309,7 +316,9 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 			struct opts here = *o;	/* the hint names this namespace */
 
 			audit_run(p, &ps, v[i].self ? bv : &none, &a);
-			(void)audit_stale(&a, c->rootfd, p, &ps, v[i].self ? bv : &none);
+			/* as a one-namespace audit: unreadable, there is no verdict */
+			if (audit_stale(&a, c->rootfd, p, &ps, v[i].self ? bv : &none) == -EIO)
+				unread = true;
 			if (counted)
 				compliant &= a.compliant;
 			if (!v[i].self)
@@ -333,9 +342,13 @@ static int audit_all_netns(const struct opts *o, struct ctx *c, const struct pro
 		}
 	}
 	report_array_end(out);
-	report_bool(out, "compliant", NULL, compliant);
+	report_bool(out, "compliant", NULL, compliant && !unread);
 	netns_free(v, n);
 	close(self);
+	if (unread) {
+		journal_unreadable(o);
+		return EXIT_RESTORED;
+	}
 	return compliant ? EXIT_OK : EXIT_FINDINGS;
 }
 
@@ -409,8 +422,7 @@ int cmd_audit(const struct opts *o, int argc, char **argv)
 	audit_run(&p, &c.ps, &bv, &a);
 	/* keys an earlier apply set are part of the verdict: unreadable, there is none */
 	if (audit_stale(&a, c.rootfd, &p, &c.ps, &bv) == -EIO) {
-		tt_error(o, "%s: %s: the keys earlier applies set cannot be checked", TT_JOURNAL_PATH,
-			 strerror(EIO));
+		journal_unreadable(o);
 		r = EXIT_RESTORED;
 		goto out;
 	}

@@ -29,4 +29,33 @@ grep -q '"exit": 3' "$T/out" || fail "audit -o json: no JSON document with exit 
 eio "$TCPTUNE" --root "$R" rollback --forget >"$T/out" 2>"$T/err" || { cat "$T/err" >&2; fail "rollback --forget failed on an unreadable journal"; }
 [ -e "$J" ] && fail "rollback --forget left the unreadable journal"
 cmp -s "$J.forgotten" "$T/journal" || fail "rollback --forget did not keep the journal's bytes"
+
+# The same on the running system, in the sandbox: audit --all-netns reads the
+# journal for each namespace's stale keys, and doctor for its settings part.
+tt_need_sandbox
+cat >"$T/profiles/eio.conf" <<'EOP'
+description = "journal EIO";
+sysctl = { net = { ipv4 = { tcp_fin_timeout = 30; tcp_tw_reuse = 1; }; }; };
+EOP
+chmod 644 "$T/profiles/eio.conf"
+tt_sandbox '
+J=/var/lib/tcptune/last-apply
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0; export ASAN_OPTIONS
+run() { n=$1; shift; "$@" >$W/$n.out 2>$W/$n.err; echo $? >$W/$n.rc; }
+eio() { strace -f -qq -o /dev/null -P "$J" -e trace=read -e inject=read:error=EIO:when=1+ "$@"; }
+"$TCPTUNE" --profile-dir "$PROFILES" apply eio >/dev/null 2>&1 || exit 99
+run all "$TCPTUNE" --profile-dir "$PROFILES" audit --all-netns eio
+run alleio eio "$TCPTUNE" --profile-dir "$PROFILES" audit --all-netns eio
+run alljson eio "$TCPTUNE" --profile-dir "$PROFILES" -o json audit --all-netns eio
+run doctor eio "$TCPTUNE" --profile-dir "$PROFILES" doctor eio
+' || { cat "$T/err" >&2; fail "the sandbox did not run"; }
+[ "$(cat "$T/w/all.rc")" = 0 ] || { cat "$T/w/all.out" "$T/w/all.err" >&2; fail "audit --all-netns without the fault exited $(cat "$T/w/all.rc"), wanted 0"; }
+for n in alleio alljson; do
+	[ "$(cat "$T/w/$n.rc")" = 3 ] || { cat "$T/w/$n.out" "$T/w/$n.err" >&2; fail "$n: audit --all-netns with the journal unreadable exited $(cat "$T/w/$n.rc"), wanted 3"; }
+	grep -q 'last-apply: Input/output error' "$T/w/$n.err" || { cat "$T/w/$n.err" >&2; fail "$n: the unreadable journal is not named"; }
+done
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["compliant"] is False, d' "$T/w/alljson.out" ||
+	fail "audit --all-netns -o json with the journal unreadable: not one document saying not compliant"
+grep -q 'last-apply: Input/output error: the keys earlier applies set are not checked' "$T/w/doctor.err" ||
+	{ cat "$T/w/doctor.err" >&2; fail "doctor does not say that the keys earlier applies set are not checked"; }
 exit 0
