@@ -259,10 +259,12 @@ int fileio_unlink_at(int dirfd, const char *name)
 	return fsync_dir(dirfd);
 }
 
-int fileio_set_aside_at(int dirfd, const char *name, const char *aside)
+int fileio_set_aside_at(int dirfd, const char *name, const char *aside, int *ret_after)
 {
 	struct stat st;
 	int r;
+
+	*ret_after = 0;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -283,11 +285,14 @@ int fileio_set_aside_at(int dirfd, const char *name, const char *aside)
 		if (renameat(dirfd, name, dirfd, aside) < 0)
 			return -errno;
 	}
+	/* set aside now, whatever follows: a failure after the rename is the caller's to tell */
 	/* what was readable by others (a journal of 0644 days) is no longer */
 	if (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmodat(dirfd, aside, 0600, 0) < 0)
-		return -errno;
+		*ret_after = -errno;
 	r = fsync_dir(dirfd);
-	return r < 0 ? r : 1;
+	if (r < 0 && !*ret_after)
+		*ret_after = r;
+	return 1;
 }
 
 /*

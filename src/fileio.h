@@ -59,9 +59,12 @@ int fileio_unlink_at(int dirfd, const char *name);
  * a directory: it is not opened or read), replacing an older `aside` that
  * is a file, a symlink or an empty directory; a regular file is left 0600;
  * the directory is fsynced. 1 when set aside, 0 when absent, -EEXIST when
- * the older `aside` is a directory with entries, else -errno.
+ * the older `aside` is a directory with entries, else -errno. Once renamed
+ * it returns 1: *ret_after is then 0, or the -errno of the chmod or fsync
+ * after the rename (set aside, but maybe still readable by others, or not
+ * yet durable).
  */
-int fileio_set_aside_at(int dirfd, const char *name, const char *aside);
+int fileio_set_aside_at(int dirfd, const char *name, const char *aside, int *ret_after);
 
 /*
  * An exclusive lock: the file `path` below rootfd (created 0600 with its

@@ -300,7 +300,7 @@ enum apply_outcome apply_forget(int rootfd, const struct apply_opts *ao, struct 
 	struct fileio_lock lock = { -1 };
 	enum apply_outcome oc = APPLY_OK;
 	char *name = NULL, *aside = NULL;
-	int dfd, r;
+	int dfd, r, after = 0;
 
 	*tx = (struct apply_tx){ .fragment = xstrdup(ao->fragment) };
 	if (apply_take_lock(rootfd, ao, &lock, tx) < 0)
@@ -312,7 +312,7 @@ enum apply_outcome apply_forget(int rootfd, const struct apply_opts *ao, struct 
 	dfd = fileio_open_parent(rootfd, TT_JOURNAL_PATH, false, &name);
 	if (dfd >= 0) {
 		aside = xasprintf("%s%s", name, TT_JOURNAL_FORGOTTEN + strlen(TT_JOURNAL_PATH));
-		r = fileio_set_aside_at(dfd, name, aside);
+		r = fileio_set_aside_at(dfd, name, aside, &after);
 		(void)close(dfd);
 	} else {
 		r = dfd == -ENOENT ? 0 : dfd;
@@ -334,6 +334,10 @@ enum apply_outcome apply_forget(int rootfd, const struct apply_opts *ao, struct 
 	}
 	msgs_add(&tx->notes, "%s set aside as %s: nothing else was changed, and the next apply "
 		 "starts without a way back to what it recorded", TT_JOURNAL_PATH, TT_JOURNAL_FORGOTTEN);
+	/* done, so no failure: but what may not last is said */
+	if (after < 0)
+		msgs_add(&tx->warnings, "%s: set aside, but then %s: it may be readable by others, or back "
+			 "after a crash (run this again then)", TT_JOURNAL_FORGOTTEN, strerror(-after));
 out:
 	free(name);
 	free(aside);

@@ -30,6 +30,22 @@ eio "$TCPTUNE" --root "$R" rollback --forget >"$T/out" 2>"$T/err" || { cat "$T/e
 [ -e "$J" ] && fail "rollback --forget left the unreadable journal"
 cmp -s "$J.forgotten" "$T/journal" || fail "rollback --forget did not keep the journal's bytes"
 
+# --forget that renamed the journal but failed after (the chmod of a 0644
+# journal, the directory's fsync) did its job: exit 0, and a warning says
+# what may not last. Exit 3 ("failed, restored") would be untrue, and a
+# second --forget finds nothing to forget.
+for f in fchmodat fsync; do
+	# (never read: any bytes will do)
+	echo '{ "a journal": 0 }' >"$J" && chmod 644 "$J" || fail "cannot make a journal"
+	strace -f -qq -o /dev/null -e trace=$f -e inject=$f:error=EIO "$TCPTUNE" --root "$R" rollback --forget \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	[ "$rc" = 0 ] || { cat "$T/err" >&2; fail "--forget with $f failing after the rename exited $rc, wanted 0"; }
+	[ ! -e "$J" ] && [ -e "$J.forgotten" ] || fail "--forget with $f failing: the journal was not set aside"
+	grep -q 'last-apply.forgotten: set aside, but then Input/output error' "$T/err" ||
+		{ cat "$T/err" >&2; fail "--forget with $f failing: no warning of what may not last"; }
+done
+
 # The same on the running system, in the sandbox: audit --all-netns reads the
 # journal for each namespace's stale keys, and doctor for its settings part.
 tt_need_sandbox
