@@ -198,6 +198,10 @@ def ok(*cmd):
         die("setup: tt %s failed: %s%s" % (" ".join(cmd), o, e))
 
 
+def journal_mode(mode):
+    os.chmod(J, mode)
+
+
 # name, set-up, command, the journal's state after a success, audit's exit after it
 SCENARIOS = [
     ("apply-fresh", [], ["apply", "sweep"], "complete", 0),
@@ -210,7 +214,11 @@ SCENARIOS = [
     ("rollback-incomplete", [(crash, "key:1", "apply", "sweep")], ["rollback"], "rolled-back", 1),
     ("rollback-rolling-back", [(ok, "apply", "sweep"), (crash, "rollback-key:1", "rollback")],
      ["rollback"], "rolled-back", 1),
+    # the way out of any journal: renamed, never read; a journal of 0644 days is made 0600
+    ("forget", [(ok, "apply", "sweep"), (journal_mode, 0o644)], ["rollback", "--forget"], "none", 0),
 ]
+# their live values stay as they were: what changes is the journal
+JOURNAL_ONLY = ("apply-noop-after-rollback", "forget")
 
 
 def norm_call(line):
@@ -293,9 +301,9 @@ def main():
         new = Look()
         if jstate() != jend:
             die("%s: the journal says %s, not %s" % (name, jstate(), jend))
-        if new.live == snap.look.live and name != "apply-noop-after-rollback":
+        if (new.live == snap.look.live and name not in JOURNAL_ONLY) or new.full == snap.look.full:
             die("%s changes nothing: it would prove nothing" % name)
-        ends[name] = (cmd, jend, arc, new.live)
+        ends[name] = (cmd, jend, arc, new.live, new.full)
         with open(trace) as f:
             faults += enumerate_faults(name, f.read())
     if not faults:
@@ -325,7 +333,7 @@ def main():
         if i % NSHARDS != SHARD or not fnmatch.fnmatchcase(name, ONLY):
             continue
         n += 1
-        cmd, jend, arc, new_live = ends[name]
+        cmd, jend, arc, new_live, new_full = ends[name]
         snap = snaps[name]
         lap("look")
         snap.load()
@@ -353,7 +361,9 @@ def main():
             s = "recovered"
         if re.search(r"AddressSanitizer|runtime error:|LeakSanitizer", errout):
             why.append("a sanitizer report")
-        if not why:
+        if not why and name == "forget":
+            why += judge_forget(rc, now, snap, new_full, errout)
+        elif not why:
             why += judge(name, rc, s, now, snap, base)
         if not why and rc != 0 and re.search(r"^[^ ]*: applied;|^rolled back ", out, re.M):
             why.append("exit %d, yet it says it succeeded" % rc)
@@ -417,6 +427,26 @@ def judge(name, rc, s, now, snap, base):
     return ["exit %d, and the namespace is %s the command" % (rc, s)]
 
 
+def judge_forget(rc, now, snap, new_full, errout):
+    """rollback --forget: the journal set aside, or left as it was; nothing else changes."""
+    if now.live != snap.look.live:
+        return ["the keys or the fragment changed: %s" % " ".join(now.live)]
+    if rc == 0:
+        if now.full == new_full:
+            return []
+        # renamed, then the chmod or the directory's fsync failed: done, with a warning
+        aside = read(J + ".forgotten")
+        if read(J) is None and aside is not None and \
+           re.sub(rb'"pid": [0-9]*', b'"pid"', aside) == snap.look.full[1] and "set aside, but then" in errout:
+            return []
+        return ["exit 0, but the journal is not set aside as in the counting run"]
+    if rc in (1, 2, 3):
+        if now.full == snap.look.full:
+            return []
+        return ["exit %d, but the journal or its directory changed" % rc]
+    return ["exit %d" % rc]
+
+
 def again(cmd, jend, arc, new_live):
     """One more run of the command: a clean state, and audit agrees."""
     r, o, e = tt(*cmd)
@@ -428,7 +458,7 @@ def again(cmd, jend, arc, new_live):
     if jstate() != jend:
         return ["then '%s' left the journal %s" % (" ".join(cmd), jstate())]
     # after a rollback, audit of the profile rolled back finds it undone (exit 1)
-    p = "sweep" if cmd == ["rollback"] else cmd[1]
+    p = "sweep" if cmd[0] == "rollback" else cmd[1]
     a, o, e = tt("audit", p)
     if a != arc:
         return ["then audit exited %d, not %d: %s" % (a, arc, (o + e).replace("\n", " "))]

@@ -65,17 +65,23 @@ fi
 mkdir -p "$T/ovl"
 s=0
 while [ $s -lt "$NSHARDS" ]; do
-	{
-		sandbox_mounts
-		echo "PROFILES=$T/profiles SHARD=$s NSHARDS=$NSHARDS; export PROFILES SHARD NSHARDS"
+	# each pass in a sandbox of its own: its scenarios start from a fresh namespace
+	for p in $PASSES; do
+		l=${p%%:*} m=${p#*:} b=${m#*:} m=${m%%:*}
+		mkdir -p "$T/w/$s/$l" && chmod 1777 "$T/w/$s" "$T/w/$s/$l" || exit 99
+		{
+			sandbox_mounts
+			echo "PROFILES=$T/profiles SHARD=$s NSHARDS=$NSHARDS W=$T/w/$s/$l"
+			echo "export PROFILES SHARD NSHARDS W"
+			echo "exec python3 $T/worker.py $m $b >$T/w/$s/$l.out"
+		} >"$T/shard$s.$l.sh"
+		chmod 644 "$T/shard$s.$l.sh"
+	done
+	(
 		for p in $PASSES; do
-			l=${p%%:*} m=${p#*:} b=${m#*:} m=${m%%:*}
-			mkdir -p "$T/w/$s/$l" && chmod 1777 "$T/w/$s" "$T/w/$s/$l" || exit 99
-			echo "W=$T/w/$s/$l python3 $T/worker.py $m $b >$T/w/$s/$l.out || exit 1"
+			$(sandbox_cmd) sh "$T/shard$s.${p%%:*}.sh" || exit 1
 		done
-	} >"$T/shard$s.sh"
-	chmod 644 "$T/shard$s.sh"
-	$(sandbox_cmd) sh "$T/shard$s.sh" 2>"$T/shard$s.err" &
+	) 2>"$T/shard$s.err" &
 	echo $! >"$T/shard$s.pid"
 	s=$((s + 1))
 done
