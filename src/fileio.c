@@ -265,7 +265,6 @@ int fileio_set_aside_at(int dirfd, const char *name, const char *aside, int *ret
 	int r;
 
 	*ret_after = 0;
-
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (renameat(dirfd, name, dirfd, aside) < 0) {
@@ -285,8 +284,11 @@ int fileio_set_aside_at(int dirfd, const char *name, const char *aside, int *ret
 		if (renameat(dirfd, name, dirfd, aside) < 0)
 			return -errno;
 	}
-	/* set aside now, whatever follows: a failure after the rename is the caller's to tell */
-	/* what was readable by others (a journal of 0644 days) is no longer */
+	/*
+	 * Set aside now, whatever follows: a failure after the rename is the
+	 * caller's to tell. What was readable by others (a journal of 0644
+	 * days) is no longer.
+	 */
 	if (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmodat(dirfd, aside, 0600, 0) < 0)
 		*ret_after = -errno;
 	r = fsync_dir(dirfd);
